@@ -231,7 +231,8 @@ def _solutions_path(challenges: Path) -> Path | None:
 
 def _file(path: Path) -> list[Task | BadInputError]:
     obj = _read_json(path)
-    if isinstance(obj, dict) and "train" in obj and "test" in obj and not path.name.endswith("_challenges.json"):
+    looks_like_one_task = isinstance(obj, dict) and ("train" in obj or "test" in obj)
+    if looks_like_one_task and not path.name.endswith("_challenges.json"):
         return [_parse_or_error(obj, path.stem, str(path))]
     if not isinstance(obj, dict):
         raise BadInputError(str(path), f"is {_kind(obj)}, expected an object of tasks or one task")
@@ -282,7 +283,10 @@ def scan_source(source: str) -> tuple[list[Task], list[BadInputError]]:
                 problems.append(item)
             elif item.task_id in seen:
                 problems.append(
-                    BadInputError(f"{item.origin}: task {item.task_id}", f"duplicate task id (also in {seen[item.task_id]})")
+                    BadInputError(
+                        f"{item.origin}: task {item.task_id}",
+                        f"duplicate task id (also in {seen[item.task_id]})",
+                    )
                 )
             else:
                 seen[item.task_id] = item.origin

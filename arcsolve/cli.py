@@ -1,0 +1,253 @@
+"""The `arcsolve` command line: parses flags, builds a config, calls one function per command.
+
+No logic lives here. Every command body runs inside `_errors_as_lines`, which turns an
+ArcsolveError into one `arcsolve: error: <where>: <what>` line on stderr and its exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from arcsolve.errors import ArcsolveError, BadInputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="arcsolve",
+    help="Tiny Recursive Model (TRM) toolkit for the ARC Prize: data, training, TTA voting, submissions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Load, validate and build datasets.", no_args_is_help=True)
+build_app = typer.Typer(help="Build a dataset directory (ARC, sudoku or maze).", no_args_is_help=True)
+submission_app = typer.Typer(help="Validate and score Kaggle submission files.", no_args_is_help=True)
+kaggle_app = typer.Typer(help="Package a checkpoint for an offline Kaggle run.", no_args_is_help=True)
+data_app.add_typer(build_app, name="build")
+app.add_typer(data_app, name="data")
+app.add_typer(submission_app, name="submission")
+app.add_typer(kaggle_app, name="kaggle")
+
+
+def fail(err: ArcsolveError) -> typer.Exit:
+    typer.echo(err.one_line(), err=True)
+    return typer.Exit(err.exit_code)
+
+
+def _errors_as_lines(fn: F) -> F:
+    """Run a command; typed errors become one line on stderr and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ArcsolveError as err:
+            raise fail(err) from None
+        except KeyboardInterrupt:
+            typer.echo("arcsolve: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except MemoryError:
+            raise fail(ArcsolveError(fn.__name__, "out of memory")) from None
+        except OSError as err:  # disk full, permission denied on an output, ...
+            where = err.filename or fn.__name__
+            raise fail(ArcsolveError(str(where), err.strerror or str(err))) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _not_implemented(command: str) -> None:
+    raise ArcsolveError(command, "not implemented yet")
+
+
+@data_app.command("validate")
+@_errors_as_lines
+def data_validate(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="arc1:training, a folder of task JSONs, or a *_challenges.json; join with commas"
+        ),
+    ],
+) -> None:
+    """Check every task of SOURCE: exit 0 when all are valid, else one line per bad task and exit 2."""
+    from arcsolve.data.tasks import scan_source
+
+    tasks, problems = scan_source(source)
+    for problem in problems:
+        typer.echo(problem.one_line(), err=True)
+    pairs = sum(len(t.train_pairs) for t in tasks)
+    tests = sum(len(t.test_inputs) for t in tasks)
+    solved = sum(t.has_solutions for t in tasks)
+    typer.echo(
+        f"{len(tasks)} valid task(s), {len(problems)} invalid; {pairs} train pairs, {tests} test inputs, "
+        f"{solved} task(s) with test outputs"
+    )
+    if problems:
+        raise typer.Exit(2)
+
+
+@build_app.command("arc")
+@_errors_as_lines
+def data_build_arc(
+    source: Annotated[
+        str, typer.Option(help="tasks whose train pairs train and whose test pairs are the test split")
+    ],
+    out: Annotated[Path, typer.Option(help="dataset directory to write")],
+    aug: Annotated[int, typer.Option(help="augmented versions per task, besides the original")] = 1000,
+    extra_train: Annotated[
+        str | None, typer.Option(help="tasks whose every pair goes to the train split")
+    ] = None,
+    canvas: Annotated[int, typer.Option(help="canvas side C (sequence length C*C)")] = 30,
+    max_grid: Annotated[int | None, typer.Option(help="leave out tasks with a grid side above this")] = None,
+    translate: Annotated[
+        bool, typer.Option(help="random translation of train examples on the canvas")
+    ] = True,
+    seed: Annotated[int, typer.Option(help="random seed; the build is deterministic for it")] = 0,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
+) -> None:
+    """Build an ARC dataset with one puzzle id (task embedding) per augmented task version."""
+    _not_implemented("data build arc")
+
+
+@build_app.command("sudoku")
+@_errors_as_lines
+def data_build_sudoku(out: Annotated[Path, typer.Option(help="dataset directory to write")]) -> None:
+    """Generate a sudoku dataset (unique solutions, chosen difficulty)."""
+    _not_implemented("data build sudoku")
+
+
+@build_app.command("maze")
+@_errors_as_lines
+def data_build_maze(out: Annotated[Path, typer.Option(help="dataset directory to write")]) -> None:
+    """Generate a maze dataset (shortest-path labels)."""
+    _not_implemented("data build maze")
+
+
+@app.command()
+@_errors_as_lines
+def quickstart(
+    out: Annotated[Path, typer.Option(help="where everything goes")] = Path("runs/quickstart"),
+) -> None:
+    """The whole lifecycle on CPU in minutes on bundled data: data, train, predict, submission, score."""
+    _not_implemented("quickstart")
+
+
+@app.command()
+@_errors_as_lines
+def info(config: Annotated[Path, typer.Argument(help="a training config TOML")]) -> None:
+    """Parameter count, FLOPs per example and memory estimate for CONFIG."""
+    _not_implemented("info")
+
+
+@app.command()
+@_errors_as_lines
+def train(
+    config: Annotated[Path, typer.Argument(help="a training config TOML")],
+    out: Annotated[Path, typer.Option(help="run directory")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override, e.g. model.hidden_size=128")
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option(help="stop after this many steps")] = None,
+    resume: Annotated[bool, typer.Option(help="continue from the run's latest checkpoint")] = False,
+) -> None:
+    """Train a TRM. Works under `torchrun` (gloo on CPU, nccl on GPU)."""
+    _not_implemented("train")
+
+
+@app.command()
+@_errors_as_lines
+def predict(
+    checkpoint: Annotated[Path, typer.Argument(help="a checkpoint .pt or a run directory")],
+    tasks: Annotated[str, typer.Option(help="task SOURCE to answer")],
+    out: Annotated[Path, typer.Option(help="submission.json to write")],
+    tta: Annotated[int, typer.Option(help="augmented views per test input")] = 8,
+    seed: Annotated[int, typer.Option(help="random seed for the views")] = 0,
+) -> None:
+    """Test-time augmentation voting, pass@2, and always a complete valid submission."""
+    _not_implemented("predict")
+
+
+@submission_app.command("validate")
+@_errors_as_lines
+def submission_validate(
+    submission: Annotated[Path, typer.Argument(help="submission.json")],
+    tasks: Annotated[str, typer.Option(help="the task SOURCE it answers")],
+) -> None:
+    """Exit 0 when SUBMISSION is valid for the tasks, else print every problem and exit 2."""
+    _not_implemented("submission validate")
+
+
+@submission_app.command("score")
+@_errors_as_lines
+def submission_score(
+    submission: Annotated[Path, typer.Argument(help="submission.json")],
+    tasks: Annotated[str, typer.Option(help="the task SOURCE, with test outputs")],
+    verbose: Annotated[bool, typer.Option(help="a per-task table")] = False,
+) -> None:
+    """Per-task mean (the official metric) and per-test-output mean."""
+    _not_implemented("submission score")
+
+
+@app.command()
+@_errors_as_lines
+def bench(
+    kind: Annotated[str, typer.Argument(help="sudoku or maze")],
+    config: Annotated[Path | None, typer.Option(help="a bench config TOML")] = None,
+) -> None:
+    """Generate, train, evaluate and print exact accuracy on a sanity benchmark."""
+    _not_implemented("bench")
+
+
+@app.command()
+@_errors_as_lines
+def show(
+    source: Annotated[str, typer.Argument(help="task SOURCE")],
+    task_id: Annotated[str, typer.Argument(help="the task to draw")],
+    out: Annotated[Path, typer.Option(help="FILE.png or FILE.html")],
+    submission: Annotated[Path | None, typer.Option(help="draw these attempts too")] = None,
+) -> None:
+    """Pictures of a task and, with --submission, its attempts marked right or wrong."""
+    _not_implemented("show")
+
+
+@app.command()
+@_errors_as_lines
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory with metrics.jsonl")],
+    out: Annotated[Path, typer.Option(help="FILE.png or FILE.html")],
+) -> None:
+    """Training curves from a run's metrics.jsonl."""
+    _not_implemented("report")
+
+
+@kaggle_app.command("bundle")
+@_errors_as_lines
+def kaggle_bundle(
+    checkpoint: Annotated[Path, typer.Option(help="the checkpoint to ship")],
+    out: Annotated[Path, typer.Option(help="folder to upload as a Kaggle dataset")],
+) -> None:
+    """Write a folder with the wheel, the checkpoint and run.py for an offline Kaggle run."""
+    _not_implemented("kaggle bundle")
+
+
+def main() -> None:
+    """Console entry point. The last guard: anything unexpected is still one line, not a traceback."""
+    try:
+        app()
+    except ArcsolveError as err:  # raised outside a command body (e.g. while parsing)
+        typer.echo(err.one_line(), err=True)
+        sys.exit(err.exit_code)
+    except Exception as err:  # noqa: BLE001 - a bug of ours; say what and where, briefly
+        with contextlib.suppress(Exception):
+            typer.echo(f"arcsolve: error: internal: {type(err).__name__}: {err}".splitlines()[0], err=True)
+        sys.exit(1)
+
+
+__all__ = ["app", "main", "BadInputError"]
