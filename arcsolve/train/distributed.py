@@ -1,0 +1,90 @@
+"""Process-group set-up for `torchrun`: nccl on CUDA, gloo on CPU. No rank globals: a `DistInfo` is passed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def resolve_device(choice: str) -> torch.device:
+    """`auto` picks CUDA when present; an explicit `cuda` without a GPU is an error, not a silent CPU run."""
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("train.device = 'cuda' but no CUDA device is visible")
+    return torch.device(choice)
+
+
+def init_distributed(device: torch.device) -> DistInfo:
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1); a plain run stays single-process."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return DistInfo()
+    rank = int(os.environ["RANK"])
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(local_rank)
+        dist.init_process_group(backend=backend, rank=rank, world_size=world_size)
+    return DistInfo(rank=rank, local_rank=local_rank, world_size=world_size)
+
+
+def local_device(device: torch.device, info: DistInfo) -> torch.device:
+    return torch.device("cuda", info.local_rank) if device.type == "cuda" else device
+
+
+def broadcast_module(module: torch.nn.Module, info: DistInfo) -> None:
+    """Make every rank start from rank 0's parameters and buffers (after init or a checkpoint load)."""
+    if not info.enabled:
+        return
+    with torch.no_grad():
+        for tensor in list(module.parameters()) + list(module.buffers()):
+            dist.broadcast(tensor.data, src=0)
+
+
+def all_reduce_gradients(module: torch.nn.Module, info: DistInfo) -> None:
+    """Sum gradients over ranks. The loss is already divided by the global batch, so the sum is the mean."""
+    if not info.enabled:
+        return
+    for param in module.parameters():
+        if param.grad is not None:
+            dist.all_reduce(param.grad, op=dist.ReduceOp.SUM)
+
+
+def all_reduce_sum(values: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    if info.enabled:
+        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+    return values
+
+
+def all_agree(flag: bool, info: DistInfo, device: torch.device) -> bool:
+    """True only when every rank says True (used to stop all ranks together on a bad loss)."""
+    if not info.enabled:
+        return flag
+    value = torch.tensor([1 if flag else 0], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MIN)
+    return bool(value.item())
+
+
+def shutdown(info: DistInfo) -> None:
+    if info.enabled and dist.is_initialized():
+        dist.destroy_process_group()
