@@ -181,7 +181,17 @@ def submission_validate(
     tasks: Annotated[str, typer.Option(help="the task SOURCE it answers")],
 ) -> None:
     """Exit 0 when SUBMISSION is valid for the tasks, else print every problem and exit 2."""
-    _not_implemented("submission validate")
+    from arcsolve.data.tasks import load_tasks
+    from arcsolve.submission import validate_submission
+
+    task_list = load_tasks(tasks)
+    problems = validate_submission(submission, task_list)
+    for problem in problems:
+        typer.echo(f"arcsolve: error: {submission}: {problem}", err=True)
+    if problems:
+        raise typer.Exit(2)
+    outputs = sum(len(t.test_inputs) for t in task_list)
+    typer.echo(f"{submission}: valid for {len(task_list)} task(s), {outputs} test input(s)")
 
 
 @submission_app.command("score")
@@ -192,7 +202,17 @@ def submission_score(
     verbose: Annotated[bool, typer.Option(help="a per-task table")] = False,
 ) -> None:
     """Per-task mean (the official metric) and per-test-output mean."""
-    _not_implemented("submission score")
+    from arcsolve.data.tasks import load_tasks
+    from arcsolve.submission import InvalidSubmissionError, format_report, score_submission
+
+    task_list = load_tasks(tasks)
+    try:
+        result = score_submission(submission, task_list)
+    except InvalidSubmissionError as err:
+        for problem in err.problems:
+            typer.echo(f"arcsolve: error: {submission}: {problem}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(format_report(result, verbose=verbose))
 
 
 @app.command()

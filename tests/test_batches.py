@@ -61,7 +61,9 @@ def test_resume_from_cursor_continues_the_same_stream():
 def test_ranks_split_each_global_batch():
     group_index, puzzle_index = toy_index([[2] * 2] * 30)
     whole = TrainBatches(group_index, puzzle_index, 8, seed=2).next()
-    parts = [TrainBatches(group_index, puzzle_index, 8, seed=2, rank=r, world_size=2).next() for r in range(2)]
+    parts = [
+        TrainBatches(group_index, puzzle_index, 8, seed=2, rank=r, world_size=2).next() for r in range(2)
+    ]
     np.testing.assert_array_equal(np.concatenate(parts), whole)
 
 

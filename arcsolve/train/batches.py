@@ -76,7 +76,9 @@ class TrainBatches:
         self._epoch_cache: tuple[int, list[np.ndarray]] | None = None
         if not self._batches(self.cursor.epoch):
             examples = int(self.puzzle_index[-1])
-            raise ValueError(f"an epoch yields no full batch of {batch_size} (the train split has {examples} examples)")
+            raise ValueError(
+                f"an epoch yields no full batch of {batch_size} (the train split has {examples} examples)"
+            )
 
     def _batches(self, epoch: int) -> list[np.ndarray]:
         if self._epoch_cache is None or self._epoch_cache[0] != epoch:

@@ -39,7 +39,9 @@ def strip_compile_prefix(state: dict[str, Any]) -> dict[str, Any]:
 def git_revision() -> str | None:
     here = Path(__file__).resolve().parent
     with contextlib.suppress(Exception):
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
         if out.returncode == 0:
             return out.stdout.strip()
     return None
