@@ -1,0 +1,275 @@
+"""Build an ARC token dataset with one puzzle id (task embedding) per augmented task version.
+
+Recipe (TRM paper, section 4.1 of shared/reference/TRM.md):
+- Tasks of `source` put their train pairs in train/ and their test pairs in test/; tasks of
+  `extra_train` put every pair (train, plus test pairs whose outputs are known) in train/.
+  An extra task whose id is also in `source` is left out (it would leak source test outputs).
+- Each task gets the identity version plus up to `aug` distinct random versions (dihedral x colour
+  permutation keeping 0, duplicates dropped, up to `tries_factor * aug` tries). Every version is a
+  puzzle id; id 0 is the blank id; ids run task by task, identity first. The train and test splits
+  share them, so a test input uses the embedding learned from its version's demonstrations.
+- A task is left out (and counted) when a grid side exceeds the canvas or `max_grid`. A grid of
+  side C fits a C canvas; its EOS border then falls outside and is not written.
+- Train examples get a random offset (same for input and output) with one example per version left
+  at (0, 0); test examples sit at (0, 0). Unknown test outputs give all-PAD labels.
+- Task t draws from `np.random.default_rng([seed, t])`, so the build is a pure function of its config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+from rich.progress import Progress
+
+from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view_shapes
+from arcsolve.augment.transforms import sample_offsets
+from arcsolve.augment.versions import distinct_versions
+from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
+from arcsolve.data.dataset import DatasetWriter
+from arcsolve.data.tasks import Task, load_tasks, task_to_json
+from arcsolve.errors import ConfigError
+
+ARC_EXTRAS = {"offsets": (np.int16, (2,)), "example_index": (np.int16, ())}
+_INT16_MAX = np.iinfo(np.int16).max
+
+
+@dataclass(frozen=True)
+class ArcBuildConfig:
+    """A build recipe; a training config can name one. See the module docstring for the rules."""
+
+    source: str = "arc1:evaluation"
+    aug: int = 1000
+    seed: int = 0
+    extra_train: str | None = None
+    canvas: int = MAX_GRID
+    max_grid: int | None = None
+    translate: bool = True
+    permute_black: bool = False
+    tries_factor: int = 5
+
+    def validate(self, where: str = "data.build") -> None:
+        """Raise ConfigError naming the first bad field."""
+        if not self.source.strip():
+            raise ConfigError(where, "source: name at least one task source, e.g. arc1:evaluation")
+        if self.extra_train is not None and not self.extra_train.strip():
+            raise ConfigError(where, "extra_train: empty; leave it out or name a task source")
+        if not 0 <= self.aug <= _INT16_MAX:
+            raise ConfigError(where, f"aug: {self.aug} must lie in 0..{_INT16_MAX}")
+        if self.seed < 0:
+            raise ConfigError(where, f"seed: {self.seed} must be >= 0")
+        if not 1 <= self.canvas <= 255:
+            raise ConfigError(where, f"canvas: {self.canvas} must lie in 1..255")
+        if self.max_grid is not None and not 1 <= self.max_grid <= MAX_GRID:
+            raise ConfigError(where, f"max_grid: {self.max_grid} must lie in 1..{MAX_GRID}")
+        if self.tries_factor < 1:
+            raise ConfigError(where, f"tries_factor: {self.tries_factor} must be >= 1")
+
+    def grid_limit(self) -> int:
+        return min(self.canvas, self.max_grid or MAX_GRID)
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    out: Path
+    num_tasks: int  # tasks kept (source + extra)
+    num_source_tasks: int
+    left_out: tuple[tuple[str, str], ...]  # (task id, reason)
+    num_puzzle_ids: int  # including the blank id 0
+    counts: dict[str, dict[str, int]]  # split -> examples / puzzles / groups
+    tasks_short_of_aug: int  # tasks with fewer than `aug` distinct augmented versions
+    seconds: float
+
+    @property
+    def num_left_out(self) -> int:
+        return len(self.left_out)
+
+    def describe(self) -> str:
+        train, test = self.counts["train"], self.counts["test"]
+        return (
+            f"{self.out}: {self.num_tasks} tasks ({self.num_left_out} left out), "
+            f"{self.num_puzzle_ids} puzzle ids, train {train['examples']} examples / {train['puzzles']} puzzles / "
+            f"{train['groups']} groups, test {test['examples']} examples, {self.seconds:.1f} s"
+        )
+
+
+def _source_record(role: str, spec: str, tasks: list[Task]) -> dict[str, Any]:
+    canonical = orjson.dumps([[t.task_id, task_to_json(t)] for t in tasks])
+    return {
+        "role": role,
+        "spec": spec,
+        "num_tasks": len(tasks),
+        "sha256": hashlib.sha256(canonical).hexdigest(),
+    }
+
+
+def _select(
+    cfg: ArcBuildConfig,
+) -> tuple[list[Task], list[Task], list[tuple[str, str]], list[dict[str, Any]]]:
+    """Load both sources; return (kept source tasks, kept extra tasks, left out, source records)."""
+    source = load_tasks(cfg.source)
+    extra = load_tasks(cfg.extra_train) if cfg.extra_train else []
+    records = [_source_record("source", cfg.source, source)]
+    if cfg.extra_train:
+        records.append(_source_record("extra_train", cfg.extra_train, extra))
+    limit = cfg.grid_limit()
+    left_out: list[tuple[str, str]] = []
+    source_ids = {t.task_id for t in source}
+
+    def keep(task: Task, is_extra: bool) -> bool:
+        if is_extra and task.task_id in source_ids:
+            left_out.append((task.task_id, "extra_train task also in source"))
+        elif task.max_side() > limit:
+            left_out.append((task.task_id, f"grid side {task.max_side()} > {limit}"))
+        else:
+            return True
+        return False
+
+    kept_source = [t for t in source if keep(t, False)]
+    kept_extra = [t for t in extra if keep(t, True)]
+    if len(kept_source) + len(kept_extra) > _INT16_MAX:
+        raise ConfigError("data.build", f"more than {_INT16_MAX} tasks do not fit the int16 task index")
+    return kept_source, kept_extra, left_out, records
+
+
+@dataclass(frozen=True)
+class _TaskLayout:
+    """Which packed grids form the train and test examples of one task."""
+
+    packed: PackedGrids
+    train_in: np.ndarray  # grid ids of the train-split inputs
+    train_out: np.ndarray
+    test_in: np.ndarray  # grid ids of the test-split inputs (empty for extra tasks)
+    test_out: np.ndarray | None  # None when the test outputs are unknown
+
+
+def _layout(task: Task, is_extra: bool) -> _TaskLayout:
+    grids: list[np.ndarray] = []
+
+    def add(grid: np.ndarray) -> int:
+        grids.append(grid)
+        return len(grids) - 1
+
+    train_in, train_out, test_in, test_out = [], [], [], []
+    for grid_in, grid_out in task.train_pairs:
+        train_in.append(add(grid_in))
+        train_out.append(add(grid_out))
+    outputs = task.test_outputs
+    for k, grid_in in enumerate(task.test_inputs):
+        i = add(grid_in)  # packed even when unused, so it counts in duplicate detection
+        o = add(outputs[k]) if outputs is not None else None
+        if not is_extra:
+            test_in.append(i)
+            test_out.append(o)
+        elif o is not None:
+            train_in.append(i)
+            train_out.append(o)
+    ids = [np.array(xs, dtype=np.int64) for xs in (train_in, train_out, test_in)]
+    known = outputs is not None and not is_extra
+    return _TaskLayout(pack_grids(grids), *ids, np.array(test_out, dtype=np.int64) if known else None)
+
+
+def _train_offsets(rng: np.random.Generator, layout: _TaskLayout, dihedrals: np.ndarray, cfg: ArcBuildConfig):
+    """Offsets int64 [V * n_pairs, 2]: random per example, shared by input and output, one per version at (0, 0)."""
+    n_versions, n_pairs = dihedrals.shape[0], layout.train_in.shape[0]
+    if not cfg.translate:
+        return np.zeros((n_versions * n_pairs, 2), dtype=np.int64)
+    heights, widths = view_shapes(layout.packed, dihedrals)
+    h = np.maximum(heights[:, layout.train_in], heights[:, layout.train_out])
+    w = np.maximum(widths[:, layout.train_in], widths[:, layout.train_out])
+    offsets = sample_offsets(rng, h.reshape(-1), w.reshape(-1), cfg.canvas).reshape(n_versions, n_pairs, 2)
+    offsets[np.arange(n_versions), rng.integers(0, n_pairs, size=n_versions)] = 0
+    return offsets.reshape(-1, 2)
+
+
+def _write_split(
+    split, packed, dihedrals, maps, pairs, first_id: int, offsets: np.ndarray, canvas: int
+) -> None:
+    """Every version x every pair `(input grid ids, output grid ids or None)` as one group of `split`."""
+    inputs_ids, outputs_ids = pairs
+    n_versions, n_pairs = dihedrals.shape[0], inputs_ids.shape[0]
+    aug_index = np.repeat(np.arange(n_versions, dtype=np.int64), n_pairs)
+
+    def encode(grid_ids: np.ndarray) -> np.ndarray:
+        return encode_views(
+            packed, dihedrals, maps, np.tile(grid_ids, n_versions), aug_index, offsets, canvas
+        )
+
+    inputs = encode(inputs_ids)
+    split.add_group(
+        inputs,
+        np.zeros_like(inputs) if outputs_ids is None else encode(outputs_ids),
+        puzzle_ids=(first_id + aug_index).astype(np.int32),
+        puzzle_sizes=np.full(n_versions, n_pairs),
+        offsets=offsets.astype(np.int16),
+        example_index=np.tile(np.arange(n_pairs, dtype=np.int16), n_versions),
+    )
+
+
+def _write_task(
+    writer: DatasetWriter, task: Task, is_extra: bool, index: int, first_id: int, cfg: ArcBuildConfig
+):
+    """Write all versions of task `index`; return its rows of the augmentations table."""
+    rng = np.random.default_rng([cfg.seed, index])
+    layout = _layout(task, is_extra)
+    dihedrals, maps = distinct_versions(rng, layout.packed, cfg.aug, cfg.permute_black, cfg.tries_factor)
+    versions = (layout.packed, dihedrals, maps)
+    offsets = _train_offsets(rng, layout, dihedrals, cfg)
+    train_pairs = (layout.train_in, layout.train_out)
+    _write_split(writer.split("train"), *versions, train_pairs, first_id, offsets, cfg.canvas)
+    if not is_extra:
+        at_origin = np.zeros((dihedrals.shape[0] * layout.test_in.shape[0], 2), dtype=np.int64)
+        test_pairs = (layout.test_in, layout.test_out)
+        _write_split(writer.split("test"), *versions, test_pairs, first_id, at_origin, cfg.canvas)
+    rows = np.empty((dihedrals.shape[0], AUG_TABLE_COLUMNS), dtype=np.int16)
+    rows[:, 0], rows[:, 1], rows[:, 2:] = index, dihedrals, maps
+    return rows
+
+
+def build_arc_dataset(
+    cfg: ArcBuildConfig, out: str | Path, overwrite: bool = False, progress: bool = True
+) -> BuildSummary:
+    """Build the dataset directory `out` (atomically) for `cfg`; see the module docstring."""
+    cfg.validate()
+    started = time.perf_counter()
+    source, extra, left_out, records = _select(cfg)
+    tasks = [(t, False) for t in source] + [(t, True) for t in extra]
+    table = [np.array([[-1, 0, *range(NUM_COLORS)]], dtype=np.int16)]  # the blank id 0
+    next_id = 1
+    with (
+        DatasetWriter(out, "arc", cfg.canvas**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite) as writer,
+        Progress(disable=not progress, transient=True) as bar,
+    ):
+        job = bar.add_task("building ARC dataset", total=len(tasks))
+        for index, (task, is_extra) in enumerate(tasks):
+            table.append(_write_task(writer, task, is_extra, index, next_id, cfg))
+            next_id += table[-1].shape[0]
+            bar.advance(job)
+        short = sum(int(rows.shape[0] - 1 < cfg.aug) for rows in table[1:])
+        fields = {
+            "canvas": cfg.canvas,
+            "task_ids": [t.task_id for t, _ in tasks],
+            "num_source_tasks": len(source),
+            "sources": records,
+            "build": {"builder": "arc", **asdict(cfg)},
+            "seed": cfg.seed,
+            "left_out": [{"task_id": tid, "reason": why} for tid, why in left_out],
+            "tasks_short_of_aug": short,
+            "tasks_without_test_outputs": sum(1 for t in source if t.test_outputs is None),
+        }
+        meta = writer.finish(next_id, fields, np.concatenate(table))
+    return BuildSummary(
+        out=Path(out),
+        num_tasks=len(tasks),
+        num_source_tasks=len(source),
+        left_out=tuple(left_out),
+        num_puzzle_ids=next_id,
+        counts=meta["counts"],
+        tasks_short_of_aug=short,
+        seconds=time.perf_counter() - started,
+    )

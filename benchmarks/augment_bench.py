@@ -1,0 +1,145 @@
+"""Augmentation kernels vs their NumPy references, and the wall time / peak RSS of a paper-size ARC build.
+
+    python benchmarks/augment_bench.py [--quick]
+
+1. Kernel speed-up: the numba kernels (`encode_views`, `decode_views`, `transform_packed`) against the
+   plain per-grid NumPy references in `arcsolve.augment.reference`, on the grids of real ARC tasks
+   under random augmentations and offsets, both timed in this run (best of a few repeats).
+2. Build: `build_arc_dataset(source=arc1:evaluation, extra_train=arc1:training, aug=1000)` (aug=50
+   with --quick) into a temporary directory, in a child process so its peak RSS is its own.
+The last line printed is a JSON object with every number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from arcsolve.augment import decode_views, encode_views, pack_grids, sample_augmentation_arrays, view_shapes
+from arcsolve.augment.kernels import transform_packed
+from arcsolve.augment.reference import (
+    decode_views_reference,
+    encode_views_reference,
+    transform_packed_reference,
+)
+from arcsolve.augment.transforms import sample_offsets
+from arcsolve.data.tasks import load_tasks
+
+CANVAS = 30
+
+
+def best_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def kernel_workload(n_tasks: int, n_aug: int):
+    """Real ARC grids, packed together, with random augmentations and offsets for every (aug, grid)."""
+    rng = np.random.default_rng(0)
+    grids = [g for task in load_tasks("arc1:evaluation")[:n_tasks] for g in task.all_grids()]
+    packed = pack_grids(grids)
+    dihedrals, maps = sample_augmentation_arrays(rng, n_aug)
+    aug_index = np.repeat(np.arange(n_aug), len(packed))
+    grid_index = np.tile(np.arange(len(packed)), n_aug)
+    heights, widths = view_shapes(packed, dihedrals)
+    offsets = sample_offsets(rng, heights[aug_index, grid_index], widths[aug_index, grid_index], CANVAS)
+    return packed, dihedrals, maps, grid_index, aug_index, offsets
+
+
+def bench_kernels(quick: bool) -> dict[str, float]:
+    packed, dihedrals, maps, grid_index, aug_index, offsets = kernel_workload(20, 10 if quick else 50)
+    args = (packed, dihedrals, maps, grid_index, aug_index, offsets, CANVAS)
+    tokens = encode_views(*args)  # also compiles / loads the cached kernels
+    assert np.array_equal(tokens, encode_views_reference(*args))
+    rows = len(grid_index)
+    per_row = (dihedrals[aug_index], maps[aug_index], offsets)
+    decode_views(tokens, CANVAS, *per_row)
+    transform_packed(packed, dihedrals, maps)
+    repeats = 2 if quick else 3
+    numbers = {"kernel_rows": rows}
+    timings = {
+        "encode": (lambda: encode_views(*args), lambda: encode_views_reference(*args)),
+        "decode": (
+            lambda: decode_views(tokens, CANVAS, *per_row),
+            lambda: decode_views_reference(tokens, CANVAS, *per_row),
+        ),
+        "transform": (
+            lambda: transform_packed(packed, dihedrals, maps),
+            lambda: transform_packed_reference(packed, dihedrals, maps),
+        ),
+    }
+    for name, (fast, slow) in timings.items():
+        t_fast, t_slow = best_time(fast, repeats * 5), best_time(slow, repeats)
+        numbers[f"{name}_numba_s"] = t_fast
+        numbers[f"{name}_numpy_s"] = t_slow
+        numbers[f"{name}_speedup"] = t_slow / t_fast
+        print(
+            f"{name:9s} numba {t_fast * 1e3:8.2f} ms   numpy reference {t_slow * 1e3:9.1f} ms   x{t_slow / t_fast:6.1f}"
+        )
+    print(f"({rows} rows of {CANVAS * CANVAS} tokens)")
+    return numbers
+
+
+_BUILD = """
+import sys, orjson
+from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
+cfg = ArcBuildConfig(source="arc1:evaluation", extra_train="arc1:training", aug=int(sys.argv[2]), seed=0)
+s = build_arc_dataset(cfg, sys.argv[1], progress=False)
+print(orjson.dumps({"puzzle_ids": s.num_puzzle_ids, "counts": s.counts, "seconds": s.seconds,
+                    "short": s.tasks_short_of_aug, "left_out": s.num_left_out}).decode())
+"""
+
+
+def bench_build(aug: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="arcsolve-bench-") as tmp:
+        out = Path(tmp) / "arc"
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", _BUILD, str(out), str(aug)], capture_output=True, text=True
+        )
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"build failed:\n{done.stderr}")
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux reports KiB
+    result = orjson.loads(done.stdout.strip().splitlines()[-1])
+    train, test = result["counts"]["train"], result["counts"]["test"]
+    print(
+        f"build aug={aug}: {wall:.1f} s wall (process), peak RSS {peak_mb:.0f} MiB, {size / 2**30:.2f} GiB on disk; "
+        f"{result['puzzle_ids']} puzzle ids, train {train['examples']} examples, test {test['examples']} examples, "
+        f"{result['short']} tasks short of aug"
+    )
+    return {
+        "build_aug": aug,
+        "build_wall_s": wall,
+        "build_peak_rss_mib": peak_mb,
+        "build_disk_gib": size / 2**30,
+        "build_puzzle_ids": result["puzzle_ids"],
+        "build_train_examples": train["examples"],
+        "build_test_examples": test["examples"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads (aug=50 build)")
+    quick = parser.parse_args().quick
+    numbers = bench_kernels(quick)
+    numbers.update(bench_build(50 if quick else 1000))
+    print(orjson.dumps(numbers).decode())
+
+
+if __name__ == "__main__":
+    main()
