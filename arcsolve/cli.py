@@ -113,21 +113,85 @@ def data_build_arc(
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
 ) -> None:
     """Build an ARC dataset with one puzzle id (task embedding) per augmented task version."""
-    _not_implemented("data build arc")
+    from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
+
+    cfg = ArcBuildConfig(
+        source=source,
+        aug=aug,
+        seed=seed,
+        extra_train=extra_train,
+        canvas=canvas,
+        max_grid=max_grid,
+        translate=translate,
+    )
+    cfg.validate("data build arc")
+    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=sys.stderr.isatty())
+    typer.echo(summary.describe())
+    if summary.num_left_out:
+        task_id, why = summary.left_out[0]
+        typer.echo(f"left out {summary.num_left_out} task(s) that do not fit (e.g. {task_id}: {why})")
 
 
 @build_app.command("sudoku")
 @_errors_as_lines
-def data_build_sudoku(out: Annotated[Path, typer.Option(help="dataset directory to write")]) -> None:
+def data_build_sudoku(
+    out: Annotated[Path, typer.Option(help="dataset directory to write")],
+    n_train: Annotated[int, typer.Option(help="training puzzles")] = 1000,
+    n_test: Annotated[int, typer.Option(help="held-out test puzzles")] = 1000,
+    difficulty: Annotated[str, typer.Option(help="easy, medium, hard or extreme")] = "extreme",
+    aug: Annotated[int, typer.Option(help="augmented versions per training puzzle")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
+) -> None:
     """Generate a sudoku dataset (unique solutions, chosen difficulty)."""
-    _not_implemented("data build sudoku")
+    from arcsolve.config import from_dict
+    from arcsolve.data.puzzle_builders import SudokuBuildConfig, build_sudoku_dataset
+
+    fields = {"n_train": n_train, "n_test": n_test, "difficulty": difficulty, "aug": aug, "seed": seed}
+    cfg = from_dict(SudokuBuildConfig, fields, where="data build sudoku")
+    meta = build_sudoku_dataset(cfg, out, overwrite=overwrite)
+    counts = meta["counts"]
+    typer.echo(
+        f"{out}: sudoku {difficulty}, train {counts['train']['examples']} examples, "
+        f"test {counts['test']['examples']}, mean blanks {meta['mean_blanks']['test']:.1f}, {meta['seconds']:.1f} s"
+    )
 
 
 @build_app.command("maze")
 @_errors_as_lines
-def data_build_maze(out: Annotated[Path, typer.Option(help="dataset directory to write")]) -> None:
+def data_build_maze(
+    out: Annotated[Path, typer.Option(help="dataset directory to write")],
+    n_train: Annotated[int, typer.Option(help="training mazes")] = 1000,
+    n_test: Annotated[int, typer.Option(help="held-out test mazes")] = 1000,
+    size: Annotated[int, typer.Option(help="maze side S (sequence length S*S)")] = 30,
+    min_path: Annotated[
+        int, typer.Option(help="keep mazes whose shortest path has at least this many moves")
+    ] = 110,
+    dihedral_aug: Annotated[
+        bool, typer.Option(help="add the 8 dihedral versions of each training maze")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
+) -> None:
     """Generate a maze dataset (shortest-path labels)."""
-    _not_implemented("data build maze")
+    from arcsolve.config import from_dict
+    from arcsolve.data.puzzle_builders import MazeBuildConfig, build_maze_dataset
+
+    fields = {
+        "n_train": n_train,
+        "n_test": n_test,
+        "size": size,
+        "min_path": min_path,
+        "dihedral_aug": dihedral_aug,
+        "seed": seed,
+    }
+    cfg = from_dict(MazeBuildConfig, fields, where="data build maze")
+    meta = build_maze_dataset(cfg, out, overwrite=overwrite)
+    counts = meta["counts"]
+    typer.echo(
+        f"{out}: maze {size}x{size}, train {counts['train']['examples']} examples, test {counts['test']['examples']}, "
+        f"mean path {meta['mean_path_length']['test']:.1f}, {meta['seconds']:.1f} s"
+    )
 
 
 @app.command()
