@@ -264,6 +264,7 @@ def submission_score(
     submission: Annotated[Path, typer.Argument(help="submission.json")],
     tasks: Annotated[str, typer.Option(help="the task SOURCE, with test outputs")],
     verbose: Annotated[bool, typer.Option(help="a per-task table")] = False,
+    html: Annotated[Path | None, typer.Option(help="also write a gallery of every task's attempts")] = None,
 ) -> None:
     """Per-task mean (the official metric) and per-test-output mean."""
     from arcsolve.data.tasks import load_tasks
@@ -277,6 +278,11 @@ def submission_score(
             typer.echo(f"arcsolve: error: {submission}: {problem}", err=True)
         raise typer.Exit(2) from None
     typer.echo(format_report(result, verbose=verbose))
+    if html is not None:
+        from arcsolve.viz import render_gallery
+
+        render_gallery(task_list, submission, html)
+        typer.echo(f"gallery: {html}")
 
 
 @app.command()
@@ -298,7 +304,10 @@ def show(
     submission: Annotated[Path | None, typer.Option(help="draw these attempts too")] = None,
 ) -> None:
     """Pictures of a task and, with --submission, its attempts marked right or wrong."""
-    _not_implemented("show")
+    from arcsolve.viz import show_task
+
+    drawn = show_task(source, task_id, out, submission)
+    typer.echo(f"{out}: {len(drawn)} grid(s) of task {task_id}")
 
 
 @app.command()
@@ -308,7 +317,10 @@ def report(
     out: Annotated[Path, typer.Option(help="FILE.png or FILE.html")],
 ) -> None:
     """Training curves from a run's metrics.jsonl."""
-    _not_implemented("report")
+    from arcsolve.viz import render_report
+
+    summary = render_report(run_dir, out)
+    typer.echo(f"{out}: {len(summary.panels)} panel(s) up to step {summary.last_step}")
 
 
 @kaggle_app.command("bundle")
