@@ -1,0 +1,107 @@
+"""The training config: `[data]` (a dataset path or a build recipe), `[model]` and `[train]`.
+
+Defaults of `TrainConfig` are the paper's ARC recipe (TRM.md §3.1); the CPU configs override them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import orjson
+
+from arcsolve.config import load_config
+from arcsolve.data.arc_builder import ArcBuildConfig
+from arcsolve.data.puzzle_builders import MazeBuildConfig, SudokuBuildConfig
+from arcsolve.errors import ConfigError
+from arcsolve.model.config import ModelConfig
+
+
+@dataclass
+class DataConfig:
+    """Exactly one of: `path` (an existing dataset directory) or one recipe table (arc, sudoku, maze).
+
+    A recipe is built on first use into `cache_dir/<kind>-<hash of the recipe>`, so a config alone is
+    enough to train on a fresh checkout.
+    """
+
+    path: str | None = None
+    arc: ArcBuildConfig | None = None
+    sudoku: SudokuBuildConfig | None = None
+    maze: MazeBuildConfig | None = None
+    cache_dir: str = ".cache/arcsolve/datasets"
+
+    def validate(self, where: str) -> None:
+        given = [name for name in ("path", "arc", "sudoku", "maze") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ConfigError(where, f"[data] needs exactly one of path, arc, sudoku, maze; got {given or 'none'}")
+
+    def recipe(self) -> tuple[str, ArcBuildConfig | SudokuBuildConfig | MazeBuildConfig] | None:
+        for kind in ("arc", "sudoku", "maze"):
+            value = getattr(self, kind)
+            if value is not None:
+                return kind, value
+        return None
+
+    def cache_path(self) -> Path | None:
+        found = self.recipe()
+        if found is None:
+            return None
+        kind, recipe = found
+        digest = hashlib.sha256(orjson.dumps(asdict(recipe), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
+        return Path(self.cache_dir).expanduser() / f"{kind}-{digest}"
+
+
+@dataclass
+class TrainConfig:
+    global_batch_size: int = 768
+    epochs: int = 100_000
+    max_steps: int = 0  # 0: derived from epochs; one step = one ACT supervision step
+    optimizer: Literal["adam_atan2", "adamw"] = "adam_atan2"
+    lr: float = 1e-4
+    lr_min_ratio: float = 1.0  # 1.0 = constant after warm-up (the paper)
+    lr_warmup_steps: int = 2000
+    beta1: float = 0.9
+    beta2: float = 0.95
+    weight_decay: float = 0.1
+    puzzle_emb_lr: float = 1e-2
+    puzzle_emb_weight_decay: float = 0.1
+    grad_clip: float = 0.0  # 0 = off (the paper does not clip)
+    ema: bool = True
+    ema_rate: float = 0.999
+    eval_every: int = 10_000  # steps; 0 = only at the end
+    eval_max_examples: int = 0  # 0 = the whole test split
+    checkpoint_every: int = 0  # steps; 0 = at every evaluation
+    keep_checkpoints: int = 3
+    log_every: int = 50
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compile: Literal["auto", "on", "off"] = "auto"  # auto = on for CUDA, off on CPU
+    autocast_bf16: Literal["auto", "on", "off"] = "auto"  # auto = on for CUDA
+    cpu_threads: int = 0  # 0 = torch's default
+
+    def validate(self, where: str) -> None:
+        positive = ("global_batch_size", "epochs", "ema_rate", "lr", "log_every", "keep_checkpoints")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(where, f"train.{name} must be > 0, got {getattr(self, name)}")
+        for name in ("max_steps", "lr_warmup_steps", "eval_every", "eval_max_examples", "checkpoint_every"):
+            if getattr(self, name) < 0:
+                raise ConfigError(where, f"train.{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 < self.ema_rate < 1:
+            raise ConfigError(where, f"train.ema_rate must lie in (0, 1), got {self.ema_rate}")
+        if not 0 <= self.lr_min_ratio <= 1:
+            raise ConfigError(where, f"train.lr_min_ratio must lie in [0, 1], got {self.lr_min_ratio}")
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    return load_config(RunConfig, path, overrides)

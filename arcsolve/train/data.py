@@ -1,0 +1,84 @@
+"""Opening the training dataset (building a config's recipe on first use) and turning rows into tensors."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
+from arcsolve.data.dataset import SplitArrays, TokenDataset
+from arcsolve.data.puzzle_builders import MazeBuildConfig, build_maze_dataset, build_sudoku_dataset
+from arcsolve.errors import RunFailure
+from arcsolve.train.config import DataConfig
+
+
+def build_recipe(data: DataConfig, progress: bool = True) -> Path:
+    """Build the recipe into its cache folder unless it is already there; return the folder."""
+    found = data.recipe()
+    path = data.cache_path()
+    assert found is not None and path is not None
+    if (path / "meta.json").exists():
+        return path
+    kind, recipe = found
+    if kind == "arc":
+        assert isinstance(recipe, ArcBuildConfig)
+        build_arc_dataset(recipe, path, overwrite=True, progress=progress)
+    elif kind == "maze":
+        assert isinstance(recipe, MazeBuildConfig)
+        build_maze_dataset(recipe, path, overwrite=True)
+    else:
+        build_sudoku_dataset(recipe, path, overwrite=True)  # type: ignore[arg-type]
+    return path
+
+
+def open_dataset(data: DataConfig, is_main: bool = True, progress: bool = True) -> TokenDataset:
+    """The config's dataset. Under torchrun only rank 0 builds a recipe; the others wait for meta.json."""
+    if data.path is not None:
+        return TokenDataset.open(data.path)
+    path = data.cache_path()
+    assert path is not None
+    if is_main:
+        build_recipe(data, progress)
+    else:
+        deadline = time.monotonic() + 3600
+        while not (path / "meta.json").exists():
+            if time.monotonic() > deadline:
+                raise RunFailure(str(path), "timed out waiting for rank 0 to build the dataset")
+            time.sleep(1.0)
+    return TokenDataset.open(path)
+
+
+def rows_to_batch(split: SplitArrays, rows: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
+    """Gather example rows from the memmapped split into a batch of tensors on `device`."""
+    rows = np.sort(rows)  # sequential reads from the memmap; the order inside a batch does not matter
+    batch = {
+        "inputs": torch.from_numpy(np.ascontiguousarray(split.inputs[rows]).astype(np.int64)),
+        "labels": torch.from_numpy(np.ascontiguousarray(split.labels[rows]).astype(np.int64)),
+        "puzzle_ids": torch.from_numpy(np.ascontiguousarray(split.puzzle_ids[rows]).astype(np.int64)),
+    }
+    pin = device.type == "cuda"
+    return {k: (v.pin_memory() if pin else v).to(device, non_blocking=pin) for k, v in batch.items()}
+
+
+def pad_batch(batch: dict[str, torch.Tensor], size: int) -> tuple[dict[str, torch.Tensor], int]:
+    """Pad a short eval batch to `size` rows with PAD inputs, no labels and the blank puzzle id."""
+    n = batch["inputs"].shape[0]
+    if n == size:
+        return batch, n
+    padded = {}
+    for key, value in batch.items():
+        extra = torch.zeros((size - n, *value.shape[1:]), dtype=value.dtype, device=value.device)
+        padded[key] = torch.cat([value, extra])
+    return padded, n
+
+
+def set_cpu_threads(threads: int) -> None:
+    if threads > 0:
+        torch.set_num_threads(threads)
+        with contextlib.suppress(RuntimeError):
+            torch.set_num_interop_threads(max(1, min(threads, os.cpu_count() or 1)))

@@ -1,0 +1,67 @@
+"""`metrics.jsonl`: one JSON object per logged step or evaluation, each with an integer `step`.
+
+Lines are appended and flushed one at a time, so a reader (or `arcsolve report`) sees whole lines
+plus, at worst, one partial last line while a run is writing.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+class MetricsLog:
+    def __init__(self, path: Path, enabled: bool = True) -> None:
+        self.path = Path(path)
+        self.enabled = enabled
+        self._handle = None
+        if enabled:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+
+    def write(self, step: int, values: dict[str, Any]) -> None:
+        if self._handle is None:
+            return
+        clean = {k: (float(v) if isinstance(v, float) and math.isfinite(v) else v) for k, v in values.items()}
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in clean.items()}
+        self._handle.write(orjson.dumps({"step": int(step), **clean}) + b"\n")
+        self._handle.flush()
+
+    def truncate_after(self, step: int) -> None:
+        """On resume, drop lines logged after the checkpoint's step (they will be logged again)."""
+        if not self.path.exists():
+            return
+        kept = []
+        for line in self.path.read_bytes().splitlines():
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # a partial line from a killed run
+            if isinstance(record, dict) and int(record.get("step", 0)) <= step:
+                kept.append(line)
+        if self._handle is not None:
+            self._handle.close()
+        self.path.write_bytes(b"".join(line + b"\n" for line in kept))
+        if self.enabled:
+            self._handle = open(self.path, "ab")  # noqa: SIM115
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """Every complete JSON line; a garbled or partial line (a run still writing) is skipped."""
+    out = []
+    for line in Path(path).read_bytes().splitlines():
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and "step" in record:
+            out.append(record)
+    return out
