@@ -222,7 +222,13 @@ def train(
     resume: Annotated[bool, typer.Option(help="continue from the run's latest checkpoint")] = False,
 ) -> None:
     """Train a TRM. Works under `torchrun` (gloo on CPU, nccl on GPU)."""
-    _not_implemented("train")
+    from arcsolve.train.config import load_run_config
+    from arcsolve.train.loop import run_train
+
+    cfg = load_run_config(config, set_ or [])
+    result = run_train(cfg, out, max_steps=max_steps, resume=resume)
+    shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items())
+    typer.echo(f"{out}: {shown}")
 
 
 @app.command()

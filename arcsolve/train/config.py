@@ -36,7 +36,9 @@ class DataConfig:
     def validate(self, where: str) -> None:
         given = [name for name in ("path", "arc", "sudoku", "maze") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ConfigError(where, f"[data] needs exactly one of path, arc, sudoku, maze; got {given or 'none'}")
+            raise ConfigError(
+                where, f"[data] needs exactly one of path, arc, sudoku, maze; got {given or 'none'}"
+            )
 
     def recipe(self) -> tuple[str, ArcBuildConfig | SudokuBuildConfig | MazeBuildConfig] | None:
         for kind in ("arc", "sudoku", "maze"):
@@ -79,7 +81,6 @@ class TrainConfig:
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compile: Literal["auto", "on", "off"] = "auto"  # auto = on for CUDA, off on CPU
-    autocast_bf16: Literal["auto", "on", "off"] = "auto"  # auto = on for CUDA
     cpu_threads: int = 0  # 0 = torch's default
 
     def validate(self, where: str) -> None:

@@ -1,0 +1,85 @@
+"""`ModelConfig`: the TRM architecture knobs. Defaults are the paper's ARC attention model (TRM.md §1, §3.5).
+
+seq_len, vocab_size and num_puzzle_ids are properties of the dataset, so they are constructor
+arguments of the model, not config fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from arcsolve.errors import ConfigError
+
+
+@dataclass
+class ModelConfig:
+    variant: Literal["attention", "mlp"] = "attention"  # mlp = SwiGLU over the sequence axis (TRM's mlp_t)
+    hidden_size: int = 512
+    num_heads: int = 8
+    expansion: float = 4.0  # SwiGLU width factor, before the 2/3 and round-up-to-256 rule
+    num_layers: int = 2  # blocks in the one shared network
+    H_cycles: int = 3  # T: cycles per supervision step; the first T-1 run without grad
+    L_cycles: int = 4  # n: latent updates per cycle (4 for ARC and maze, 6 for sudoku)
+    halt_max_steps: int = 16  # supervision (ACT) steps; eval always runs all of them
+    halt_exploration_prob: float = 0.1
+    puzzle_emb_len: int = 16  # prefix positions; only position 0 holds the learned task vector
+    pos_encoding: Literal["rope", "learned", "none"] = "rope"
+    rope_theta: float = 10_000.0
+    rms_eps: float = 1e-5
+    # Only True is supported: halt when q_halt > 0. HRM's Q-continue bootstrap is not implemented
+    # (in the reference it is dead code that would crash); the field stays so paper configs read the same.
+    no_act_continue: bool = True
+    # "auto": bfloat16 on CUDA (the paper), float32 elsewhere. Parameters always stay float32.
+    forward_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    loss: Literal["stablemax", "softmax"] = "stablemax"
+
+    def validate(self, where: str) -> None:
+        positive = (
+            "hidden_size",
+            "num_heads",
+            "num_layers",
+            "H_cycles",
+            "L_cycles",
+            "halt_max_steps",
+            "puzzle_emb_len",
+        )
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(where, f"model.{name} must be >= 1, got {getattr(self, name)}")
+        if self.hidden_size % self.num_heads:
+            raise ConfigError(
+                where,
+                f"model.hidden_size ({self.hidden_size}) must be divisible by model.num_heads ({self.num_heads})",
+            )
+        if self.pos_encoding == "rope" and (self.hidden_size // self.num_heads) % 2:
+            raise ConfigError(
+                where, "model.hidden_size / model.num_heads must be even for pos_encoding = 'rope'"
+            )
+        if self.variant == "mlp" and self.pos_encoding == "rope":
+            raise ConfigError(
+                where,
+                "model.variant = 'mlp' has no attention to rotate; set model.pos_encoding to 'none' or 'learned'",
+            )
+        if self.expansion <= 0:
+            raise ConfigError(where, f"model.expansion must be > 0, got {self.expansion}")
+        if not 0.0 <= self.halt_exploration_prob <= 1.0:
+            raise ConfigError(
+                where, f"model.halt_exploration_prob must lie in [0, 1], got {self.halt_exploration_prob}"
+            )
+        if self.rope_theta <= 0:
+            raise ConfigError(where, f"model.rope_theta must be > 0, got {self.rope_theta}")
+        if self.rms_eps <= 0:
+            raise ConfigError(where, f"model.rms_eps must be > 0, got {self.rms_eps}")
+        if not self.no_act_continue:
+            raise ConfigError(
+                where, "model.no_act_continue = false (HRM's Q-continue halting) is not supported; use true"
+            )
+
+    def dtype_for(self, device: torch.device) -> torch.dtype:
+        """The activation dtype on `device` (parameters are float32 and cast on use)."""
+        if self.forward_dtype == "bfloat16" or (self.forward_dtype == "auto" and device.type == "cuda"):
+            return torch.bfloat16
+        return torch.float32

@@ -1,0 +1,137 @@
+"""Building blocks of the TRM: init helper, RMSNorm, SwiGLU, rotary embeddings, attention, token mixing.
+
+Parameters are float32. Every layer casts its weights to the dtype of its input on use, so the
+activation dtype (bfloat16 on GPU, float32 on CPU) is chosen once, where the embeddings are made.
+This is the reference's "cast on use" scheme; it also works unchanged under torch.autocast.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Standard deviation of a standard normal truncated to [-2, 2]: sampling there and dividing by it
+# gives the requested std after truncation (JAX's truncated_normal initialiser does the same).
+_TRUNC2_STD = math.sqrt(1.0 - 4.0 * math.exp(-2.0) / math.sqrt(2.0 * math.pi) / math.erf(math.sqrt(2.0)))
+
+
+def trunc_normal_(tensor: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """In place: normal cut at +-2 std, rescaled so the result really has standard deviation `std`."""
+    with torch.no_grad():
+        nn.init.trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=generator)
+        return tensor.mul_(std / _TRUNC2_STD)
+
+
+def rms_norm(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm over the last axis with no learned scale, computed in float32, returned in x's dtype."""
+    x32 = x.float()
+    x32 = x32 * torch.rsqrt(x32.square().mean(dim=-1, keepdim=True) + eps)
+    return x32.to(x.dtype)
+
+
+class Linear(nn.Module):
+    """A float32 weight (LeCun truncated-normal, std 1/sqrt(fan_in)) cast to the input dtype on use."""
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(
+            trunc_normal_(torch.empty(out_features, in_features), 1.0 / math.sqrt(in_features), generator)
+        )
+        self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bias = None if self.bias is None else self.bias.to(x.dtype)
+        return F.linear(x, self.weight.to(x.dtype), bias)
+
+
+def swiglu_width(dim: int, expansion: float) -> int:
+    """TRM's inner width: round(expansion * dim * 2/3) rounded up to a multiple of 256 (512 -> 1536, 97 -> 512)."""
+    raw = round(expansion * dim * 2 / 3)
+    return -(-raw // 256) * 256
+
+
+class SwiGLU(nn.Module):
+    """down(silu(gate) * up), with gate and up from one fused Linear. Acts on the last axis."""
+
+    def __init__(self, dim: int, expansion: float, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        inner = swiglu_width(dim, expansion)
+        self.gate_up = Linear(dim, 2 * inner, generator=generator)
+        self.down = Linear(inner, dim, generator=generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate, up = self.gate_up(x).chunk(2, dim=-1)
+        return self.down(F.silu(gate) * up)
+
+
+class Rotary(nn.Module):
+    """cos/sin tables for every position, built once at construction (non-persistent buffers)."""
+
+    def __init__(self, head_dim: int, max_len: int, theta: float) -> None:
+        super().__init__()
+        inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+        angles = torch.outer(torch.arange(max_len, dtype=torch.float32), inv_freq)  # (S, hd/2)
+        angles = torch.cat([angles, angles], dim=-1)  # (S, hd), the rotate-half layout
+        self.register_buffer("cos", angles.cos(), persistent=False)
+        self.register_buffer("sin", angles.sin(), persistent=False)
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    first, second = x.chunk(2, dim=-1)
+    return torch.cat([-second, first], dim=-1)
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """x (B, H, S, hd); cos, sin (S, hd)."""
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    return x * cos + _rotate_half(x) * sin
+
+
+class Attention(nn.Module):
+    """Non-causal multi-head self-attention: fused qkv, optional RoPE on q and k, SDPA, output projection."""
+
+    def __init__(self, hidden: int, num_heads: int, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.qkv = Linear(hidden, 3 * hidden, generator=generator)
+        self.out = Linear(hidden, hidden, generator=generator)
+
+    def forward(self, x: torch.Tensor, rotary: Rotary | None) -> torch.Tensor:
+        B, S, D = x.shape
+        qkv = self.qkv(x).view(B, S, 3, self.num_heads, D // self.num_heads)
+        q, k, v = (t.transpose(1, 2) for t in qkv.unbind(dim=2))  # each (B, H, S, hd)
+        if rotary is not None:
+            q = apply_rotary(q, rotary.cos[:S], rotary.sin[:S])
+            k = apply_rotary(k, rotary.cos[:S], rotary.sin[:S])
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=False)  # (B, H, S, hd)
+        return self.out(y.transpose(1, 2).reshape(B, S, D))
+
+
+class TokenMixer(nn.Module):
+    """TRM's mlp_t: a SwiGLU across the sequence axis, h <- RMS(h + SwiGLU(h^T))^T.
+
+    Fidelity quirk kept on purpose: the reference applies this RMSNorm to the transposed tensor, so it
+    normalises each channel over the *sequence* positions, not each position over the channels. The
+    paper's sudoku numbers were obtained that way; changing it would change the model.
+    """
+
+    def __init__(
+        self, seq_len: int, expansion: float, eps: float, generator: torch.Generator | None = None
+    ) -> None:
+        super().__init__()
+        self.mlp = SwiGLU(seq_len, expansion, generator)
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.transpose(1, 2)  # (B, D, S)
+        h = rms_norm(h + self.mlp(h), self.eps)  # normalised over S (see the class docstring)
+        return h.transpose(1, 2)  # (B, S, D)

@@ -1,0 +1,162 @@
+"""Everything a training run carries from step to step, and how it goes into and out of a checkpoint.
+
+A checkpoint describes itself: besides weights and optimizer state it holds the resolved config, the
+dataset's fingerprint and description (seq_len, vocab, canvas, task ids and the puzzle-id
+augmentation table), so `predict` needs only the checkpoint, and a checkpoint from another
+dataset or model shape is refused with a message instead of a shape error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from arcsolve.data.dataset import TokenDataset
+from arcsolve.errors import BadInputError
+from arcsolve.model.act import Carry, StepOutputs
+from arcsolve.model.losses import act_loss
+from arcsolve.model.trm import TRM
+from arcsolve.train import distributed as dist
+from arcsolve.train.batches import BatchCursor
+from arcsolve.train.checkpoint import strip_compile_prefix
+from arcsolve.train.config import RunConfig
+from arcsolve.train.ema import EMA
+from arcsolve.train.optim import AdamATan2, SparseSignSGD, set_lr
+from arcsolve.train.schedule import lr_at
+
+
+@dataclass
+class TrainState:
+    cfg: RunConfig
+    model: TRM
+    optimizer: torch.optim.Optimizer
+    embedding_optimizer: SparseSignSGD
+    ema: EMA | None
+    halt_generator: torch.Generator
+    step: int = 0
+    carry: Carry | None = None
+
+    def loss_fn(self, outputs: StepOutputs) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return act_loss(outputs, self.cfg.model.loss)
+
+    def set_learning_rates(self, total_steps: int) -> dict[str, float]:
+        tc = self.cfg.train
+        lr = lr_at(self.step, tc.lr, tc.lr_warmup_steps, total_steps, tc.lr_min_ratio)
+        emb_lr = lr_at(self.step, tc.puzzle_emb_lr, tc.lr_warmup_steps, total_steps, tc.lr_min_ratio)
+        set_lr(self.optimizer, lr)
+        set_lr(self.embedding_optimizer, emb_lr)
+        return {"lr": lr, "puzzle_emb_lr": emb_lr}
+
+    def optimizer_step(self, outputs: StepOutputs, info: dist.DistInfo) -> None:
+        tc = self.cfg.train
+        if tc.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        rows = outputs.puzzle_rows
+        if rows.grad is not None:
+            self.embedding_optimizer.step(outputs.puzzle_ids, rows.grad)
+        if self.ema is not None:
+            self.ema.update(self.model)
+
+    @contextlib.contextmanager
+    def eval_weights(self) -> Iterator[TRM]:
+        """The model to evaluate and save, holding the EMA weights inside the block when EMA is on."""
+        if self.ema is None:
+            yield self.model
+            return
+        with self.ema.swapped_in(self.model) as model:
+            yield model
+
+
+def build_state(cfg: RunConfig, dataset: TokenDataset, device: torch.device) -> TrainState:
+    tc = cfg.train
+    init = torch.Generator().manual_seed(tc.seed)  # same init on every rank; broadcast makes sure
+    model = TRM(cfg.model, dataset.seq_len, dataset.vocab_size, dataset.num_puzzle_ids, generator=init).to(
+        device
+    )
+    model.train()
+    if tc.optimizer == "adam_atan2":
+        optimizer: torch.optim.Optimizer = AdamATan2(
+            model.parameters(), lr=tc.lr, betas=(tc.beta1, tc.beta2), weight_decay=tc.weight_decay
+        )
+    else:
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=tc.lr, betas=(tc.beta1, tc.beta2), weight_decay=tc.weight_decay
+        )
+    embedding_optimizer = SparseSignSGD(
+        model.puzzle_emb, lr=tc.puzzle_emb_lr, weight_decay=tc.puzzle_emb_weight_decay
+    )
+    ema = EMA(model, tc.ema_rate) if tc.ema else None
+    halt_generator = torch.Generator(device=device).manual_seed(tc.seed + 1)
+    return TrainState(cfg, model, optimizer, embedding_optimizer, ema, halt_generator)
+
+
+def dataset_description(dataset: TokenDataset) -> dict[str, Any]:
+    meta = dataset.meta
+    return {
+        "fingerprint": dataset.fingerprint,
+        "kind": dataset.kind,
+        "seq_len": dataset.seq_len,
+        "vocab_size": dataset.vocab_size,
+        "num_puzzle_ids": dataset.num_puzzle_ids,
+        "canvas": meta.get("canvas"),
+        "task_ids": list(meta.get("task_ids", [])),
+        "augmentations": None if dataset.augmentations is None else np.asarray(dataset.augmentations).copy(),
+    }
+
+
+def _carry_state(carry: Carry | None) -> dict[str, torch.Tensor] | None:
+    return None if carry is None else {k: v.detach().cpu() for k, v in asdict(carry).items()}
+
+
+def state_payload(
+    state: TrainState, cfg: RunConfig, dataset: TokenDataset, cursor: BatchCursor
+) -> dict[str, Any]:
+    with state.eval_weights() as eval_model:
+        eval_weights = strip_compile_prefix(
+            {k: v.detach().cpu().clone() for k, v in eval_model.state_dict().items()}
+        )
+    return {
+        "config": asdict(cfg),
+        "dataset": dataset_description(dataset),
+        "model": strip_compile_prefix(state.model.state_dict()),
+        "eval_model": eval_weights,  # EMA weights when EMA is on: what predict uses
+        "ema": None if state.ema is None else state.ema.state_dict(),
+        "optimizer": state.optimizer.state_dict(),
+        "embedding_optimizer": state.embedding_optimizer.state_dict(),
+        "cursor": asdict(cursor),
+        "carry": _carry_state(state.carry),
+        "rng": {"halt": state.halt_generator.get_state(), "torch": torch.get_rng_state()},
+    }
+
+
+def check_compatible(
+    payload: dict[str, Any], cfg_model: dict[str, Any], dataset: TokenDataset, where: str
+) -> None:
+    """Refuse a checkpoint from another dataset or model shape with a clear message."""
+    saved = payload.get("dataset", {})
+    if saved.get("fingerprint") != dataset.fingerprint:
+        raise BadInputError(where, "checkpoint was trained on a different dataset (fingerprint differs)")
+    if payload.get("config", {}).get("model") != cfg_model:
+        raise BadInputError(where, "checkpoint has a different [model] config than this run")
+
+
+def restore_state(state: TrainState, payload: dict[str, Any], dataset: TokenDataset, where: str) -> None:
+    check_compatible(payload, asdict(state.cfg.model), dataset, where)
+    device = state.model.puzzle_emb.device
+    state.model.load_state_dict(payload["model"])
+    state.optimizer.load_state_dict(payload["optimizer"])
+    state.embedding_optimizer.load_state_dict(payload["embedding_optimizer"])
+    if state.ema is not None and payload.get("ema") is not None:
+        state.ema.load_state_dict(payload["ema"])
+    state.step = int(payload["step"])
+    carry = payload.get("carry")
+    state.carry = None if carry is None else Carry(**{k: v.to(device) for k, v in carry.items()})
+    state.halt_generator.set_state(payload["rng"]["halt"])
+    torch.set_rng_state(payload["rng"]["torch"])
