@@ -200,14 +200,27 @@ def quickstart(
     out: Annotated[Path, typer.Option(help="where everything goes")] = Path("runs/quickstart"),
 ) -> None:
     """The whole lifecycle on CPU in minutes on bundled data: data, train, predict, submission, score."""
-    _not_implemented("quickstart")
+    from arcsolve.quickstart import run_quickstart
+
+    run_quickstart(out, echo=typer.echo)
 
 
 @app.command()
 @_errors_as_lines
-def info(config: Annotated[Path, typer.Argument(help="a training config TOML")]) -> None:
+def info(
+    config: Annotated[Path, typer.Argument(help="a training config TOML")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override, e.g. model.hidden_size=128")
+    ] = None,
+    world_size: Annotated[int, typer.Option(help="devices the global batch is split over")] = 1,
+) -> None:
     """Parameter count, FLOPs per example and memory estimate for CONFIG."""
-    _not_implemented("info")
+    from arcsolve.train.config import load_run_config
+    from arcsolve.train.info import config_info
+
+    cfg = load_run_config(config, set_ or [])
+    for line in config_info(cfg).lines(cfg.train.global_batch_size, world_size):
+        typer.echo(line)
 
 
 @app.command()

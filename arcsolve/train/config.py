@@ -14,6 +14,7 @@ import orjson
 
 from arcsolve.config import load_config
 from arcsolve.data.arc_builder import ArcBuildConfig
+from arcsolve.data.dataset import FORMAT_VERSION
 from arcsolve.data.puzzle_builders import MazeBuildConfig, SudokuBuildConfig
 from arcsolve.errors import ConfigError
 from arcsolve.model.config import ModelConfig
@@ -31,7 +32,7 @@ class DataConfig:
     arc: ArcBuildConfig | None = None
     sudoku: SudokuBuildConfig | None = None
     maze: MazeBuildConfig | None = None
-    cache_dir: str = ".cache/arcsolve/datasets"
+    cache_dir: str = "~/.cache/arcsolve/datasets"
 
     def validate(self, where: str) -> None:
         given = [name for name in ("path", "arc", "sudoku", "maze") if getattr(self, name) is not None]
@@ -52,7 +53,9 @@ class DataConfig:
         if found is None:
             return None
         kind, recipe = found
-        digest = hashlib.sha256(orjson.dumps(asdict(recipe), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
+        # The dataset format version is part of the key, so a format change never reuses a stale build.
+        key = {"format": FORMAT_VERSION, "kind": kind, **asdict(recipe)}
+        digest = hashlib.sha256(orjson.dumps(key, option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
         return Path(self.cache_dir).expanduser() / f"{kind}-{digest}"
 
 

@@ -1,0 +1,66 @@
+"""`arcsolve quickstart`: the whole lifecycle on CPU in minutes, on bundled ARC-AGI-1 data.
+
+1. the tiny config's tasks (ARC-AGI-1 training tasks whose grids fit its 8x8 canvas) are written to
+   `OUT/tasks/` as task JSONs, a SOURCE any command accepts;
+2. a tiny TRM trains on them (`OUT/run/`: config, metrics.jsonl, checkpoints), resuming if interrupted;
+3. predict answers their test inputs with test-time augmentation voting into `OUT/submission.json`;
+4. the submission is validated and scored against the known test outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from arcsolve.data.tasks import load_tasks, task_to_json
+from arcsolve.io import atomic_write_bytes
+from arcsolve.paths import shipped_config
+from arcsolve.train.checkpoint import latest_checkpoint
+from arcsolve.train.config import RunConfig, load_run_config
+from arcsolve.train.loop import run_train
+
+QUICKSTART_CONFIG = "arc1-cpu-tiny.toml"
+
+
+@dataclass(frozen=True)
+class QuickstartPaths:
+    out: Path
+
+    @property
+    def tasks(self) -> Path:
+        return self.out / "tasks"
+
+    @property
+    def run(self) -> Path:
+        return self.out / "run"
+
+    @property
+    def submission(self) -> Path:
+        return self.out / "submission.json"
+
+
+def write_task_folder(cfg: RunConfig, folder: Path) -> int:
+    """The tasks the config trains on, as `<task_id>.json` files with their test outputs."""
+    recipe = cfg.data.arc
+    assert recipe is not None, "the quickstart config names an ARC recipe"
+    tasks = [t for t in load_tasks(recipe.source) if t.max_side() <= recipe.grid_limit()]
+    for task in tasks:
+        atomic_write_bytes(folder / f"{task.task_id}.json", orjson.dumps(task_to_json(task)))
+    return len(tasks)
+
+
+def run_quickstart(out: Path, overrides: list[str] | None = None, tta: int = 16, echo=print) -> dict:
+    paths = QuickstartPaths(Path(out))
+    cfg = load_run_config(shipped_config(QUICKSTART_CONFIG), overrides or [])
+    n_tasks = write_task_folder(cfg, paths.tasks)
+    echo(
+        f"tasks: {n_tasks} ARC-AGI-1 training tasks with grids up to {cfg.data.arc.grid_limit()} -> {paths.tasks}"
+    )
+    resume = latest_checkpoint(paths.run) is not None
+    result = run_train(cfg, paths.run, resume=resume)
+    echo(
+        f"train: {result.get('step')} steps -> {paths.run} (eval exact accuracy {result.get('exact_accuracy', 0):.3f})"
+    )
+    return {"tasks": n_tasks, "train": result, "paths": paths}
