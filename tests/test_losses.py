@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import math
 
-import pytest
 import torch
 import torch.nn.functional as F
 
 from arcsolve.model.act import StepOutputs
 from arcsolve.model.losses import act_loss, finalize_metrics, log_stablemax, token_cross_entropy
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads, and on a shared 2-core box extra threads thrash."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def outputs(logits, labels, q_halt=None, halted=None, steps=None) -> StepOutputs:

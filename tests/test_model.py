@@ -28,15 +28,6 @@ from arcsolve.train.optim import AdamATan2, SparseSignSGD
 SEQ, VOCAB, IDS = 12, 6, 5
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads, and on a shared 2-core box extra threads thrash."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny_cfg(**overrides) -> ModelConfig:
     base = ModelConfig(
         hidden_size=32, num_heads=2, num_layers=2, H_cycles=3, L_cycles=2, halt_max_steps=4, puzzle_emb_len=2

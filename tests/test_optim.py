@@ -17,15 +17,6 @@ from arcsolve.train.optim import AdamATan2, SparseSignSGD, set_lr
 from arcsolve.train.schedule import lr_at
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads, and on a shared 2-core box extra threads thrash."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def adam_atan2_scalar(p, grads, lr, b1, b2, wd):
     """The update rule written out for one number, straight from the definition."""
     m = v = 0.0
