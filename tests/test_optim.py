@@ -100,7 +100,8 @@ def _sign_sgd_worker(rank: int, world: int, init_file: str, queue) -> None:
         ids = [torch.tensor([1, 3]), torch.tensor([1, 5])][rank]
         grads = [torch.tensor([[1.0, 1.0], [-1.0, 0.0]]), torch.tensor([[-3.0, 0.5], [2.0, 2.0]])][rank]
         opt.step(ids, grads)
-        queue.put((rank, table.clone()))
+        # Plain lists: a tensor would travel as a shared-memory handle that dies with this process.
+        queue.put((rank, table.tolist()))
     finally:
         dist.destroy_process_group()
 
@@ -122,7 +123,7 @@ def test_sign_sgd_gathers_rows_over_ranks():
     want[1] = -torch.tensor([-1.0, 1.0])  # 1 - 3 < 0, 1 + 0.5 > 0
     want[3] = -torch.tensor([-1.0, 0.0])
     want[5] = -torch.tensor([1.0, 1.0])
-    assert torch.equal(results[0], want) and torch.equal(results[1], want)
+    assert results[0] == want.tolist() and results[1] == want.tolist()
 
 
 class TwoLayer(nn.Module):
