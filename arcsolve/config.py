@@ -8,6 +8,7 @@ ConfigError naming the key, because a silently ignored typo (`L_cycels = 6`) was
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -17,6 +18,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 from arcsolve.errors import ConfigError
 
 T = TypeVar("T")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _type_name(tp: Any) -> str:
@@ -63,11 +65,23 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(where, f"'{key}' must be an integer, got {value!r}")
+        # TOML integers are 64-bit, but tomllib reads any size; a bigger one would overflow later
+        # (torch seeds, array sizes) with an error that no longer names the key.
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ConfigError(where, f"'{key}' must be a 64-bit integer, got {value}")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(where, f"'{key}' must be a number, got {value!r}")
-        return float(value)
+        # TOML allows nan and inf; no knob means anything with them, and `lr = nan` would only
+        # surface steps later as a diverged loss.
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too big for a float
+            number = math.inf
+        if not math.isfinite(number):
+            raise ConfigError(where, f"'{key}' must be a finite number, got {value!r}")
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(where, f"'{key}' must be a string, got {value!r}")
@@ -104,7 +118,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ConfigError("--set", f"bad key {key!r}")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (ValueError, RecursionError):  # not TOML (or nested past Python's stack)
         value = raw.strip()  # a bare word such as `variant=mlp` is taken as a string
     return path, value
 
@@ -138,17 +152,25 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(path), "is a directory, expected a TOML file") from None
     except PermissionError:
         raise ConfigError(str(path), "permission denied") from None
+    except OSError as err:  # a name too long, an I/O error, ...
+        raise ConfigError(str(path), f"cannot read: {err.strerror or err}") from None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(str(path), "not a UTF-8 text file") from None
-    except tomllib.TOMLDecodeError as err:
+    except ValueError as err:  # TOMLDecodeError, or an integer too long for int() (over 4300 digits)
         raise ConfigError(str(path), f"invalid TOML: {err}") from None
+    except RecursionError:
+        raise ConfigError(str(path), "invalid TOML: arrays or tables nested too deeply") from None
 
 
 def load_config(cls: type[T], path: str | Path, overrides: list[str] | None = None) -> T:
     """Read a TOML file into dataclass `cls`, after applying `--set` overrides."""
-    data = apply_overrides(read_toml(path), overrides or [])
+    data = read_toml(path)
+    try:
+        data = apply_overrides(data, overrides or [])
+    except RecursionError:  # `[a.a.a. ...]` tables parse fine but are too deep to copy
+        raise ConfigError(str(path), "tables nested too deeply") from None
     return from_dict(cls, data, where=str(path))
 
 

@@ -7,6 +7,7 @@ atomic on POSIX). A directory is built as `NAME.tmp/` and renamed to `NAME` only
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -17,11 +18,19 @@ from typing import Any
 import orjson
 
 
+@functools.cache
+def _default_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _default_file_mode())  # mkstemp makes 0600; outputs get the usual umask-based mode
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -256,9 +256,13 @@ def _file(path: Path) -> list[Task | BadInputError]:
 
 def _one_source(spec: str) -> list[Task | BadInputError]:
     path = Path(spec)
-    if path.is_dir():
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except OSError as err:  # EACCES on a parent folder, a name too long, ...: still the user's input
+        raise BadInputError(spec, f"cannot read: {err.strerror or err}") from None
+    if is_dir:
         return _folder(path)
-    if path.is_file() or spec.endswith(".json"):
+    if is_file or spec.endswith(".json"):
         return _file(path)
     if ":" in spec:
         name, split = spec.split(":", 1)

@@ -11,6 +11,7 @@ old or the new checkpoint as latest, never a half-written one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import re
@@ -36,6 +37,7 @@ def strip_compile_prefix(state: dict[str, Any]) -> dict[str, Any]:
     return {key.replace("_orig_mod.", ""): value for key, value in state.items()}
 
 
+@functools.cache
 def git_revision() -> str | None:
     here = Path(__file__).resolve().parent
     with contextlib.suppress(Exception):
@@ -60,6 +62,10 @@ def save_checkpoint(run_dir: Path, step: int, payload: dict[str, Any], keep: int
         link_tmp.unlink()
     link_tmp.symlink_to(path.name)
     os.replace(link_tmp, folder / "latest.pt")
+    # Temporary files left by a run killed mid-save (a half-written checkpoint can be gigabytes).
+    # Ours are renamed by now, so any still here belongs to a dead process.
+    for stale in [*folder.glob(".step_*.tmp"), *folder.glob(".latest.*.tmp")]:
+        stale.unlink(missing_ok=True)
     if keep > 0:
         for old in list_checkpoints(run_dir)[:-keep]:
             old.unlink(missing_ok=True)

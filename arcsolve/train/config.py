@@ -91,7 +91,16 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(where, f"train.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("max_steps", "lr_warmup_steps", "eval_every", "eval_max_examples", "checkpoint_every"):
+        non_negative = (
+            "max_steps",
+            "lr_warmup_steps",
+            "eval_every",
+            "eval_max_examples",
+            "checkpoint_every",
+            "seed",  # numpy refuses negative seeds deep inside batching, far from the config
+            "cpu_threads",
+        )
+        for name in non_negative:
             if getattr(self, name) < 0:
                 raise ConfigError(where, f"train.{name} must be >= 0, got {getattr(self, name)}")
         if not 0 < self.ema_rate < 1:
@@ -105,6 +114,11 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def validate(self, where: str) -> None:
+        # A table left out of the file is never validated by the loader, and [data] has no usable
+        # default: an empty config must say so instead of failing later on a missing dataset.
+        self.data.validate(where)
 
 
 def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:

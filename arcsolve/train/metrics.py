@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from arcsolve.io import atomic_write_bytes
+
 
 class MetricsLog:
     def __init__(self, path: Path, enabled: bool = True) -> None:
@@ -32,8 +34,8 @@ class MetricsLog:
 
     def truncate_after(self, step: int) -> None:
         """On resume, drop lines logged after the checkpoint's step (they will be logged again)."""
-        if not self.path.exists():
-            return
+        if not self.enabled or not self.path.exists():
+            return  # under torchrun only rank 0 owns the file; another rank rewriting it would race
         kept = []
         for line in self.path.read_bytes().splitlines():
             try:
@@ -44,7 +46,8 @@ class MetricsLog:
                 kept.append(line)
         if self._handle is not None:
             self._handle.close()
-        self.path.write_bytes(b"".join(line + b"\n" for line in kept))
+        # Atomic: a kill while resuming must not leave the history emptied or cut in half.
+        atomic_write_bytes(self.path, b"".join(line + b"\n" for line in kept))
         if self.enabled:
             self._handle = open(self.path, "ab")  # noqa: SIM115
 
