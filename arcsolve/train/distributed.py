@@ -85,6 +85,15 @@ def all_agree(flag: bool, info: DistInfo, device: torch.device) -> bool:
     return bool(value.item())
 
 
+def gather_to_main(obj: object, info: DistInfo) -> list[object] | None:
+    """Every rank's `obj` as a list on rank 0 (None on the others). All ranks must call it."""
+    if not info.enabled:
+        return [obj]
+    out: list[object] | None = [None] * info.world_size if info.is_main else None
+    dist.gather_object(obj, out, dst=0)
+    return out
+
+
 def shutdown(info: DistInfo) -> None:
     if info.enabled and dist.is_initialized():
         dist.destroy_process_group()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import torch
 
 from arcsolve.data.dataset import SplitArrays
-from arcsolve.model.act import evaluate_batch
-from arcsolve.model.losses import act_loss, finalize_metrics
+from arcsolve.model.act import StepOutputs, evaluate_batch
+from arcsolve.model.losses import METRIC_KEYS, act_loss, finalize_metrics, valid_label_mask
 from arcsolve.model.trm import TRM
 from arcsolve.train import distributed as dist
 from arcsolve.train.batches import eval_batches
@@ -36,21 +38,31 @@ def evaluate_split(
     model.eval()
     rows = eval_rows(split.num_examples, max_examples)
     per_rank = max(1, batch_size // info.world_size)
-    sums: dict[str, torch.Tensor] = {}
+    # Every rank reduces the same keys, even a rank with no rows (it would otherwise skip the
+    # all-reduce and leave the others waiting in it).
+    sums = {key: torch.zeros((), device=device) for key in METRIC_KEYS}
     seen = torch.zeros((), device=device)
     try:
         for chunk in eval_batches(len(rows), per_rank, info.rank, info.world_size):
             batch, real = pad_batch(rows_to_batch(split, rows[chunk], device), per_rank)
             outputs = evaluate_batch(model, batch)
-            _, metrics = act_loss(outputs, model.cfg.loss)
+            # Padding rows and rows without labels (unknown test outputs) would add to the summed
+            # losses and make them depend on the world size; only labelled real rows count.
+            keep = valid_label_mask(outputs.labels).any(-1)
+            keep[real:] = False
+            _, metrics = act_loss(_select_rows(outputs, keep), model.cfg.loss)
             for key, value in metrics.items():
-                sums[key] = sums.get(key, torch.zeros((), device=device)) + value.float()
-            seen += real
+                sums[key] = sums[key] + value.float()
+            seen += keep.sum()
     finally:
         model.train(was_training)
-    if not sums:
-        return {}
     keys = sorted(sums)
     reduced = dist.all_reduce_sum(torch.stack([sums[k] for k in keys] + [seen]), info).tolist()
+    if reduced[-1] == 0:
+        return {}
     totals = {k: torch.tensor(v) for k, v in zip(keys, reduced[:-1], strict=True)}
-    return {k: float(v) for k, v in finalize_metrics(totals, max(int(reduced[-1]), 1)).items()}
+    return {k: float(v) for k, v in finalize_metrics(totals, int(reduced[-1])).items()}
+
+
+def _select_rows(outputs: StepOutputs, keep: torch.Tensor) -> StepOutputs:
+    return StepOutputs(**{f.name: getattr(outputs, f.name)[keep] for f in fields(outputs)})

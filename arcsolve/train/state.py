@@ -46,8 +46,11 @@ class TrainState:
 
     def set_learning_rates(self, total_steps: int) -> dict[str, float]:
         tc = self.cfg.train
-        lr = lr_at(self.step, tc.lr, tc.lr_warmup_steps, total_steps, tc.lr_min_ratio)
-        emb_lr = lr_at(self.step, tc.puzzle_emb_lr, tc.lr_warmup_steps, total_steps, tc.lr_min_ratio)
+        # Steps are counted from 1 here, as in the reference (it increments its step before computing
+        # the rate): the first update already gets base / warmup instead of a wasted lr = 0 step.
+        step = self.step + 1
+        lr = lr_at(step, tc.lr, tc.lr_warmup_steps, total_steps, tc.lr_min_ratio)
+        emb_lr = lr_at(step, tc.puzzle_emb_lr, tc.lr_warmup_steps, total_steps, tc.lr_min_ratio)
         set_lr(self.optimizer, lr)
         set_lr(self.embedding_optimizer, emb_lr)
         return {"lr": lr, "puzzle_emb_lr": emb_lr}
@@ -115,9 +118,20 @@ def _carry_state(carry: Carry | None) -> dict[str, torch.Tensor] | None:
     return None if carry is None else {k: v.detach().cpu() for k, v in asdict(carry).items()}
 
 
+def gather_carries(state: TrainState, info: dist.DistInfo) -> list[dict[str, torch.Tensor] | None] | None:
+    """Each rank's carry (its in-flight sequences), gathered on rank 0. Every rank must call it."""
+    return dist.gather_to_main(_carry_state(state.carry), info)  # type: ignore[return-value]
+
+
 def state_payload(
-    state: TrainState, cfg: RunConfig, dataset: TokenDataset, cursor: BatchCursor
+    state: TrainState,
+    cfg: RunConfig,
+    dataset: TokenDataset,
+    cursor: BatchCursor,
+    carries: list[dict[str, torch.Tensor] | None] | None = None,
 ) -> dict[str, Any]:
+    """The checkpoint contents. `carries` holds one carry per rank (from `gather_carries`); without
+    it the payload holds this process's carry only, which is right for a single-process run."""
     with state.eval_weights() as eval_model:
         eval_weights = strip_compile_prefix(
             {k: v.detach().cpu().clone() for k, v in eval_model.state_dict().items()}
@@ -131,7 +145,7 @@ def state_payload(
         "optimizer": state.optimizer.state_dict(),
         "embedding_optimizer": state.embedding_optimizer.state_dict(),
         "cursor": asdict(cursor),
-        "carry": _carry_state(state.carry),
+        "carry": [_carry_state(state.carry)] if carries is None else carries,  # one per rank
         "rng": {"halt": state.halt_generator.get_state(), "torch": torch.get_rng_state()},
     }
 
@@ -143,20 +157,53 @@ def check_compatible(
     saved = payload.get("dataset", {})
     if saved.get("fingerprint") != dataset.fingerprint:
         raise BadInputError(where, "checkpoint was trained on a different dataset (fingerprint differs)")
-    if payload.get("config", {}).get("model") != cfg_model:
-        raise BadInputError(where, "checkpoint has a different [model] config than this run")
+    saved_model = payload.get("config", {}).get("model") or {}
+    if saved_model != cfg_model:
+        key = next(k for k in sorted({*saved_model, *cfg_model}) if saved_model.get(k) != cfg_model.get(k))
+        raise BadInputError(
+            where,
+            f"checkpoint has a different [model] config than this run "
+            f"(model.{key} is {saved_model.get(key)!r} there, {cfg_model.get(key)!r} here)",
+        )
 
 
-def restore_state(state: TrainState, payload: dict[str, Any], dataset: TokenDataset, where: str) -> None:
-    check_compatible(payload, asdict(state.cfg.model), dataset, where)
+def _restored_carry(saved: Any, state: TrainState, info: dist.DistInfo) -> Carry | None:
+    """This rank's saved carry, or None (every slot starts a new sequence) when the run now has
+    another number of ranks or another batch size, so the saved in-flight sequences do not fit."""
+    carries = [saved] if isinstance(saved, dict) else saved
+    if not carries or len(carries) != info.world_size or carries[info.rank] is None:
+        return None
+    carry = carries[info.rank]
+    if carry["inputs"].shape[0] != state.cfg.train.global_batch_size // info.world_size:
+        return None
     device = state.model.puzzle_emb.device
+    return Carry(**{k: v.to(device) for k, v in carry.items()})
+
+
+def restore_state(
+    state: TrainState,
+    payload: dict[str, Any],
+    dataset: TokenDataset,
+    where: str,
+    info: dist.DistInfo | None = None,
+) -> None:
+    info = info or dist.DistInfo()
+    check_compatible(payload, asdict(state.cfg.model), dataset, where)
+    saved_optimizer = payload.get("config", {}).get("train", {}).get("optimizer")
+    if saved_optimizer != state.cfg.train.optimizer:
+        # Another optimizer's state does not load (AdamW wants keys AdamATan2 never wrote).
+        raise BadInputError(
+            where,
+            f"checkpoint was trained with train.optimizer = {saved_optimizer!r}, this run uses "
+            f"{state.cfg.train.optimizer!r}; its optimizer state cannot be resumed",
+        )
     state.model.load_state_dict(payload["model"])
     state.optimizer.load_state_dict(payload["optimizer"])
     state.embedding_optimizer.load_state_dict(payload["embedding_optimizer"])
     if state.ema is not None and payload.get("ema") is not None:
         state.ema.load_state_dict(payload["ema"])
     state.step = int(payload["step"])
-    carry = payload.get("carry")
-    state.carry = None if carry is None else Carry(**{k: v.to(device) for k, v in carry.items()})
-    state.halt_generator.set_state(payload["rng"]["halt"])
-    torch.set_rng_state(payload["rng"]["torch"])
+    state.carry = _restored_carry(payload.get("carry"), state, info)
+    # RNG states are CPU byte tensors even for a CUDA generator; map_location may have moved them.
+    state.halt_generator.set_state(payload["rng"]["halt"].cpu())
+    torch.set_rng_state(payload["rng"]["torch"].cpu())
