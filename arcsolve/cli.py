@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -240,6 +241,8 @@ def train(
 
     cfg = load_run_config(config, set_ or [])
     result = run_train(cfg, out, max_steps=max_steps, resume=resume)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, one report is enough
+        return
     shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items())
     typer.echo(f"{out}: {shown}")
 
@@ -252,9 +255,35 @@ def predict(
     out: Annotated[Path, typer.Option(help="submission.json to write")],
     tta: Annotated[int, typer.Option(help="augmented views per test input")] = 8,
     seed: Annotated[int, typer.Option(help="random seed for the views")] = 0,
+    batch_size: Annotated[int, typer.Option(help="views per forward pass")] = 64,
+    attempts: Annotated[int, typer.Option(help="K of the pass@K report (the submission holds 2)")] = 2,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+    time_budget: Annotated[float, typer.Option(help="seconds for the whole run; 0 = no limit")] = 0.0,
+    predictions: Annotated[
+        Path | None, typer.Option(help="vote tallies (default: predictions.jsonl beside --out)")
+    ] = None,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission."""
-    _not_implemented("predict")
+    from arcsolve.config import from_dict
+    from arcsolve.predict.config import PredictConfig
+    from arcsolve.predict.run import run_predict
+
+    fields = {
+        "checkpoint": str(checkpoint),
+        "tasks": tasks,
+        "out": str(out),
+        "tta": tta,
+        "seed": seed,
+        "batch_size": batch_size,
+        "attempts": attempts,
+        "device": device,
+        "time_budget": time_budget,
+        "predictions_path": None if predictions is None else str(predictions),
+        "progress": sys.stderr.isatty(),
+    }
+    summary = run_predict(from_dict(PredictConfig, fields, where="predict"))
+    for line in summary.lines():
+        typer.echo(line)
 
 
 @submission_app.command("validate")
@@ -308,10 +337,19 @@ def submission_score(
 @_errors_as_lines
 def bench(
     kind: Annotated[str, typer.Argument(help="sudoku or maze")],
-    config: Annotated[Path | None, typer.Option(help="a bench config TOML")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="a bench config TOML (default configs/<kind>-cpu.toml)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="run directory (default runs/bench-<kind>-<time>)")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override, e.g. train.max_steps=100")
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option(help="stop training after this many steps")] = None,
 ) -> None:
     """Generate, train, evaluate and print exact accuracy on a sanity benchmark."""
-    _not_implemented("bench")
+    from arcsolve.bench.runner import run_bench
+
+    run_bench(kind, config, out, set_ or [], max_steps, progress=sys.stderr.isatty(), echo=typer.echo)
 
 
 @app.command()
@@ -347,9 +385,18 @@ def report(
 def kaggle_bundle(
     checkpoint: Annotated[Path, typer.Option(help="the checkpoint to ship")],
     out: Annotated[Path, typer.Option(help="folder to upload as a Kaggle dataset")],
+    tta: Annotated[int, typer.Option(help="views per test input on Kaggle")] = 8,
+    time_budget: Annotated[
+        float, typer.Option(help="seconds run.py may take in all (0 = no limit)")
+    ] = 39600.0,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing bundle folder")] = False,
 ) -> None:
     """Write a folder with the wheel, the checkpoint and run.py for an offline Kaggle run."""
-    _not_implemented("kaggle bundle")
+    from arcsolve.kaggle import build_bundle
+
+    summary = build_bundle(checkpoint, out, tta=tta, time_budget=time_budget, overwrite=overwrite)
+    for line in summary.lines():
+        typer.echo(line)
 
 
 def main() -> None:

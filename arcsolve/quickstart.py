@@ -15,8 +15,12 @@ from pathlib import Path
 import orjson
 
 from arcsolve.data.tasks import load_tasks, task_to_json
+from arcsolve.errors import RunFailure
 from arcsolve.io import atomic_write_bytes
 from arcsolve.paths import shipped_config
+from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.run import run_predict
+from arcsolve.submission import format_report, score_submission, validate_submission
 from arcsolve.train.checkpoint import latest_checkpoint
 from arcsolve.train.config import RunConfig, load_run_config
 from arcsolve.train.loop import run_train
@@ -63,4 +67,23 @@ def run_quickstart(out: Path, overrides: list[str] | None = None, tta: int = 16,
     echo(
         f"train: {result.get('step')} steps -> {paths.run} (eval exact accuracy {result.get('exact_accuracy', 0):.3f})"
     )
-    return {"tasks": n_tasks, "train": result, "paths": paths}
+
+    predict_cfg = PredictConfig(
+        checkpoint=str(paths.run), tasks=str(paths.tasks), out=str(paths.submission), tta=tta
+    )
+    predicted = run_predict(predict_cfg)
+    for line in predicted.lines():
+        echo(f"predict: {line}")
+
+    tasks = load_tasks(str(paths.tasks))
+    problems = validate_submission(paths.submission, tasks)
+    if problems:  # the writer validates before writing, so this would be a bug of ours
+        raise RunFailure(str(paths.submission), f"invalid submission: {problems[0]}")
+    report = score_submission(paths.submission, tasks)
+    echo(f"submission: {paths.submission} is valid for {len(tasks)} tasks")
+    for line in format_report(report).splitlines():
+        echo(f"score: {line}")
+    echo(
+        f"next: arcsolve submission score {paths.submission} --tasks {paths.tasks} --verbose --html gallery.html"
+    )
+    return {"tasks": n_tasks, "train": result, "score": report.score, "paths": paths}

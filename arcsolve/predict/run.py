@@ -1,0 +1,299 @@
+"""`arcsolve predict`: checkpoint + tasks -> TTA views -> model -> inverse transforms -> votes -> submission.
+
+The order of work protects the submission:
+1. load the tasks and write a complete model-free submission (`write_fallback_submission`) at once,
+   so a valid file exists from the first second whatever happens next;
+2. load the checkpoint and rebuild the model with its EMA (`eval_model`) weights;
+3. plan the views (`views.plan_views`) and stream them through the model batch by batch: tokens in,
+   argmax tokens out, decoded and inverted to the original frame in one numba pass, one vote each.
+   Only one batch of logits exists at a time and the vote table holds distinct grids only, so
+   memory stays flat however many views run;
+4. pick two attempts per test input (votes, then fallbacks) and replace the file atomically; write
+   predictions.jsonl (ranked candidates per test input) beside it.
+
+With the same checkpoint, tasks, tta, seed, batch size and device the submission is byte-identical.
+A time budget stops feeding views once spent; the views are rank-major, so every test input has
+had the same number of views when that happens.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from arcsolve.augment import decode_views
+from arcsolve.config import from_dict
+from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS
+from arcsolve.data.tasks import Task, load_tasks
+from arcsolve.errors import BadInputError, RunFailure
+from arcsolve.model.act import evaluate_batch
+from arcsolve.model.config import ModelConfig
+from arcsolve.model.trm import TRM
+from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.views import ViewPlan, encode_plan_rows, plan_views
+from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts, write_predictions_jsonl
+from arcsolve.submission import score_submission, write_fallback_submission, write_submission
+from arcsolve.train.checkpoint import load_checkpoint, resolve_checkpoint_path
+from arcsolve.train.data import set_cpu_threads
+
+SUBMISSION_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class PredictModel:
+    """A checkpoint's model in eval mode plus what planning views needs from its dataset."""
+
+    model: TRM
+    canvas: int
+    task_ids: tuple[str, ...]
+    aug_table: np.ndarray  # int16 [num_puzzle_ids, 12]
+    permute_black: bool
+
+
+@dataclass
+class LoopStats:
+    views: int = 0
+    invalid: int = 0
+    encode_seconds: float = 0.0
+    model_seconds: float = 0.0
+    decode_vote_seconds: float = 0.0  # decode + inverse transform + vote
+    stopped_early: bool = False
+
+    @property
+    def loop_seconds(self) -> float:
+        return self.encode_seconds + self.model_seconds + self.decode_vote_seconds
+
+
+@dataclass(frozen=True)
+class PredictSummary:
+    out: Path
+    predictions_path: Path
+    tasks: int
+    test_inputs: int
+    unknown_tasks: int  # not in the checkpoint: answered with the blank task embedding
+    skipped_inputs: int  # too big for the checkpoint's canvas: fallback attempts only
+    views_planned: int
+    views: int  # views answered (fewer than planned only when the time budget ran out)
+    invalid_views: int  # predictions that decode to no valid grid (no vote)
+    seconds: float  # the whole run, loading included
+    model_seconds: float
+    outside_model_fraction: float  # share of the view loop spent encoding, decoding, inverting, voting
+    views_per_second: float  # over the view loop
+    stopped_early: bool
+    pass_at_k: dict[int, float] = field(default_factory=dict)  # voted candidates only; {} if unknown
+    score: float | None = None  # the written submission's score, when every task's outputs are known
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "predictions_path": str(self.predictions_path),
+            "tasks": self.tasks,
+            "test_inputs": self.test_inputs,
+            "unknown_tasks": self.unknown_tasks,
+            "skipped_inputs": self.skipped_inputs,
+            "views_planned": self.views_planned,
+            "views": self.views,
+            "invalid_views": self.invalid_views,
+            "seconds": round(self.seconds, 3),
+            "model_seconds": round(self.model_seconds, 3),
+            "outside_model_fraction": round(self.outside_model_fraction, 4),
+            "views_per_second": round(self.views_per_second, 2),
+            "stopped_early": self.stopped_early,
+            "pass_at_k": {str(k): v for k, v in self.pass_at_k.items()},
+            "score": self.score,
+        }
+
+    def lines(self) -> list[str]:
+        """Human-readable report for the CLI."""
+        lines = [
+            f"{self.out}: {self.tasks} tasks, {self.test_inputs} test inputs "
+            f"({self.unknown_tasks} tasks unknown to the checkpoint, {self.skipped_inputs} inputs too big)",
+            f"views: {self.views}/{self.views_planned} answered, {self.invalid_views} invalid, "
+            f"{self.views_per_second:.1f} views/s, {self.outside_model_fraction:.1%} of the loop outside the model, "
+            f"{self.seconds:.1f} s in all" + (" (time budget reached)" if self.stopped_early else ""),
+        ]
+        if self.pass_at_k:
+            lines.append("votes: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
+        if self.score is not None:
+            lines.append(f"submission score: {self.score:.4f}")
+        lines.append(f"predictions: {self.predictions_path}")
+        return lines
+
+
+def resolve_device(choice: str) -> torch.device:
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise BadInputError("predict", "device = 'cuda' but no CUDA device is visible; use --device cpu")
+    return torch.device(choice)
+
+
+def load_predict_model(checkpoint: str | Path, device: torch.device) -> PredictModel:
+    """Rebuild the checkpoint's TRM with its EMA weights, in eval mode on `device`."""
+    path = resolve_checkpoint_path(Path(checkpoint))
+    where = str(path)
+    payload = load_checkpoint(path, map_location="cpu")
+    data = payload.get("dataset") or {}
+    if data.get("kind") != "arc":
+        raise BadInputError(where, f"trained on a {data.get('kind')!r} dataset; predict answers ARC tasks")
+    canvas, seq_len = data.get("canvas"), data.get("seq_len")
+    if not isinstance(canvas, int) or seq_len != canvas * canvas:
+        raise BadInputError(where, f"dataset canvas {canvas!r} does not match seq_len {seq_len!r}")
+    if data.get("vocab_size") != ARC_VOCAB_SIZE:
+        raise BadInputError(where, f"vocab_size {data.get('vocab_size')!r}, expected {ARC_VOCAB_SIZE}")
+    table = data.get("augmentations")
+    num_ids = int(data.get("num_puzzle_ids", 0))
+    if table is None or np.shape(table) != (num_ids, AUG_TABLE_COLUMNS):
+        raise BadInputError(where, "checkpoint holds no augmentation table of one row per puzzle id")
+    cfg = from_dict(ModelConfig, dict(payload["config"]["model"]), where=f"{where}: config")
+    model = TRM(cfg, seq_len, ARC_VOCAB_SIZE, num_ids)
+    try:
+        model.load_state_dict(payload["eval_model"])
+    except (KeyError, RuntimeError) as err:
+        raise BadInputError(
+            where, f"eval_model weights do not fit its config ({type(err).__name__})"
+        ) from None
+    recipe = (payload["config"].get("data") or {}).get("arc") or {}
+    del payload  # the optimizer states and the training weights are not needed any more
+    return PredictModel(
+        model=model.to(device).eval(),
+        canvas=canvas,
+        task_ids=tuple(data.get("task_ids", ())),
+        aug_table=np.asarray(table),
+        permute_black=bool(recipe.get("permute_black", False)),
+    )
+
+
+def _progress(enabled: bool) -> Progress:
+    columns = (
+        TextColumn("[bold]predict"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("views"),
+        TimeRemainingColumn(),
+    )
+    return Progress(*columns, console=Console(stderr=True), disable=not enabled)
+
+
+def answer_views(
+    net: PredictModel,
+    plan: ViewPlan,
+    tasks: list[Task],
+    table: VoteTable,
+    batch_size: int,
+    deadline: float | None = None,
+    progress: bool = False,
+) -> LoopStats:
+    """Run every planned view through the model, batch by batch, voting as it goes.
+
+    `deadline` (a `time.monotonic()` value) stops before a batch that would likely end after it.
+    """
+    stats = LoopStats()
+    device = net.model.puzzle_emb.device
+    task_ids = [task.task_id for task in tasks]
+    last_batch = 0.0
+    with _progress(progress) as bar:
+        job = bar.add_task("predict", total=len(plan))
+        for start in range(0, len(plan), batch_size):
+            if deadline is not None and time.monotonic() + last_batch > deadline:
+                stats.stopped_early = True
+                break
+            began = time.perf_counter()
+            views = plan.subset(slice(start, start + batch_size))
+            tokens = encode_plan_rows(views, np.arange(len(views)), net.canvas)
+            inputs = torch.from_numpy(tokens.astype(np.int64)).to(device)
+            ids = torch.from_numpy(views.puzzle_ids.astype(np.int64)).to(device)
+            batch = {"inputs": inputs, "labels": torch.zeros_like(inputs), "puzzle_ids": ids}
+            encoded = time.perf_counter()
+            outputs = evaluate_batch(net.model, batch)
+            predicted = outputs.logits.argmax(-1).to(torch.uint8).cpu().numpy()
+            confidence = torch.sigmoid(outputs.q_halt_logits.float()).cpu().numpy().tolist()
+            del outputs  # the logits are the biggest tensor of the loop; never keep two batches
+            modelled = time.perf_counter()
+            stats.invalid += _vote_batch(table, task_ids, views, predicted, confidence, net.canvas)
+            done = time.perf_counter()
+            stats.views += len(views)
+            stats.encode_seconds += encoded - began
+            stats.model_seconds += modelled - encoded
+            stats.decode_vote_seconds += done - modelled
+            last_batch = done - began
+            bar.update(job, completed=stats.views)
+    return stats
+
+
+def _vote_batch(
+    table: VoteTable,
+    task_ids: list[str],
+    views: ViewPlan,
+    predicted: np.ndarray,
+    confidence: list[float],
+    canvas: int,
+) -> int:
+    """Decode and invert one batch of predicted tokens, add one vote per view; return the invalid count."""
+    grids, shapes = decode_views(predicted, canvas, views.dihedrals, views.colour_maps)
+    cells = zip(
+        views.task_index.tolist(), views.test_index.tolist(), shapes.tolist(), confidence, strict=True
+    )
+    invalid = 0
+    for k, (t, i, (h, w), conf) in enumerate(cells):
+        if not table.add(task_ids[t], i, grids[k, :h, :w] if h else None, conf):
+            invalid += 1
+    return invalid
+
+
+def run_predict(cfg: PredictConfig) -> PredictSummary:
+    """Answer every test input of `cfg.tasks` with the checkpoint; write the submission and predictions."""
+    cfg.validate("predict")
+    started = time.monotonic()
+    deadline = started + cfg.time_budget if cfg.time_budget > 0 else None
+    tasks = load_tasks(cfg.tasks)
+    out = Path(cfg.out)
+    write_fallback_submission(out, tasks)
+    set_cpu_threads(cfg.cpu_threads)
+    net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device))
+    plan = plan_views(
+        tasks,
+        cfg.tta,
+        cfg.seed,
+        net.canvas,
+        net.aug_table,
+        net.task_ids,
+        permute_black=net.permute_black,
+    )
+    table = VoteTable()
+    try:
+        stats = answer_views(net, plan, tasks, table, cfg.batch_size, deadline, cfg.progress)
+    except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
+        write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
+        raise RunFailure("predict", f"{err}; {out} holds the votes gathered so far plus fallbacks") from None
+    submission = write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
+    predictions = cfg.predictions_file()
+    write_predictions_jsonl(predictions, table, tasks, cfg.max_candidates or None)
+    ks = sorted({1, SUBMISSION_ATTEMPTS, cfg.attempts})
+    known = bool(tasks) and all(task.test_outputs is not None for task in tasks)
+    loop = stats.loop_seconds
+    return PredictSummary(
+        out=out,
+        predictions_path=predictions,
+        tasks=len(tasks),
+        test_inputs=sum(len(task.test_inputs) for task in tasks),
+        unknown_tasks=len(plan.unknown),
+        skipped_inputs=len(plan.skipped),
+        views_planned=len(plan),
+        views=stats.views,
+        invalid_views=stats.invalid,
+        seconds=time.monotonic() - started,
+        model_seconds=stats.model_seconds,
+        outside_model_fraction=(loop - stats.model_seconds) / loop if loop > 0 else 0.0,
+        views_per_second=stats.views / loop if loop > 0 else 0.0,
+        stopped_early=stats.stopped_early,
+        pass_at_k=pass_at_k(table, tasks, ks),
+        score=score_submission(submission, tasks).score if known else None,
+    )

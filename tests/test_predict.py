@@ -1,0 +1,360 @@
+"""Prediction: the view planner, the config, and the whole pipeline on a tiny trained checkpoint."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+import torch
+
+from arcsolve.augment import decode_views, unpack_views
+from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
+from arcsolve.data.tasks import Task, load_tasks
+from arcsolve.errors import BadInputError, ConfigError
+from arcsolve.model.config import ModelConfig
+from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.run import resolve_device, run_predict
+from arcsolve.predict.views import encode_plan_rows, known_versions, plan_views
+from arcsolve.submission import fallback_submission, submission_bytes, validate_submission
+from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
+from arcsolve.train.loop import run_train
+
+IDENTITY = list(range(10))
+CANVAS = 5
+
+
+@contextlib.contextmanager
+def threads(n: int):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors gain nothing from threads, and on a shared 2-core box extra threads thrash."""
+    with threads(1):
+        yield
+
+
+def g(rows) -> np.ndarray:
+    return np.array(rows, dtype=np.uint8)
+
+
+def make_task(task_id: str, tests, outputs=None) -> Task:
+    return Task(
+        task_id=task_id,
+        train_pairs=((g([[1]]), g([[2]])),),
+        test_inputs=tuple(g(t) for t in tests),
+        test_outputs=None if outputs is None else tuple(g(o) for o in outputs),
+        origin="test",
+    )
+
+
+# A hand-made augmentation table: row = (task index, dihedral, colour map). k1's identity is not its
+# first row, to check that the planner puts it first anyway.
+MAP_A = [0, 2, 1, 3, 4, 5, 6, 7, 8, 9]
+MAP_B = [0, 9, 8, 7, 6, 5, 4, 3, 2, 1]
+TABLE = np.array(
+    [
+        [-1, 0, *IDENTITY],
+        [0, 3, *MAP_A],
+        [0, 0, *IDENTITY],
+        [1, 0, *IDENTITY],
+        [0, 5, *MAP_B],
+        [1, 2, *MAP_A],
+    ],
+    dtype=np.int16,
+)
+TRAINED = ["k1", "k2"]
+
+
+def plan_tasks() -> list[Task]:
+    return [
+        make_task("k1", [[[1, 2, 3]]]),
+        make_task("u", [[[1, 2], [3, 4], [5, 6]]]),
+        make_task("k2", [[[4, 4], [0, 1]], [[7]]]),
+    ]
+
+
+def rows_of(plan, task_index: int, test_index: int) -> np.ndarray:
+    picked = np.flatnonzero((plan.task_index == task_index) & (plan.test_index == test_index))
+    return picked[np.argsort(plan.rank[picked])]
+
+
+def test_known_versions_puts_identity_first():
+    versions = known_versions(TABLE, TRAINED)
+    assert versions["k1"].tolist()[0] == 2 and sorted(versions["k1"].tolist()) == [1, 2, 4]
+    assert versions["k2"].tolist() == [3, 5]
+
+
+def test_known_task_uses_its_versions_identity_first():
+    tasks = plan_tasks()
+    plan = plan_views(tasks, 3, seed=0, canvas=CANVAS, aug_table=TABLE, trained_task_ids=TRAINED)
+    k1 = rows_of(plan, 0, 0)
+    assert plan.puzzle_ids[k1][0] == 2 and sorted(plan.puzzle_ids[k1].tolist()) == [1, 2, 4]
+    for row in k1:  # each view carries its own version's transform
+        assert plan.dihedrals[row] == TABLE[plan.puzzle_ids[row], 1]
+        assert plan.colour_maps[row].tolist() == TABLE[plan.puzzle_ids[row], 2:].tolist()
+    for test in (0, 1):  # only two versions exist, so two views however many were asked for
+        assert plan.puzzle_ids[rows_of(plan, 2, test)].tolist() == [3, 5]
+    assert plan.unknown == ("u",) and plan.skipped == ()
+
+
+def test_unknown_task_uses_blank_id_and_identity_first():
+    tasks = plan_tasks()
+    plan = plan_views(tasks, 4, seed=0, canvas=CANVAS, aug_table=TABLE, trained_task_ids=TRAINED)
+    u = rows_of(plan, 1, 0)
+    assert len(u) == 4 and (plan.puzzle_ids[u] == 0).all()
+    assert plan.dihedrals[u[0]] == 0 and plan.colour_maps[u[0]].tolist() == IDENTITY
+    views = {(int(plan.dihedrals[r]), plan.colour_maps[r].tobytes()) for r in u}
+    assert len(views) == 4  # distinct augmentations: a repeated view would only repeat a vote
+    assert (plan.colour_maps[u][:, 0] == 0).all()  # black stays black, as in training
+    adapted = plan_views(tasks, 4, 0, CANVAS, TABLE, TRAINED, fallback_ids={"u": 5})
+    assert (adapted.puzzle_ids[rows_of(adapted, 1, 0)] == 5).all()
+
+
+def test_plan_sizes_and_rank_major_order():
+    plan = plan_views(plan_tasks(), 3, seed=1, canvas=CANVAS, aug_table=TABLE, trained_task_ids=TRAINED)
+    assert len(plan) == 3 + 3 + 2 * 2
+    assert (np.diff(plan.rank) >= 0).all()  # every input's view 0, then every view 1, ...
+    first = plan.rank == 0
+    assert plan.grid_index[first].tolist() == [0, 1, 2, 3]  # test inputs in source order
+    assert (plan.dihedrals[first] == 0).all() and (plan.colour_maps[first] == np.arange(10)).all()
+    for t, task in enumerate(plan_tasks()):
+        for i in range(len(task.test_inputs)):
+            assert plan.rank[rows_of(plan, t, i)].tolist() == list(range(len(rows_of(plan, t, i))))
+    empty = plan_views([], 3, 0, CANVAS)
+    assert len(empty) == 0 and empty.colour_maps.shape == (0, 10) and empty.inputs is None
+
+
+def test_plan_is_deterministic_and_per_task():
+    tasks = plan_tasks()
+    a = plan_views(tasks, 4, 7, CANVAS, TABLE, TRAINED)
+    b = plan_views(tasks, 4, 7, CANVAS, TABLE, TRAINED)
+    for field in ("task_index", "test_index", "grid_index", "rank", "puzzle_ids", "dihedrals", "colour_maps"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    other_seed = plan_views(tasks, 4, 8, CANVAS, TABLE, TRAINED)
+    assert not np.array_equal(a.colour_maps, other_seed.colour_maps)
+    alone = plan_views([tasks[1]], 4, 7, CANVAS, TABLE, TRAINED)  # u's views do not depend on its neighbours
+    u = rows_of(a, 1, 0)
+    assert np.array_equal(alone.colour_maps, a.colour_maps[u]) and np.array_equal(
+        alone.dihedrals, a.dihedrals[u]
+    )
+
+
+def test_inputs_too_big_for_the_canvas_get_no_views():
+    big = np.zeros((CANVAS + 1, 2), dtype=np.uint8)
+    tasks = [make_task("mixed", [big, [[1, 2]]]), make_task("huge", [big])]
+    plan = plan_views(tasks, 2, 0, CANVAS)
+    assert plan.skipped == (("mixed", 0), ("huge", 0))
+    assert set(plan.task_index.tolist()) == {0} and set(plan.test_index.tolist()) == {1}
+    assert plan.grid_index.tolist() == [1, 1]  # global index: huge's input would be 2
+    side = plan_views([make_task("edge", [np.ones((CANVAS, CANVAS), np.uint8)])], 1, 0, CANVAS)
+    assert len(side) == 1 and side.skipped == ()  # a grid as wide as the canvas fits (no EOS border)
+
+
+def test_encoded_views_decode_back_to_the_test_inputs():
+    tasks = plan_tasks()
+    plan = plan_views(tasks, 4, 3, CANVAS, TABLE, TRAINED)
+    rows = np.arange(len(plan))
+    tokens = encode_plan_rows(plan, rows, CANVAS)
+    assert tokens.shape == (len(plan), CANVAS * CANVAS) and tokens.dtype == np.uint8
+    decoded = unpack_views(*decode_views(tokens, CANVAS, plan.dihedrals, plan.colour_maps))
+    for row, grid in zip(rows, decoded, strict=True):
+        expected = tasks[plan.task_index[row]].test_inputs[plan.test_index[row]]
+        assert np.array_equal(grid, expected)
+    # a non-identity view really is transformed (otherwise the round trip proves nothing)
+    assert any(not np.array_equal(tokens[r], tokens[plan.rank == 0][0]) for r in rows_of(plan, 0, 0)[1:])
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tta": 0}, "tta"),
+        ({"batch_size": -1}, "batch_size"),
+        ({"attempts": 0}, "attempts"),
+        ({"seed": -1}, "seed"),
+        ({"device": "tpu"}, "device"),
+        ({"time_budget": -1.0}, "time_budget"),
+        ({"time_budget": float("nan")}, "time_budget"),
+        ({"tasks": " "}, "tasks"),
+        ({"predictions_path": "sub.json"}, "predictions_path"),
+        ({"out": "predictions.jsonl"}, "predictions_path"),
+    ],
+)
+def test_config_errors_name_the_field(change, field):
+    base = {"checkpoint": "ck.pt", "tasks": "arc1:training", "out": "sub.json"}
+    with pytest.raises(ConfigError, match=field):
+        PredictConfig(**{**base, **change}).validate("predict")
+
+
+def test_config_defaults():
+    cfg = PredictConfig(checkpoint="c.pt", tasks="x", out="/tmp/a/sub.json")
+    cfg.validate()
+    assert cfg.predictions_file() == Path("/tmp/a/predictions.jsonl") and cfg.attempts == 2
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_a_bad_input():
+    with pytest.raises(BadInputError, match="cuda"):
+        resolve_device("cuda")
+
+
+# --- the pipeline on a tiny trained checkpoint ------------------------------------------------------
+
+OVF_IN = [[1, 0, 2], [0, 1, 0], [2, 2, 1]]
+OVF_OUT = [[3, 0, 2], [0, 3, 0], [2, 2, 3]]
+
+
+def write_task(folder: Path, task_id: str, train: list, test: list) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{task_id}.json").write_bytes(orjson.dumps({"train": train, "test": test}))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, Path]:
+    """(checkpoint run dir, task folder to predict). Trained on b_ovf and d_two; a_new and c_big are not.
+
+    b_ovf (recolour 1 -> 3) has its test pair among its train pairs, so a tiny model overfits it.
+    """
+    root = tmp_path_factory.mktemp("predict")
+    rng = np.random.default_rng(0)
+
+    def grid(h: int, w: int) -> list:
+        return rng.integers(0, 10, (h, w)).tolist()
+
+    ovf_train = [
+        {"input": OVF_IN, "output": OVF_OUT},
+        {"input": [[1, 1], [0, 2]], "output": [[3, 3], [0, 2]]},
+        {"input": [[2, 1, 1], [1, 0, 0]], "output": [[2, 3, 3], [3, 0, 0]]},
+    ]
+    two = (
+        [{"input": grid(2, 3), "output": grid(3, 2)} for _ in range(3)],
+        [{"input": grid(2, 3), "output": grid(3, 2)} for _ in range(2)],
+    )
+    for folder in (root / "train_tasks", root / "tasks"):
+        write_task(folder, "b_ovf", ovf_train, [{"input": OVF_IN, "output": OVF_OUT}])
+        write_task(folder, "d_two", *two)
+    write_task(
+        root / "tasks", "a_new", [{"input": grid(3, 3), "output": grid(3, 3)}], [{"input": grid(3, 3)}]
+    )
+    write_task(
+        root / "tasks", "c_big", [{"input": grid(3, 3), "output": grid(2, 2)}], [{"input": grid(8, 8)}]
+    )
+    build_arc_dataset(
+        ArcBuildConfig(source=str(root / "train_tasks"), aug=1, canvas=CANVAS), root / "ds", progress=False
+    )
+    cfg = RunConfig(
+        data=DataConfig(path=str(root / "ds")),
+        model=ModelConfig(
+            hidden_size=64,
+            num_heads=2,
+            num_layers=1,
+            H_cycles=1,
+            L_cycles=1,
+            halt_max_steps=1,
+            puzzle_emb_len=1,
+        ),
+        train=TrainConfig(
+            global_batch_size=6,
+            max_steps=100,
+            optimizer="adamw",
+            lr=1e-3,
+            lr_warmup_steps=5,
+            weight_decay=0.0,
+            ema=False,
+            eval_every=0,
+            log_every=50,
+            device="cpu",
+            compile="off",
+        ),
+    )
+    with threads(1):
+        run_train(cfg, root / "run", progress=False)
+    return root / "run", root / "tasks"
+
+
+def predict(trained, out: Path, **changes):
+    run, tasks = trained
+    cfg = PredictConfig(checkpoint=str(run), tasks=str(tasks), out=str(out), tta=4, device="cpu", **changes)
+    return run_predict(cfg)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def test_submission_is_complete_ordered_and_reproducible(trained, tmp_path):
+    summary = predict(trained, tmp_path / "a" / "submission.json", attempts=3)
+    again = predict(trained, tmp_path / "b" / "submission.json", attempts=3)
+    tasks = load_tasks(str(trained[1]))
+    first = (tmp_path / "a" / "submission.json").read_bytes()
+    assert first == (tmp_path / "b" / "submission.json").read_bytes()
+    submission = orjson.loads(first)
+    assert validate_submission(submission, tasks) == []
+    assert list(submission) == ["a_new", "b_ovf", "c_big", "d_two"]
+    assert [len(submission[t.task_id]) for t in tasks] == [1, 1, 1, 2]
+    records = read_jsonl(summary.predictions_path)
+    assert summary.predictions_path == tmp_path / "a" / "predictions.jsonl"
+    assert [(r["task_id"], r["test_index"]) for r in records] == [
+        ("a_new", 0),
+        ("b_ovf", 0),
+        ("c_big", 0),
+        ("d_two", 0),
+        ("d_two", 1),
+    ]
+    for record in records:  # attempt_1 is the most voted grid wherever the model produced one
+        entry = submission[record["task_id"]][record["test_index"]]
+        if record["candidates"]:
+            assert entry["attempt_1"] == record["candidates"][0]["grid"]
+        assert (
+            record["votes"] + record["invalid"]
+            == {"a_new": 4, "b_ovf": 2, "c_big": 0, "d_two": 2}[record["task_id"]]
+        )
+    # a_new: 4 distinct random views of an unknown task; b_ovf and d_two: their 2 trained versions
+    assert (summary.tasks, summary.test_inputs, summary.unknown_tasks, summary.skipped_inputs) == (4, 5, 1, 1)
+    assert summary.views == summary.views_planned == 4 + 2 + 2 * 2 and not summary.stopped_early
+    assert 0 <= summary.invalid_views <= summary.views and summary.views_per_second > 0
+    assert 0 < summary.outside_model_fraction < 1
+    assert set(summary.pass_at_k) == {1, 2, 3} and summary.score is None  # a_new's output is unknown
+    assert summary.to_dict()["views"] == summary.views and any("views" in line for line in summary.lines())
+    assert read_jsonl(tmp_path / "b" / "predictions.jsonl") == records
+    assert again.pass_at_k == summary.pass_at_k and again.invalid_views == summary.invalid_views
+
+
+def test_overfit_task_is_answered_by_attempt_1(trained, tmp_path):
+    summary = predict(trained, tmp_path / "submission.json")
+    submission = orjson.loads((tmp_path / "submission.json").read_bytes())
+    assert submission["b_ovf"][0]["attempt_1"] == OVF_OUT
+    assert summary.pass_at_k[1] == pytest.approx(1 / 2)  # b_ovf solved, d_two (random grids) not
+
+
+def test_input_too_big_for_the_canvas_gets_fallback_attempts(trained, tmp_path):
+    predict(trained, tmp_path / "submission.json")
+    submission = orjson.loads((tmp_path / "submission.json").read_bytes())
+    tasks = load_tasks(str(trained[1]))
+    big = submission["c_big"][0]
+    assert big == fallback_submission(tasks)["c_big"][0] and big["attempt_1"] != big["attempt_2"]
+
+
+def test_spent_time_budget_still_gives_a_valid_submission(trained, tmp_path):
+    summary = predict(trained, tmp_path / "submission.json", time_budget=1e-9)
+    tasks = load_tasks(str(trained[1]))
+    assert summary.stopped_early and summary.views == 0
+    assert (tmp_path / "submission.json").read_bytes() == submission_bytes(fallback_submission(tasks))
+
+
+def test_a_bad_checkpoint_leaves_the_fallback_submission(trained, tmp_path):
+    _, tasks_dir = trained
+    out = tmp_path / "submission.json"
+    cfg = PredictConfig(checkpoint=str(tmp_path / "missing.pt"), tasks=str(tasks_dir), out=str(out))
+    with pytest.raises(BadInputError, match="missing.pt"):
+        run_predict(cfg)
+    assert validate_submission(orjson.loads(out.read_bytes()), load_tasks(str(tasks_dir))) == []
