@@ -6,9 +6,10 @@
 
 - throughput: one full `run_predict`; views/s over the view loop, the share of that loop spent outside
   the model (encode, decode + inverse transform, vote), and the whole run's seconds.
-- memory: the same loop in ten chunks of the plan with one vote table, printing the process RSS
-  after each chunk: flat RSS from 10% to 100% of the views means nothing grows with the view count
-  except the (small) table of distinct grids.
+- memory: the same loop in ten chunks of the plan with one vote table, printing after each chunk the
+  process RSS (raw, and after malloc_trim hands freed heap back) and the Python heap (tracemalloc):
+  flat numbers from 10% to 100% of the views mean nothing grows with the view count except the
+  (small) table of distinct grids.
 - tta: pass@1 / pass@2 of the votes, pass@all (the answer is among any candidate) and the submission
   score (votes + fallbacks) for several --tta values on the same tasks (by default the tasks the
   checkpoint was trained on: their test inputs are never trained on).
@@ -21,10 +22,13 @@ run ask for more views than a known task has versions. The last line printed is 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import dataclasses
 import os
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import orjson
@@ -37,8 +41,15 @@ from arcsolve.predict.views import plan_views
 from arcsolve.predict.vote import VoteTable
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process (Linux /proc), in MB."""
+def rss_mb(trim: bool = False) -> float:
+    """Current resident set size of this process (Linux /proc), in MB.
+
+    With `trim`, glibc first returns freed heap pages to the OS (malloc_trim), so the number shows
+    memory in use rather than what the allocator keeps around after torch's temporary tensors.
+    """
+    if trim:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
     with open("/proc/self/statm") as handle:
         pages = int(handle.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -90,30 +101,43 @@ def throughput(args: argparse.Namespace, source: str, out: Path) -> dict:
 
 
 def memory(args: argparse.Namespace, source: str, out: Path) -> dict:
-    """The view loop in ten chunks of one plan, RSS after each."""
+    """The view loop in ten chunks of one plan; RSS and Python-heap memory after each."""
     del out
     tasks = load_tasks(source)
     net = load_predict_model(args.checkpoint, torch.device(args.device if args.device != "auto" else "cpu"))
     plan = plan_views(tasks, args.tta[0], args.seed, net.canvas, net.aug_table, net.task_ids)
     table, chunks, done, started = VoteTable(), [], 0, time.perf_counter()
-    rss_start = rss_mb()
+    rss_start = rss_mb(trim=True)
+    tracemalloc.start()
     for part in range(10):
         stop = len(plan) * (part + 1) // 10
         answer_views(net, plan.subset(slice(done, stop)), tasks, table, args.batch_size)
         done = stop
-        stats = table.stats()
-        chunks.append({"fraction": (part + 1) / 10, "views": done, "rss_mb": round(rss_mb(), 1), **stats})
+        python_mb = tracemalloc.get_traced_memory()[0] / 2**20
+        chunk = {
+            "fraction": (part + 1) / 10,
+            "views": done,
+            "rss_mb": round(rss_mb(), 1),
+            "rss_trimmed_mb": round(rss_mb(trim=True), 1),
+            "python_heap_mb": round(python_mb, 2),
+            **table.stats(),
+        }
+        chunks.append(chunk)
         print(
-            f"{done:8d} views ({(part + 1) * 10:3d}%)  RSS {chunks[-1]['rss_mb']:8.1f} MB  "
-            f"distinct grids {stats['distinct_grids']:7d}  invalid {stats['invalid']:7d}"
+            f"{done:8d} views ({(part + 1) * 10:3d}%)  RSS {chunk['rss_mb']:7.1f} MB  "
+            f"after malloc_trim {chunk['rss_trimmed_mb']:7.1f} MB  Python heap {python_mb:6.2f} MB  "
+            f"distinct grids {chunk['distinct_grids']:6d}  invalid {chunk['invalid']:6d}"
         )
+    tracemalloc.stop()
     seconds = time.perf_counter() - started
     return {
         "views": len(plan),
         "views_per_second": round(len(plan) / seconds, 1),
         "rss_before_loop_mb": round(rss_start, 1),
-        "rss_at_10pct_mb": chunks[0]["rss_mb"],
-        "rss_at_100pct_mb": chunks[-1]["rss_mb"],
+        "rss_at_10pct_mb": chunks[0]["rss_trimmed_mb"],
+        "rss_at_100pct_mb": chunks[-1]["rss_trimmed_mb"],
+        "python_heap_at_10pct_mb": chunks[0]["python_heap_mb"],
+        "python_heap_at_100pct_mb": chunks[-1]["python_heap_mb"],
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "chunks": chunks,
     }

@@ -19,6 +19,7 @@ from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.run import resolve_device, run_predict
 from arcsolve.predict.views import encode_plan_rows, known_versions, plan_views
 from arcsolve.submission import fallback_submission, submission_bytes, validate_submission
+from arcsolve.train.checkpoint import load_checkpoint
 from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
 from arcsolve.train.loop import run_train
 
@@ -147,6 +148,14 @@ def test_plan_is_deterministic_and_per_task():
     assert np.array_equal(alone.colour_maps, a.colour_maps[u]) and np.array_equal(
         alone.dihedrals, a.dihedrals[u]
     )
+
+
+def test_subset_keeps_rows_and_inputs():
+    plan = plan_views(plan_tasks(), 3, 0, CANVAS, TABLE, TRAINED)
+    part = plan.subset(slice(2, 5))
+    assert len(part) == 3 and part.inputs is plan.inputs and part.unknown == plan.unknown
+    assert np.array_equal(part.colour_maps, plan.colour_maps[2:5])
+    assert np.array_equal(part.puzzle_ids, plan.puzzle_ids[2:5])
 
 
 def test_inputs_too_big_for_the_canvas_get_no_views():
@@ -281,9 +290,10 @@ def trained(tmp_path_factory) -> tuple[Path, Path]:
     return root / "run", root / "tasks"
 
 
-def predict(trained, out: Path, **changes):
+def predict(trained, out: Path, checkpoint_path: str | None = None, **changes):
     run, tasks = trained
-    cfg = PredictConfig(checkpoint=str(run), tasks=str(tasks), out=str(out), tta=4, device="cpu", **changes)
+    checkpoint = checkpoint_path or str(run)
+    cfg = PredictConfig(checkpoint=checkpoint, tasks=str(tasks), out=str(out), tta=4, device="cpu", **changes)
     return run_predict(cfg)
 
 
@@ -358,3 +368,11 @@ def test_a_bad_checkpoint_leaves_the_fallback_submission(trained, tmp_path):
     with pytest.raises(BadInputError, match="missing.pt"):
         run_predict(cfg)
     assert validate_submission(orjson.loads(out.read_bytes()), load_tasks(str(tasks_dir))) == []
+
+
+def test_a_checkpoint_of_another_kind_is_refused(trained, tmp_path):
+    payload = load_checkpoint(trained[0])
+    payload["dataset"]["kind"] = "sudoku"
+    torch.save(payload, tmp_path / "sudoku.pt")
+    with pytest.raises(BadInputError, match="sudoku"):
+        predict(trained, tmp_path / "submission.json", checkpoint_path=str(tmp_path / "sudoku.pt"))

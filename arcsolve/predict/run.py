@@ -114,7 +114,8 @@ class PredictSummary:
         """Human-readable report for the CLI."""
         lines = [
             f"{self.out}: {self.tasks} tasks, {self.test_inputs} test inputs "
-            f"({self.unknown_tasks} tasks unknown to the checkpoint, {self.skipped_inputs} inputs too big)",
+            f"({self.unknown_tasks} task(s) unknown to the checkpoint, "
+            f"{self.skipped_inputs} input(s) too big for its canvas)",
             f"views: {self.views}/{self.views_planned} answered, {self.invalid_views} invalid, "
             f"{self.views_per_second:.1f} views/s, {self.outside_model_fraction:.1%} of the loop outside the model, "
             f"{self.seconds:.1f} s in all" + (" (time budget reached)" if self.stopped_early else ""),
