@@ -29,14 +29,6 @@ from arcsolve.train.data import rows_to_batch
 from arcsolve.train.loop import run_train
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def build_dataset(root: Path) -> Path:
     tasks = root / "tasks"
     tasks.mkdir(parents=True)

@@ -78,14 +78,6 @@ cpu_threads = 1
 """
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def torchrun() -> list[str]:
     beside = Path(sys.executable).with_name("torchrun")
     found = str(beside) if beside.exists() else shutil.which("torchrun")

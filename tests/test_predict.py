@@ -37,13 +37,6 @@ def threads(n: int):
         torch.set_num_threads(before)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors gain nothing from threads, and on a shared 2-core box extra threads thrash."""
-    with threads(1):
-        yield
-
-
 def g(rows) -> np.ndarray:
     return np.array(rows, dtype=np.uint8)
 

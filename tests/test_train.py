@@ -47,15 +47,6 @@ RESUMED_STATE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Determinism and speed: tiny tensors gain nothing from threads on a shared 2-core box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def flip(grid: list[list[int]]) -> list[list[int]]:
     return [row[::-1] for row in grid]
 
