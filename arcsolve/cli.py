@@ -1,7 +1,9 @@
 """The `arcsolve` command line: parses flags, builds a config, calls one function per command.
 
 No logic lives here. Every command body runs inside `_errors_as_lines`, which turns an
-ArcsolveError into one `arcsolve: error: <where>: <what>` line on stderr and its exit code.
+ArcsolveError into one `arcsolve: error: <where>: <what>` line on stderr and its exit code. Usage
+errors found while parsing (a missing argument, an unknown option, a value that is not a number)
+never reach a command body; `OneLineUsageErrors` prints those as one line too, exit code 2.
 """
 
 from __future__ import annotations
@@ -15,10 +17,72 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
+
+try:  # Typer 0.2x ships its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # older Typer runs on click itself
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from arcsolve.errors import ArcsolveError, BadInputError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OneLineUsageErrors(TyperGroup):
+    """The root command group: click's usage errors become `arcsolve: error: <command>: <what>`.
+
+    Click (vendored by Typer) would print a usage box of several lines. Parsing runs with
+    `standalone_mode=False`, so its exceptions reach this method, which prints them the house way.
+    Help (`--help`, or a group called with nothing) still prints in full.
+    """
+
+    def main(self, args: Any = None, prog_name: Any = None, *rest: Any, **extra: Any) -> Any:
+        if extra.get("standalone_mode", True) is False:
+            return super().main(args, prog_name, *rest, **extra)
+        extra["standalone_mode"] = False
+        try:
+            code = super().main(args, prog_name, *rest, **extra)
+        except NoArgsIsHelpError as err:
+            err.show()
+            sys.exit(err.exit_code)
+        except UsageError as err:
+            typer.echo(_usage_line(err, self, sys.argv[1:] if args is None else list(args)), err=True)
+            sys.exit(err.exit_code)
+        except ClickException as err:
+            typer.echo(f"arcsolve: error: {' '.join(err.format_message().split())}", err=True)
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            typer.echo("arcsolve: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_line(err: UsageError, root: Any, argv: list[str]) -> str:
+    """`arcsolve: error: train: Missing argument 'config'. (try 'arcsolve train --help')`.
+
+    The command is the error's context when click attached one below the root; some parser errors
+    (an option without its value) come without, and then the leading words of argv that name
+    commands say which command it was.
+    """
+    names: list[str] = []
+    ctx = err.ctx
+    if ctx is not None and ctx.parent is not None:
+        hint = ctx.command_path
+        while ctx.parent is not None:  # the root's name is the program's ("arcsolve", "python -m ...")
+            names.insert(0, ctx.info_name or "")
+            ctx = ctx.parent
+    else:
+        command = root
+        for word in argv:
+            command = getattr(command, "commands", {}).get(word)
+            if command is None:
+                break
+            names.append(word)
+        hint = " ".join(["arcsolve", *names])
+    where = " ".join(names) or "arcsolve"
+    return f"arcsolve: error: {where}: {' '.join(err.format_message().split())} (try '{hint} --help')"
+
 
 app = typer.Typer(
     name="arcsolve",
@@ -26,6 +90,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=OneLineUsageErrors,
 )
 data_app = typer.Typer(help="Load, validate and build datasets.", no_args_is_help=True)
 build_app = typer.Typer(help="Build a dataset directory (ARC, sudoku or maze).", no_args_is_help=True)

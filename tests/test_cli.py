@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from arcsolve.cli import app
@@ -67,3 +68,41 @@ def test_python_dash_m_entry_point():
         proc.stderr.strip()
         == "arcsolve: error: nope:x: unknown bundled set 'nope' (known: arc1, arc2, kaggle2024, kaggle2025)"
     )
+
+
+USAGE_ERRORS = [
+    (["train"], "train", "Missing argument 'config'"),
+    (["info", "cfg.toml", "--set"], "info", "Option '--set' requires an argument"),
+    (["train", "cfg.toml", "--out", "run", "--bogus"], "train", "No such option: --bogus"),
+    (["predict", "ckpt.pt", "--tasks", "t", "--out", "o.json", "--tta", "abc"], "predict", "'--tta'"),
+    (["data", "build", "arc", "--out", "ds"], "data build arc", "Missing option '--source'"),
+    (["data", "frob"], "data", "No such command 'frob'"),
+    (["frob"], "arcsolve", "No such command 'frob'"),
+]
+
+
+@pytest.mark.parametrize(("args", "where", "needle"), USAGE_ERRORS)
+def test_usage_errors_are_one_line_exit_2(args, where, needle):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"arcsolve: error: {where}: "), result.stderr
+    assert needle in lines[0] and lines[0].endswith(" --help')"), lines[0]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["data", "build", "arc", "--help"]])
+def test_help_still_prints_in_full(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0 and "Usage:" in result.stdout and result.stderr == ""
+
+
+def test_usage_error_through_the_real_entry_point():
+    """What a terminal shows: the console entry point (`main`) through `python -m arcsolve`."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "arcsolve", "train", "cfg.toml", "--set"], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "arcsolve: error: train: Option '--set' requires an argument. (try 'arcsolve train --help')"
+    ]
