@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import os
 import shutil
 import tempfile
@@ -26,9 +27,13 @@ def _default_file_mode() -> int:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` through a hidden `.NAME.<pid>.<random>.tmp` sibling.
+
+    A process killed mid-write leaves that sibling behind (nothing can delete it); its name never
+    matches NAME, and `remove_stale_temp_files` tells it from a live writer's by the pid."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, _default_file_mode())  # mkstemp makes 0600; outputs get the usual umask-based mode
         with os.fdopen(fd, "wb") as handle:
@@ -40,6 +45,34 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temp_files(path: str | Path) -> list[Path]:
+    """Delete the temporary siblings of `path` that killed writers left; return them.
+
+    Only files named like `atomic_write_bytes` names them, whose writing process is gone, are
+    touched: another process writing the same file at this moment keeps its temporary file.
+    """
+    path = Path(path)
+    removed = []
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = stale.name[len(path.name) + 2 :].split(".", 1)[0]
+        if not pid.isdigit() or _process_exists(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+            removed.append(stale)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def atomic_write_json(path: str | Path, obj: Any, indent: bool = False) -> None:

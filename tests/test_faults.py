@@ -1,4 +1,4 @@
-"""Faults: `kill -9` in the middle of a dataset build or of training, NaN losses, foreign checkpoints.
+"""Faults: `kill -9` in the middle of a dataset build, of training or of predict; NaN losses, foreign checkpoints.
 
 Kills are real SIGKILLs of `python -m arcsolve` subprocesses, at random moments and at chosen ones:
 mid-way through writing a checkpoint file (the file is cut in half, then the process dies) and
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -30,7 +31,10 @@ from typer.testing import CliRunner
 from arcsolve.cli import app
 from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.dataset import TokenDataset
+from arcsolve.data.tasks import load_tasks
 from arcsolve.errors import BadInputError
+from arcsolve.io import remove_stale_temp_files
+from arcsolve.submission import fallback_submission, submission_bytes, validate_submission
 from arcsolve.train.checkpoint import checkpoint_dir, latest_checkpoint, list_checkpoints, load_checkpoint
 from arcsolve.train.config import load_run_config
 from arcsolve.train.loop import run_train
@@ -460,3 +464,157 @@ def test_foreign_checkpoint_is_refused_on_resume(tmp_path, trained, other_datase
     assert sorted(checkpoint_dir(run).iterdir()) == sorted(files[:-1])
     steps = Counter(r["step"] for r in read_metrics(run / "metrics.jsonl") if "train/lm_loss" in r)
     assert steps == Counter({1: 1, 2: 1, 3: 1})
+
+
+# Kill -9 during `arcsolve predict` over an existing submission.json.
+
+# Runs `arcsolve` with a hook that SIGKILLs the process at the N-th occurrence of an event:
+#   write N     the N-th temporary file of submission.json is cut to half its size, then the process
+#               dies (1 = the model-free fallback written first, 2 = the final submission);
+#   replace N   the N-th temporary file is complete, and the process dies just before it is moved
+#               over submission.json;
+#   replaced N  just after the N-th move over submission.json (2: before predictions.jsonl is written);
+#   batch N     at the N-th batch of views through the model.
+PREDICT_KILLER = r"""
+import os, signal, sys
+from pathlib import Path
+
+mode, at = sys.argv[1], int(sys.argv[2])
+del sys.argv[1:3]
+seen = 0
+
+def die_at_nth(event):
+    global seen
+    if event == mode:
+        seen += 1
+        if seen == at:
+            if mode == "write":
+                fd = int(os.environ["KILL_FD"])
+                os.ftruncate(fd, os.fstat(fd).st_size // 2)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+real_fsync, real_replace = os.fsync, os.replace
+def fsync(fd):
+    if Path(os.readlink(f"/proc/self/fd/{fd}")).name.startswith(".submission.json."):
+        os.environ["KILL_FD"] = str(fd)
+        die_at_nth("write")
+    real_fsync(fd)
+def replace(src, dst, *args, **kwargs):
+    onto_submission = Path(dst).name == "submission.json"
+    if onto_submission:
+        die_at_nth("replace")
+    real_replace(src, dst, *args, **kwargs)
+    if onto_submission:
+        die_at_nth("replaced")
+os.fsync, os.replace = fsync, replace
+
+import arcsolve.predict.run as run
+real_evaluate = run.evaluate_batch
+def evaluate_batch(*args, **kwargs):
+    die_at_nth("batch")
+    return real_evaluate(*args, **kwargs)
+run.evaluate_batch = evaluate_batch
+
+from arcsolve.cli import main
+main()
+"""
+PREDICT_KILLS = {  # (mode, N) -> what submission.json must hold afterwards
+    ("write", 1): "previous",
+    ("replace", 1): "previous",
+    ("batch", 3): "fallback",
+    ("write", 2): "fallback",
+    ("replace", 2): "fallback",
+    ("replaced", 2): "final",
+}
+TEMP_NAME = re.compile(r"\.(submission\.json|predictions\.jsonl)\.\d+\.\w+\.tmp")
+
+
+def predict_args(run: Path, folder: Path) -> list[Any]:
+    # 400 tasks; the ~70 that fit the checkpoint's 8x8 canvas get views, 4 per forward pass.
+    return ["predict", run, "--tasks", "arc1:training", "--out", folder / "submission.json"]
+
+
+def predict_killed_at(mode: str, nth: int, run: Path, folder: Path) -> list[str]:
+    return [sys.executable, "-c", PREDICT_KILLER, mode, str(nth), *map(str, predict_args(run, folder))]
+
+
+def predict_proc(cmd: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    extra = ["--tta", "8", "--batch-size", "4", "--device", "cpu"]
+    return subprocess.Popen(
+        [*cmd, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
+
+
+def submission_state(folder: Path, previous: bytes, fallback: bytes) -> str:
+    """What submission.json holds after a kill ('previous', 'fallback' or 'final'), after checking it
+    is the previous file intact or a complete valid one, and that nothing else in the folder looks
+    like a submission: leftovers of killed writes are hidden `.submission.json.<pid>.*.tmp` files."""
+    names = {p.name for p in folder.iterdir()} - {"submission.json", "predictions.jsonl"}
+    assert all(TEMP_NAME.fullmatch(name) for name in names), names
+    data = (folder / "submission.json").read_bytes()
+    if data == previous:
+        return "previous"
+    assert validate_submission(data, load_tasks("arc1:training")) == []
+    if (folder / "predictions.jsonl").exists():  # written atomically too: whole lines only
+        for line in (folder / "predictions.jsonl").read_bytes().splitlines():
+            orjson.loads(line)
+    return "fallback" if data == fallback else "final"
+
+
+def test_kill_during_predict_keeps_a_whole_submission(tmp_path, trained, rng):
+    """`arcsolve predict` killed early (mid-write of the fallback, before its move), mid-way (during
+    the views), late (mid-write and before the move of the final file, and just after it) and at a
+    random moment, each over an existing submission.json: the file is always the previous one intact
+    or a complete valid one, and leftovers are hidden temporary files; a rerun in the same folder
+    removes them and ends at the same file as the run that was killed only after its final move."""
+    _, run = trained
+    tasks = load_tasks("arc1:training")
+    fallback = submission_bytes(fallback_submission(tasks))
+    previous = submission_bytes(
+        {
+            t: [{"attempt_1": [[7]], "attempt_2": [[8]]} for _ in e]
+            for t, e in fallback_submission(tasks).items()
+        }
+    )
+    cases = [*PREDICT_KILLS, ("random", 0)]
+    folders = {case: tmp_path / f"{case[0]}{case[1]}" for case in cases}
+    for folder in folders.values():
+        folder.mkdir()
+        (folder / "submission.json").write_bytes(previous)
+    procs = {case: predict_proc(predict_killed_at(*case, run, folders[case])) for case in PREDICT_KILLS}
+    random_proc = predict_proc(arcsolve(*predict_args(run, folders["random", 0])))
+    time.sleep(rng.uniform(0.0, 8.0))  # start-up takes seconds: early, mid-way or after the end
+    random_proc.send_signal(signal.SIGKILL)
+    code, stderr = finish(random_proc)
+    assert code in (0, -signal.SIGKILL), stderr
+    for case, proc in procs.items():
+        code, stderr = finish(proc)
+        assert code == -signal.SIGKILL, (case, code, stderr)
+        assert submission_state(folders[case], previous, fallback) == PREDICT_KILLS[case], case
+    assert submission_state(folders["random", 0], previous, fallback) in ("previous", "fallback", "final")
+    half_written = folders["write", 1] / "submission.json"
+    assert any(TEMP_NAME.fullmatch(p.name) for p in half_written.parent.iterdir())
+
+    # Reruns where a killed write left a temporary file, and after the random kill.
+    rerun = [("write", 1), ("replace", 2), ("random", 0)]
+    reruns = {case: predict_proc(arcsolve(*predict_args(run, folders[case]))) for case in rerun}
+    for case, proc in reruns.items():
+        code, stderr = finish(proc)
+        assert code == 0, (case, stderr)
+        assert submission_state(folders[case], previous, fallback) == "final"
+        assert sorted(p.name for p in folders[case].iterdir()) == ["predictions.jsonl", "submission.json"]
+    finals = {(folders[case] / "submission.json").read_bytes() for case in rerun}
+    assert len(finals) == 1 and finals == {(folders["replaced", 2] / "submission.json").read_bytes()}
+
+
+def test_only_temporary_files_of_dead_writers_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    target = tmp_path / "submission.json"
+    left = tmp_path / f".submission.json.{int(dead.stdout)}.k1l2.tmp"
+    live = tmp_path / f".submission.json.{os.getpid()}.w3r4.tmp"
+    other = tmp_path / f".submission.jsonl.{int(dead.stdout)}.k1l2.tmp"  # another file's
+    for path in (left, live, other):
+        path.write_bytes(b"{")
+    assert remove_stale_temp_files(target) == [left]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])

@@ -19,7 +19,8 @@ had the same number of views when that happens.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,22 @@ from arcsolve.config import from_dict
 from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS
 from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.errors import BadInputError, RunFailure
+from arcsolve.io import remove_stale_temp_files
 from arcsolve.model.act import evaluate_batch
 from arcsolve.model.config import ModelConfig
 from arcsolve.model.trm import TRM
+from arcsolve.predict.adapt import AdaptReport
+from arcsolve.predict.budget import Stopper, adapt_and_plan, reserve_seconds, stop_on_sigterm
 from arcsolve.predict.config import PredictConfig
-from arcsolve.predict.views import ViewPlan, encode_plan_rows, plan_views
+from arcsolve.predict.views import ViewPlan, encode_plan_rows
 from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts, write_predictions_jsonl
 from arcsolve.submission import score_submission, write_fallback_submission, write_submission
+from arcsolve.submission.writer import Submission
 from arcsolve.train.checkpoint import load_checkpoint, resolve_checkpoint_path
 from arcsolve.train.data import set_cpu_threads
 
 SUBMISSION_ATTEMPTS = 2
+WRITE_EVERY = 10.0  # seconds between intermediate submissions while views are answered
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class PredictModel:
     task_ids: tuple[str, ...]
     aug_table: np.ndarray  # int16 [num_puzzle_ids, 12]
     permute_black: bool
+    translate: bool = True  # the dataset recipe's translation (adaptation encodes its examples alike)
+    train_cfg: dict[str, Any] = field(default_factory=dict)  # the checkpoint's [train] (decays, betas)
 
 
 @dataclass
@@ -77,7 +85,7 @@ class PredictSummary:
     predictions_path: Path
     tasks: int
     test_inputs: int
-    unknown_tasks: int  # not in the checkpoint: answered with the blank task embedding
+    unknown_tasks: int  # not in the checkpoint and not adapted: answered with the blank task embedding
     skipped_inputs: int  # too big for the checkpoint's canvas: fallback attempts only
     views_planned: int
     views: int  # views answered (fewer than planned only when the time budget ran out)
@@ -89,6 +97,7 @@ class PredictSummary:
     stopped_early: bool
     pass_at_k: dict[int, float] = field(default_factory=dict)  # voted candidates only; {} if unknown
     score: float | None = None  # the written submission's score, when every task's outputs are known
+    adapt: AdaptReport | None = None  # test-time adaptation of the unknown tasks, when asked for
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +117,7 @@ class PredictSummary:
             "stopped_early": self.stopped_early,
             "pass_at_k": {str(k): v for k, v in self.pass_at_k.items()},
             "score": self.score,
+            "adapt": None if self.adapt is None else asdict(self.adapt),
         }
 
     def lines(self) -> list[str]:
@@ -120,6 +130,8 @@ class PredictSummary:
             f"{self.views_per_second:.1f} views/s, {self.outside_model_fraction:.1%} of the loop outside the model, "
             f"{self.seconds:.1f} s in all" + (" (time budget reached)" if self.stopped_early else ""),
         ]
+        if self.adapt is not None:
+            lines.insert(1, self.adapt.line())
         if self.pass_at_k:
             lines.append("votes: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
         if self.score is not None:
@@ -136,8 +148,11 @@ def resolve_device(choice: str) -> torch.device:
     return torch.device(choice)
 
 
-def load_predict_model(checkpoint: str | Path, device: torch.device) -> PredictModel:
-    """Rebuild the checkpoint's TRM with its EMA weights, in eval mode on `device`."""
+def load_predict_model(
+    checkpoint: str | Path, device: torch.device, forward_dtype: str | None = None
+) -> PredictModel:
+    """Rebuild the checkpoint's TRM with its EMA weights, in eval mode on `device`; `forward_dtype`
+    replaces the checkpoint's model.forward_dtype when given."""
     path = resolve_checkpoint_path(Path(checkpoint))
     where = str(path)
     payload = load_checkpoint(path, map_location="cpu")
@@ -153,7 +168,10 @@ def load_predict_model(checkpoint: str | Path, device: torch.device) -> PredictM
     num_ids = int(data.get("num_puzzle_ids", 0))
     if table is None or np.shape(table) != (num_ids, AUG_TABLE_COLUMNS):
         raise BadInputError(where, "checkpoint holds no augmentation table of one row per puzzle id")
-    cfg = from_dict(ModelConfig, dict(payload["config"]["model"]), where=f"{where}: config")
+    model_fields = dict(payload["config"]["model"])
+    if forward_dtype is not None:
+        model_fields["forward_dtype"] = forward_dtype
+    cfg = from_dict(ModelConfig, model_fields, where=f"{where}: config")
     model = TRM(cfg, seq_len, ARC_VOCAB_SIZE, num_ids)
     try:
         model.load_state_dict(payload["eval_model"])
@@ -162,6 +180,7 @@ def load_predict_model(checkpoint: str | Path, device: torch.device) -> PredictM
             where, f"eval_model weights do not fit its config ({type(err).__name__})"
         ) from None
     recipe = (payload["config"].get("data") or {}).get("arc") or {}
+    train_cfg = dict(payload["config"].get("train") or {})
     del payload  # the optimizer states and the training weights are not needed any more
     return PredictModel(
         model=model.to(device).eval(),
@@ -169,6 +188,8 @@ def load_predict_model(checkpoint: str | Path, device: torch.device) -> PredictM
         task_ids=tuple(data.get("task_ids", ())),
         aug_table=np.asarray(table),
         permute_black=bool(recipe.get("permute_black", False)),
+        translate=bool(recipe.get("translate", True)),
+        train_cfg=train_cfg,
     )
 
 
@@ -191,21 +212,29 @@ def answer_views(
     batch_size: int,
     deadline: float | None = None,
     progress: bool = False,
+    stopper: Stopper | None = None,
+    save: Callable[[], None] | None = None,
 ) -> LoopStats:
     """Run every planned view through the model, batch by batch, voting as it goes.
 
-    `deadline` (a `time.monotonic()` value) stops before a batch that would likely end after it.
+    `deadline` (a `time.monotonic()` value) stops before a batch that would likely end after it;
+    so does `stopper` (its deadline, or a SIGTERM). `save` is called every WRITE_EVERY seconds, to
+    replace the submission with the votes so far.
     """
     stats = LoopStats()
     device = net.model.puzzle_emb.device
     task_ids = [task.task_id for task in tasks]
-    last_batch = 0.0
+    stopper = stopper or Stopper()
+    last_batch, saved_at = 0.0, time.monotonic()
     with _progress(progress) as bar:
         job = bar.add_task("predict", total=len(plan))
         for start in range(0, len(plan), batch_size):
-            if deadline is not None and time.monotonic() + last_batch > deadline:
+            if stopper.should_stop(last_batch, until=deadline):
                 stats.stopped_early = True
                 break
+            if save is not None and time.monotonic() - saved_at >= WRITE_EVERY:
+                save()
+                saved_at = time.monotonic()
             began = time.perf_counter()
             views = plan.subset(slice(start, start + batch_size))
             tokens = encode_plan_rows(views, np.arange(len(views)), net.canvas)
@@ -250,33 +279,47 @@ def _vote_batch(
 
 
 def run_predict(cfg: PredictConfig) -> PredictSummary:
-    """Answer every test input of `cfg.tasks` with the checkpoint; write the submission and predictions."""
+    """Answer every test input of `cfg.tasks` with the checkpoint; write the submission and predictions.
+
+    With a time budget, the work is planned to end `reserve_seconds` before it; a SIGTERM stops the
+    work early, writes what was voted, and raises RunFailure. The file is valid at every moment.
+    """
     cfg.validate("predict")
     started = time.monotonic()
-    deadline = started + cfg.time_budget if cfg.time_budget > 0 else None
+    budget = cfg.time_budget
+    stopper = Stopper(started + budget - reserve_seconds(budget) if budget > 0 else None)
     tasks = load_tasks(cfg.tasks)
     out = Path(cfg.out)
+    for path in (out, cfg.predictions_file()):  # what a killed earlier run could not clean up
+        remove_stale_temp_files(path)
     write_fallback_submission(out, tasks)
     set_cpu_threads(cfg.cpu_threads)
-    net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device))
-    plan = plan_views(
-        tasks,
-        cfg.tta,
-        cfg.seed,
-        net.canvas,
-        net.aug_table,
-        net.task_ids,
-        permute_black=net.permute_black,
-    )
     table = VoteTable()
-    try:
-        stats = answer_views(net, plan, tasks, table, cfg.batch_size, deadline, cfg.progress)
-    except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
-        write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
-        raise RunFailure("predict", f"{err}; {out} holds the votes gathered so far plus fallbacks") from None
-    submission = write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
+
+    def save() -> Submission:
+        return write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
+
+    with stop_on_sigterm(stopper):
+        net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device), cfg.forward_dtype)
+        net, plan, report = adapt_and_plan(net, tasks, cfg, stopper)
+        try:
+            stats = answer_views(
+                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper=stopper, save=save
+            )
+        except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
+            save()
+            raise RunFailure(
+                "predict", f"{err}; {out} holds the votes gathered so far plus fallbacks"
+            ) from None
+    submission = save()
     predictions = cfg.predictions_file()
     write_predictions_jsonl(predictions, table, tasks, cfg.max_candidates or None)
+    if stopper.signal is not None:
+        raise RunFailure(
+            "predict",
+            f"stopped by {stopper.signal} after {stats.views} of {len(plan)} views; "
+            f"{out} holds their votes plus fallbacks",
+        )
     ks = sorted({1, SUBMISSION_ATTEMPTS, cfg.attempts})
     known = bool(tasks) and all(task.test_outputs is not None for task in tasks)
     loop = stats.loop_seconds
@@ -297,4 +340,5 @@ def run_predict(cfg: PredictConfig) -> PredictSummary:
         stopped_early=stats.stopped_early,
         pass_at_k=pass_at_k(table, tasks, ks),
         score=score_submission(submission, tasks).score if known else None,
+        adapt=report,
     )
