@@ -12,6 +12,7 @@ import contextlib
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -327,12 +328,35 @@ def predict(
     predictions: Annotated[
         Path | None, typer.Option(help="vote tallies (default: predictions.jsonl beside --out)")
     ] = None,
+    forward_dtype: Annotated[
+        str | None,
+        typer.Option(help="auto, float32, bfloat16 or float16 (no-bf16 GPUs); default: the checkpoint's"),
+    ] = None,
+    adapt_steps: Annotated[
+        int, typer.Option(help="test-time adaptation steps for tasks the checkpoint does not know; 0 = off")
+    ] = 0,
+    adapt_lr: Annotated[float, typer.Option(help="sign-SGD rate of the new task embeddings")] = 1e-2,
+    adapt_aug: Annotated[int, typer.Option(help="augmented versions per adapted task (+ identity)")] = 8,
+    adapt_model: Annotated[
+        str, typer.Option(help="weights adapted too: none, last (last block + heads) or all")
+    ] = "none",
+    adapt_model_lr: Annotated[float, typer.Option(help="rate of those weights; 0 = adapt-lr / 10")] = 0.0,
+    adapt_batch_size: Annotated[int, typer.Option(help="examples per step; 0 = --batch-size")] = 0,
+    adapt_holdout: Annotated[
+        bool, typer.Option(help="hold out each task's last train pair and score it before/after adapting")
+    ] = False,
 ) -> None:
-    """Test-time augmentation voting, pass@2, and always a complete valid submission."""
+    """Test-time augmentation voting, pass@2, and always a complete valid submission.
+
+    With --adapt-steps, tasks the checkpoint was not trained on get task embeddings of their own,
+    trained on their train pairs first (test-time adaptation).
+    """
     from arcsolve.config import from_dict
+    from arcsolve.predict.budget import process_age
     from arcsolve.predict.config import PredictConfig
     from arcsolve.predict.run import run_predict
 
+    started = time.monotonic() - process_age()  # the budget covers the imports too
     fields = {
         "checkpoint": str(checkpoint),
         "tasks": tasks,
@@ -345,8 +369,18 @@ def predict(
         "time_budget": time_budget,
         "predictions_path": None if predictions is None else str(predictions),
         "progress": sys.stderr.isatty(),
+        "forward_dtype": forward_dtype,
+        "adapt": {
+            "steps": adapt_steps,
+            "lr": adapt_lr,
+            "aug": adapt_aug,
+            "model": adapt_model,
+            "model_lr": adapt_model_lr,
+            "batch_size": adapt_batch_size,
+            "holdout": adapt_holdout,
+        },
     }
-    summary = run_predict(from_dict(PredictConfig, fields, where="predict"))
+    summary = run_predict(from_dict(PredictConfig, fields, where="predict"), started)
     for line in summary.lines():
         typer.echo(line)
 

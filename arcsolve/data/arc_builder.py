@@ -187,10 +187,9 @@ def _train_offsets(rng: np.random.Generator, layout: _TaskLayout, dihedrals: np.
     return offsets.reshape(-1, 2)
 
 
-def _write_split(
-    split, packed, dihedrals, maps, pairs, first_id: int, offsets: np.ndarray, canvas: int
-) -> None:
-    """Every version x every pair `(input grid ids, output grid ids or None)` as one group of `split`."""
+def _encode_pairs(packed, dihedrals, maps, pairs, offsets: np.ndarray, canvas: int):
+    """Token rows (inputs, labels) of every version x every pair, version-major; all-PAD labels when
+    the outputs are unknown (`pairs[1]` is None)."""
     inputs_ids, outputs_ids = pairs
     n_versions, n_pairs = dihedrals.shape[0], inputs_ids.shape[0]
     aug_index = np.repeat(np.arange(n_versions, dtype=np.int64), n_pairs)
@@ -201,9 +200,19 @@ def _write_split(
         )
 
     inputs = encode(inputs_ids)
+    return inputs, (np.zeros_like(inputs) if outputs_ids is None else encode(outputs_ids))
+
+
+def _write_split(
+    split, packed, dihedrals, maps, pairs, first_id: int, offsets: np.ndarray, canvas: int
+) -> None:
+    """Every version x every pair `(input grid ids, output grid ids or None)` as one group of `split`."""
+    n_versions, n_pairs = dihedrals.shape[0], pairs[0].shape[0]
+    aug_index = np.repeat(np.arange(n_versions, dtype=np.int64), n_pairs)
+    inputs, labels = _encode_pairs(packed, dihedrals, maps, pairs, offsets, canvas)
     split.add_group(
         inputs,
-        np.zeros_like(inputs) if outputs_ids is None else encode(outputs_ids),
+        labels,
         puzzle_ids=(first_id + aug_index).astype(np.int32),
         puzzle_sizes=np.full(n_versions, n_pairs),
         offsets=offsets.astype(np.int16),
@@ -229,6 +238,32 @@ def _write_task(
     rows = np.empty((dihedrals.shape[0], AUG_TABLE_COLUMNS), dtype=np.int16)
     rows[:, 0], rows[:, 1], rows[:, 2:] = index, dihedrals, maps
     return rows
+
+
+@dataclass(frozen=True)
+class TaskVersions:
+    """One task's versions and their examples encoded exactly as a build writes them (no files)."""
+
+    dihedrals: np.ndarray  # int64 [V], row 0 the identity
+    colour_maps: np.ndarray  # uint8 [V, 10]
+    train_inputs: np.ndarray  # uint8 [V * train pairs, canvas^2], version-major, translated per cfg
+    train_labels: np.ndarray
+    test_inputs: np.ndarray  # uint8 [V * test inputs, canvas^2] at offset (0, 0)
+    test_labels: np.ndarray  # all PAD when the task's test outputs are unknown
+
+
+def encode_task_versions(task: Task, rng: np.random.Generator, cfg: ArcBuildConfig) -> TaskVersions:
+    """The identity plus up to `cfg.aug` distinct versions of a source `task` and its train and test
+    examples, through the same steps as a build (for test-time adaptation of tasks never built).
+    Every grid must fit `cfg.canvas`."""
+    layout = _layout(task, is_extra=False)
+    dihedrals, maps = distinct_versions(rng, layout.packed, cfg.aug, cfg.permute_black, cfg.tries_factor)
+    offsets = _train_offsets(rng, layout, dihedrals, cfg)
+    versions = (layout.packed, dihedrals, maps)
+    train = _encode_pairs(*versions, (layout.train_in, layout.train_out), offsets, cfg.canvas)
+    at_origin = np.zeros((dihedrals.shape[0] * layout.test_in.shape[0], 2), dtype=np.int64)
+    test = _encode_pairs(*versions, (layout.test_in, layout.test_out), at_origin, cfg.canvas)
+    return TaskVersions(dihedrals, maps, *train, *test)
 
 
 def build_arc_dataset(

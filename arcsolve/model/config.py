@@ -32,8 +32,10 @@ class ModelConfig:
     # Only True is supported: halt when q_halt > 0. HRM's Q-continue bootstrap is not implemented
     # (in the reference it is dead code that would crash); the field stays so paper configs read the same.
     no_act_continue: bool = True
-    # "auto": bfloat16 on CUDA (the paper), float32 elsewhere. Parameters always stay float32.
-    forward_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    # "auto": bfloat16 on CUDA (the paper), float32 elsewhere. "float16" is for GPUs without bfloat16
+    # (e.g. T4), meant for predict: training in it has no loss scaling. On a CPU it runs in float32,
+    # where half-precision matmuls are slow or missing. Parameters always stay float32.
+    forward_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     loss: Literal["stablemax", "softmax"] = "stablemax"
 
     def validate(self, where: str) -> None:
@@ -82,4 +84,6 @@ class ModelConfig:
         """The activation dtype on `device` (parameters are float32 and cast on use)."""
         if self.forward_dtype == "bfloat16" or (self.forward_dtype == "auto" and device.type == "cuda"):
             return torch.bfloat16
+        if self.forward_dtype == "float16" and device.type == "cuda":
+            return torch.float16
         return torch.float32

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +10,37 @@ from arcsolve.constants import NUM_COLORS
 from arcsolve.errors import ConfigError
 
 PREDICTIONS_FILE = "predictions.jsonl"
+
+
+@dataclass
+class AdaptConfig:
+    """Test-time adaptation of tasks the checkpoint does not know (see arcsolve.predict.adapt)."""
+
+    steps: int = 0  # optimizer steps (one ACT supervision step each); 0 = no adaptation
+    lr: float = 1e-2  # sign-SGD rate of the new task-embedding rows
+    aug: int = 8  # augmented versions per task besides the identity; each gets its own puzzle id
+    model: Literal["none", "last", "all"] = "none"  # weights trained too: none, last block + heads, all
+    model_lr: float = 0.0  # AdamATan2 rate of those weights; 0 = lr / 10
+    batch_size: int = 0  # examples per step; 0 = predict's batch_size (capped at the number of examples)
+    holdout: bool = False  # leave each task's last train pair out and score it before/after adapting
+
+    def validate(self, where: str = "predict") -> None:
+        """Raise ConfigError naming the first bad field."""
+        for name in ("steps", "aug", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(where, f"adapt.{name}: must be an integer >= 0, got {value!r}")
+        for name in ("lr", "model_lr"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value < float("inf")):  # also catches NaN
+                raise ConfigError(where, f"adapt.{name}: must be a finite number >= 0, got {value!r}")
+        if self.steps > 0 and self.lr == 0:
+            raise ConfigError(where, "adapt.lr: must be > 0 when adapt.steps > 0")
+        if self.model not in ("none", "last", "all"):
+            raise ConfigError(where, f"adapt.model: must be 'none', 'last' or 'all', got {self.model!r}")
+
+    def weights_lr(self) -> float:
+        return self.model_lr if self.model_lr > 0 else self.lr / 10
 
 
 @dataclass
@@ -27,6 +58,10 @@ class PredictConfig:
     time_budget: float = 0.0  # seconds for the whole run; 0 = none. Stops feeding views when spent.
     cpu_threads: int = 0  # 0 = torch's default
     progress: bool = False
+    # Activation dtype; None keeps the checkpoint's model.forward_dtype. float16 is for GPUs without
+    # bfloat16 (T4); on a CPU float16 runs in float32.
+    forward_dtype: Literal["auto", "float32", "bfloat16", "float16"] | None = None
+    adapt: AdaptConfig = field(default_factory=AdaptConfig)
 
     def validate(self, where: str = "predict") -> None:
         """Raise ConfigError naming the first bad field."""
@@ -45,6 +80,12 @@ class PredictConfig:
             raise ConfigError(where, f"device: must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         if not self.time_budget >= 0:  # also catches NaN
             raise ConfigError(where, f"time_budget: must be >= 0 seconds, got {self.time_budget!r}")
+        if self.forward_dtype not in (None, "auto", "float32", "bfloat16", "float16"):
+            raise ConfigError(
+                where,
+                f"forward_dtype: must be auto, float32, bfloat16 or float16, got {self.forward_dtype!r}",
+            )
+        self.adapt.validate(where)
         out = Path(self.out)
         if out.is_dir():
             raise ConfigError(where, f"out: {out} is a directory, expected a file such as submission.json")

@@ -278,14 +278,15 @@ def _vote_batch(
     return invalid
 
 
-def run_predict(cfg: PredictConfig) -> PredictSummary:
+def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSummary:
     """Answer every test input of `cfg.tasks` with the checkpoint; write the submission and predictions.
 
-    With a time budget, the work is planned to end `reserve_seconds` before it; a SIGTERM stops the
-    work early, writes what was voted, and raises RunFailure. The file is valid at every moment.
+    The time budget counts from `started` (a `time.monotonic()` value; default: now) and the work is
+    planned to end `reserve_seconds` before it runs out. A SIGTERM stops the work early, writes what
+    was voted, and raises RunFailure. The submission file is valid at every moment.
     """
     cfg.validate("predict")
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     budget = cfg.time_budget
     stopper = Stopper(started + budget - reserve_seconds(budget) if budget > 0 else None)
     tasks = load_tasks(cfg.tasks)

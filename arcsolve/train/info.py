@@ -77,7 +77,7 @@ def activation_bytes(cfg: RunConfig, seq_len: int) -> int:
     positions = seq_len + m.puzzle_emb_len
     per_block = positions * (12 * m.hidden_size + 3 * swiglu_width(m.hidden_size, m.expansion))
     stored = (m.L_cycles + 1) * m.num_layers * per_block + 2 * positions * m.hidden_size
-    return stored * (2 if m.forward_dtype in ("auto", "bfloat16") else 4)
+    return stored * (2 if m.forward_dtype in ("auto", "bfloat16", "float16") else 4)
 
 
 def config_info(cfg: RunConfig) -> ConfigInfo:
