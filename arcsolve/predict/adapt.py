@@ -27,21 +27,25 @@ seed (and the task id), halting exploration from a seeded torch generator.
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from arcsolve.constants import AUG_TABLE_COLUMNS, PAD_TOKEN
 from arcsolve.data.arc_builder import ArcBuildConfig, encode_task_versions
 from arcsolve.data.tasks import Task
-from arcsolve.errors import BadInputError
+from arcsolve.errors import BadInputError, RunFailure
 from arcsolve.model.act import act_step, evaluate_batch, initial_carry
 from arcsolve.model.losses import act_loss
 from arcsolve.model.trm import TRM
-from arcsolve.predict.config import AdaptConfig
+from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.views import task_seed
 from arcsolve.train.optim import AdamATan2, SparseSignSGD
 
@@ -284,9 +288,15 @@ class Adapter:
             self.optimizer.zero_grad(set_to_none=True)
         self.embeddings.step(outputs.puzzle_ids, outputs.puzzle_rows.grad)
         lm, exact, count = (float(metrics[k]) for k in ("lm_loss", "exact_accuracy", "count"))
+        if not math.isfinite(lm):
+            raise RunFailure(
+                "predict", f"adaptation loss became {lm} at step {self.steps + 1}; lower --adapt-lr"
+            )
         self.history.append((lm / self.batch, exact, count))
 
-    def run(self, steps: int, should_stop=None, progress: bool = False) -> None:
+    def run(
+        self, steps: int, should_stop: Callable[[float], bool] | None = None, progress: bool = False
+    ) -> None:
         """Up to `steps` more steps; `should_stop(seconds of the last step)` is asked before each."""
         params = list(self.model.parameters())
         chosen = {id(p) for p in self.weights}
@@ -337,10 +347,7 @@ class Adapter:
         return report
 
 
-def _progress(enabled: bool, total: int):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
+def _progress(enabled: bool, total: int) -> Progress:
     columns = (
         TextColumn("[bold]adapt"),
         BarColumn(),
@@ -352,7 +359,7 @@ def _progress(enabled: bool, total: int):
 
 
 def start_adaptation(
-    net: PredictModel, tasks: list[Task], cfg, batch_size: int
+    net: PredictModel, tasks: list[Task], cfg: PredictConfig, batch_size: int
 ) -> tuple[PredictModel, Adapter | None]:
     """Extend the checkpoint with the unseen tasks' versions; return it and their Adapter (None when
     no task needs one). `cfg` is the PredictConfig (its adapt settings and seed)."""

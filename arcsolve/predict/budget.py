@@ -186,7 +186,8 @@ def adapt_and_plan(
             len(plan) + held,
             int((plan.rank == 0).sum()) + held,
         )
-        report.steps_planned = adapter.steps + work.steps
+        # No step done means the time was gone already: plan none rather than trust a zero cost.
+        report.steps_planned = adapter.steps + (work.steps if adapter.steps else 0)
         until = time.monotonic() + work.adapt_seconds
     adapter.run(
         report.steps_planned - adapter.steps,
