@@ -205,6 +205,7 @@ def test_holdout_scores_adaptation_without_test_outputs(recolour, tmp_path):
     report = summary.adapt
     assert report.holdout_pairs == report.versions and report.examples == report.versions * 2
     assert report.holdout_before < 0.5 and report.holdout_after == 1.0
+    assert report.holdout_tokens_before < report.holdout_tokens_after == 1.0
     assert "held-out pairs" in report.line()
 
 

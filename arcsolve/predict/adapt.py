@@ -164,16 +164,17 @@ def trainable_weights(model: TRM, which: str) -> list[torch.nn.Parameter]:
 
 
 @torch.no_grad()
-def exact_accuracy(
+def row_accuracy(
     model: TRM, inputs: np.ndarray, labels: np.ndarray, ids: np.ndarray, batch_size: int
-) -> float:
-    """Share of rows whose every labelled token is right after the full eval recursion."""
+) -> tuple[float, float]:
+    """(share of rows with every labelled token right, share of labelled tokens right) after the
+    full eval recursion."""
     if not len(inputs):
-        return 0.0
+        return 0.0, 0.0
     was_training = model.training
     model.eval()
     device = model.puzzle_emb.device
-    correct = 0
+    correct, tokens_right, tokens = 0, 0, 0
     for start in range(0, len(inputs), batch_size):
         part = slice(start, start + batch_size)
         batch = {
@@ -183,9 +184,19 @@ def exact_accuracy(
         }
         predicted = evaluate_batch(model, batch).logits.argmax(-1)
         valid = batch["labels"] != PAD_TOKEN
-        correct += int(((predicted == batch["labels"]) | ~valid).all(-1).sum())
+        right = predicted == batch["labels"]
+        correct += int((right | ~valid).all(-1).sum())
+        tokens_right += int((right & valid).sum())
+        tokens += int(valid.sum())
     model.train(was_training)
-    return correct / len(inputs)
+    return correct / len(inputs), tokens_right / max(tokens, 1)
+
+
+def exact_accuracy(
+    model: TRM, inputs: np.ndarray, labels: np.ndarray, ids: np.ndarray, batch_size: int
+) -> float:
+    """Share of rows whose every labelled token is right after the full eval recursion."""
+    return row_accuracy(model, inputs, labels, ids, batch_size)[0]
 
 
 @dataclass
@@ -200,8 +211,10 @@ class AdaptReport:
     last_loss: float | None = None  # ... and over the last 10%
     last_exact: float | None = None  # exact share of the rows that halted in the last 10% of the steps
     holdout_pairs: int = 0  # held-out rows (pairs x versions)
-    holdout_before: float | None = None
+    holdout_before: float | None = None  # exact share of the held-out rows before adapting
     holdout_after: float | None = None
+    holdout_tokens_before: float | None = None  # share of their labelled tokens right
+    holdout_tokens_after: float | None = None
 
     def line(self) -> str:
         text = f"adapt: {self.tasks} task(s), {self.versions} versions, {self.examples} examples, "
@@ -211,10 +224,13 @@ class AdaptReport:
         if self.last_exact is not None:
             text += f", train exact {self.last_exact:.3f}"
         if self.holdout_before is not None:
-            text += (
-                f"; held-out pairs ({self.holdout_pairs} rows) exact {self.holdout_before:.3f} -> "
-                f"{self.holdout_after if self.holdout_after is not None else float('nan'):.3f}"
-            )
+
+            def pair(a: float | None, b: float | None) -> str:
+                return " -> ".join("n/a" if v is None else f"{v:.3f}" for v in (a, b))
+
+            text += f"; held-out pairs ({self.holdout_pairs} rows) exact "
+            text += pair(self.holdout_before, self.holdout_after)
+            text += ", tokens " + pair(self.holdout_tokens_before, self.holdout_tokens_after)
         return text
 
 
@@ -327,12 +343,13 @@ class Adapter:
         times = self.step_seconds[1:] or self.step_seconds
         return float(np.median(times)) if times else 0.0
 
-    def holdout_accuracy(self, batch_size: int) -> float | None:
+    def holdout_accuracy(self, batch_size: int) -> tuple[float | None, float | None]:
+        """(exact, token) accuracy on the held-out pairs; (None, None) without any."""
         ex = self.examples
         if not len(ex.held_inputs):
-            return None
+            return None, None
         ids = self.first_id + ex.held_version
-        return exact_accuracy(self.model, ex.held_inputs, ex.held_labels, ids, batch_size)
+        return row_accuracy(self.model, ex.held_inputs, ex.held_labels, ids, batch_size)
 
     def fill_report(self, report: AdaptReport) -> AdaptReport:
         ex = self.examples

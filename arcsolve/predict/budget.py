@@ -173,7 +173,7 @@ def adapt_and_plan(
         return net, plan, None
     report = AdaptReport(steps_planned=cfg.adapt.steps)
     if cfg.adapt.holdout:
-        report.holdout_before = adapter.holdout_accuracy(cfg.batch_size)
+        report.holdout_before, report.holdout_tokens_before = adapter.holdout_accuracy(cfg.batch_size)
     until = None
     if stopper.deadline is not None:  # time a few real steps and a view, then plan the rest
         adapter.run(min(3, cfg.adapt.steps), lambda last: stopper.should_stop(last))
@@ -195,5 +195,5 @@ def adapt_and_plan(
         cfg.progress,
     )
     if cfg.adapt.holdout and not stopper.should_stop():
-        report.holdout_after = adapter.holdout_accuracy(cfg.batch_size)
+        report.holdout_after, report.holdout_tokens_after = adapter.holdout_accuracy(cfg.batch_size)
     return net, plan, adapter.fill_report(report)
