@@ -7,13 +7,13 @@
    under random augmentations and offsets, both timed in this run (best of a few repeats).
 2. Build: `build_arc_dataset(source=arc1:evaluation, extra_train=arc1:training, aug=1000)` (aug=50
    with --quick) into a temporary directory, in a child process so its peak RSS is its own.
-The last line printed is a JSON object with every number.
+The last line printed is a JSON object with every number; `run(quick)` returns it (benchmarks/run.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -58,8 +58,10 @@ def kernel_workload(n_tasks: int, n_aug: int):
     return packed, dihedrals, maps, grid_index, aug_index, offsets
 
 
-def bench_kernels(quick: bool) -> dict[str, float]:
-    packed, dihedrals, maps, grid_index, aug_index, offsets = kernel_workload(20, 10 if quick else 50)
+def bench_kernels(n_tasks: int, n_aug: int, repeats: int) -> dict[str, float]:
+    """Numba kernel and NumPy reference times on n_tasks x n_aug augmented views (best of `repeats`
+    for the references, of 5 x `repeats` for the kernels); speed-up = reference / kernel."""
+    packed, dihedrals, maps, grid_index, aug_index, offsets = kernel_workload(n_tasks, n_aug)
     args = (packed, dihedrals, maps, grid_index, aug_index, offsets, CANVAS)
     tokens = encode_views(*args)  # also compiles / loads the cached kernels
     assert np.array_equal(tokens, encode_views_reference(*args))
@@ -67,7 +69,6 @@ def bench_kernels(quick: bool) -> dict[str, float]:
     per_row = (dihedrals[aug_index], maps[aug_index], offsets)
     decode_views(tokens, CANVAS, *per_row)
     transform_packed(packed, dihedrals, maps)
-    repeats = 2 if quick else 3
     numbers = {"kernel_rows": rows}
     timings = {
         "encode": (lambda: encode_views(*args), lambda: encode_views_reference(*args)),
@@ -95,26 +96,39 @@ def bench_kernels(quick: bool) -> dict[str, float]:
 _BUILD = """
 import sys, orjson
 from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
-cfg = ArcBuildConfig(source="arc1:evaluation", extra_train="arc1:training", aug=int(sys.argv[2]), seed=0)
+cfg = ArcBuildConfig(source=sys.argv[3], extra_train=sys.argv[4] or None, aug=int(sys.argv[2]), seed=0)
 s = build_arc_dataset(cfg, sys.argv[1], progress=False)
 print(orjson.dumps({"puzzle_ids": s.num_puzzle_ids, "counts": s.counts, "seconds": s.seconds,
                     "short": s.tasks_short_of_aug, "left_out": s.num_left_out}).decode())
 """
 
 
-def bench_build(aug: int) -> dict[str, object]:
+def run_child(cmd: list[str]) -> tuple[str, float, float]:
+    """Run `cmd`; return its stdout, wall seconds and peak RSS in MiB (its own, via wait4: the
+    RUSAGE_CHILDREN maximum would also cover every earlier child of this process)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        out.seek(0), err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}): {err.read().decode()[-2000:]}")
+        return out.read().decode(), wall, usage.ru_maxrss / 1024  # Linux reports KiB
+
+
+def bench_build(
+    aug: int, source: str = "arc1:evaluation", extra_train: str = "arc1:training"
+) -> dict[str, object]:
+    """Wall time, peak RSS and size of `arcsolve data build arc --source SOURCE --extra-train EXTRA
+    --aug AUG` (the paper's ARC-AGI-1 recipe by default), run in a child process."""
     with tempfile.TemporaryDirectory(prefix="arcsolve-bench-") as tmp:
         out = Path(tmp) / "arc"
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", _BUILD, str(out), str(aug)], capture_output=True, text=True
-        )
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            sys.exit(f"build failed:\n{done.stderr}")
+        cmd = [sys.executable, "-c", _BUILD, str(out), str(aug), source, extra_train]
+        stdout, wall, peak_mb = run_child(cmd)
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux reports KiB
-    result = orjson.loads(done.stdout.strip().splitlines()[-1])
+    result = orjson.loads(stdout.strip().splitlines()[-1])
     train, test = result["counts"]["train"], result["counts"]["test"]
     print(
         f"build aug={aug}: {wall:.1f} s wall (process), peak RSS {peak_mb:.0f} MiB, {size / 2**30:.2f} GiB on disk; "
@@ -122,6 +136,7 @@ def bench_build(aug: int) -> dict[str, object]:
         f"{result['short']} tasks short of aug"
     )
     return {
+        "build_recipe": f"--source {source}" + (f" --extra-train {extra_train}" if extra_train else ""),
         "build_aug": aug,
         "build_wall_s": wall,
         "build_peak_rss_mib": peak_mb,
@@ -132,13 +147,16 @@ def bench_build(aug: int) -> dict[str, object]:
     }
 
 
+def run(quick: bool) -> dict[str, object]:
+    numbers: dict[str, object] = dict(bench_kernels(20, 10 if quick else 50, 2 if quick else 3))
+    numbers.update(bench_build(50 if quick else 1000))
+    return numbers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller workloads (aug=50 build)")
-    quick = parser.parse_args().quick
-    numbers = bench_kernels(quick)
-    numbers.update(bench_build(50 if quick else 1000))
-    print(orjson.dumps(numbers).decode())
+    print(orjson.dumps(run(parser.parse_args().quick)).decode())
 
 
 if __name__ == "__main__":

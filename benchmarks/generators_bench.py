@@ -9,7 +9,7 @@ and run on far fewer items; their rate is extrapolated:
   it when it has enough blanks); seconds per extreme puzzle = seconds per attempt x the mean number of
   attempts per kept puzzle, counted by the numba kernel on the same level.
 - Maze: the reference generates whole mazes (same acceptance rule), timed directly.
-The last line is JSON.
+The last line is JSON; `run(quick)` returns the same numbers (benchmarks/run.py).
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ def bench_sudoku(n: int, naive_attempts: int) -> dict:
         f"{attempts.mean():.2f} attempts per puzzle"
     )
     print(f"  blanks {percentiles((puzzles == 0).sum(axis=1))}; rating {percentiles(ratings)}")
+    numbers = {"sudoku_gen_per_s": rate, "sudoku_1000_s": 1000 / rate, "sudoku_warmup_s": warm}
+    if naive_attempts == 0:
+        return numbers
 
     rng = random.Random(0)
     start = time.perf_counter()
@@ -68,13 +71,7 @@ def bench_sudoku(n: int, naive_attempts: int) -> dict:
         f"sudoku extreme plain Python: {per_attempt:.2f} s per attempt over {naive_attempts} attempts "
         f"-> {naive_rate:.3f}/s extrapolated; speed-up {rate / naive_rate:.0f}x"
     )
-    return {
-        "sudoku_gen_per_s": rate,
-        "sudoku_1000_s": 1000 / rate,
-        "sudoku_naive_per_s": naive_rate,
-        "sudoku_speedup": rate / naive_rate,
-        "sudoku_warmup_s": warm,
-    }
+    return {**numbers, "sudoku_naive_per_s": naive_rate, "sudoku_speedup": rate / naive_rate}
 
 
 def bench_maze(n: int, naive_n: int) -> dict:
@@ -85,6 +82,9 @@ def bench_maze(n: int, naive_n: int) -> dict:
     print(f"  path moves {percentiles(lengths)}")
     small = generate_maze(n, 15, 20, 1)[2]
     print(f"maze 15x15 min 20 path moves {percentiles(small)}")
+    numbers = {"maze_gen_per_s": rate, "maze_1000_s": 1000 / rate, "maze_warmup_s": warm}
+    if naive_n == 0:
+        return numbers
 
     rng = random.Random(0)
     _, naive_seconds = timed(lambda: [naive_generate_maze(rng, 30, 110) for _ in range(naive_n)])
@@ -93,24 +93,28 @@ def bench_maze(n: int, naive_n: int) -> dict:
         f"maze plain Python: {naive_n} in {naive_seconds:.2f} s = {naive_rate:.1f}/s; "
         f"speed-up {rate / naive_rate:.0f}x"
     )
-    return {
-        "maze_gen_per_s": rate,
-        "maze_1000_s": 1000 / rate,
-        "maze_naive_per_s": naive_rate,
-        "maze_speedup": rate / naive_rate,
-        "maze_warmup_s": warm,
+    return {**numbers, "maze_naive_per_s": naive_rate, "maze_speedup": rate / naive_rate}
+
+
+def run(quick: bool, naive: bool = True) -> dict:
+    """Every number of this benchmark; without `naive` the plain-Python comparison is skipped."""
+    sudoku_n, naive_attempts = (200, 2) if quick else (1000, 8)
+    maze_n, naive_mazes = (1000, 20) if quick else (1000, 100)
+    print(f"numba threads: {numba.get_num_threads()}")
+    result = {
+        **bench_sudoku(sudoku_n, naive_attempts if naive else 0),
+        **bench_maze(maze_n, naive_mazes if naive else 0),
     }
+    result.update(threads=numba.get_num_threads(), quick=quick)
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer items (numba 200/1000, naive 2/20)")
+    parser.add_argument("--no-naive", action="store_true", help="skip the plain-Python references")
     args = parser.parse_args()
-    sudoku_n, naive_attempts = (200, 2) if args.quick else (1000, 8)
-    maze_n, naive_mazes = (1000, 20) if args.quick else (1000, 100)
-    print(f"numba threads: {numba.get_num_threads()}")
-    result = {**bench_sudoku(sudoku_n, naive_attempts), **bench_maze(maze_n, naive_mazes)}
-    result.update(threads=numba.get_num_threads(), quick=args.quick)
+    result = run(args.quick, naive=not args.no_naive)
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}))
 
 

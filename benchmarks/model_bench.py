@@ -7,7 +7,7 @@ ARC attention model on a 30x30 canvas) it reports:
 - the formula's FLOPs per example for one training step (forward + backward) and one eval step;
 - FLOPs counted by torch.utils.flop_counter for a real step (the CPU SDPA kernel may not be counted);
 - wall time per example of a real training step on this machine and the FLOP/s that implies.
-The last line printed is a JSON object with every number.
+The last line printed is a JSON object with every number; `run(quick)` returns it.
 """
 
 from __future__ import annotations
@@ -77,6 +77,20 @@ def measure(name: str, cfg: ModelConfig, seq_len: int, vocab: int, batch_size: i
     }
 
 
+def run(quick: bool, repeats: int = 3, shape_list: list | None = None) -> dict:
+    """Every number of this benchmark (`shape_list` replaces the default shapes, e.g. in tests)."""
+    results = []
+    for name, cfg, seq_len, vocab, batch in shape_list or shapes(quick):
+        r = measure(name, cfg, seq_len, vocab, batch, repeats)
+        results.append(r)
+        print(
+            f"{name:24s} {r['weights'] / 1e6:6.2f}M params  formula {r['flops_train_formula'] / 1e9:8.2f} GFLOP"
+            f"  counted {r['flops_train_counted'] / 1e9:8.2f}  {r['seconds_per_example'] * 1e3:8.1f} ms/example"
+            f"  {r['gflops_per_second']:6.1f} GFLOP/s"
+        )
+    return {"threads": torch.get_num_threads(), "results": results}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the paper-size ARC model")
@@ -85,16 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    results = []
-    for name, cfg, seq_len, vocab, batch in shapes(args.quick):
-        r = measure(name, cfg, seq_len, vocab, batch, args.repeats)
-        results.append(r)
-        print(
-            f"{name:24s} {r['weights'] / 1e6:6.2f}M params  formula {r['flops_train_formula'] / 1e9:8.2f} GFLOP"
-            f"  counted {r['flops_train_counted'] / 1e9:8.2f}  {r['seconds_per_example'] * 1e3:8.1f} ms/example"
-            f"  {r['gflops_per_second']:6.1f} GFLOP/s"
-        )
-    print(orjson.dumps({"threads": torch.get_num_threads(), "results": results}).decode())
+    print(orjson.dumps(run(args.quick, args.repeats)).decode())
 
 
 if __name__ == "__main__":

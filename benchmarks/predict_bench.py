@@ -3,6 +3,7 @@
     python benchmarks/predict_bench.py throughput CHECKPOINT [--tasks SRC] [--limit 50] [--tta 32] [--unknown]
     python benchmarks/predict_bench.py memory CHECKPOINT [--tasks SRC] [--tta 200] [--unknown]
     python benchmarks/predict_bench.py tta CHECKPOINT [--tasks SRC] [--tta 1 8 16 17]
+    python benchmarks/predict_bench.py rss CHECKPOINT [--tasks SRC] [--tta 2 4] [--project-to 1000]
 
 - throughput: one full `run_predict`; views/s over the view loop, the share of that loop spent outside
   the model (encode, decode + inverse transform, vote), and the whole run's seconds.
@@ -13,10 +14,18 @@
 - tta: pass@1 / pass@2 of the votes, pass@all (the answer is among any candidate) and the submission
   score (votes + fallbacks) for several --tta values on the same tasks (by default the tasks the
   checkpoint was trained on: their test inputs are never trained on).
+- rss: the peak RSS of whole `arcsolve predict` processes (their own, from wait4) on all of --tasks
+  at a few --tta values, and a projection to --project-to views per test input (a run too long to
+  make here): the largest measurement plus, per further view, the memory one view costs (from the
+  memory mode on the first --limit tasks).
+
+`make_checkpoint` writes a checkpoint of a given model shape after one training step (its weights
+are nearly random: good for cost, not for accuracy), for run.py or when no trained one is at hand.
 
 `--tasks` defaults to the checkpoint's own task ids looked up in arc1:training; `--unknown` renames
 the tasks so the checkpoint does not know them (random augmentations, blank task id), which lets a
-run ask for more views than a known task has versions. The last line printed is a JSON object.
+run ask for more views than a known task has versions. The last line printed is a JSON object;
+`bench_throughput` and `bench_peak_rss` return those numbers to benchmarks/run.py.
 """
 
 from __future__ import annotations
@@ -26,19 +35,42 @@ import contextlib
 import ctypes
 import dataclasses
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import orjson
 import torch
 
+from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
+from arcsolve.model.config import ModelConfig
 from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.run import answer_views, load_predict_model, run_predict
 from arcsolve.predict.views import plan_views
 from arcsolve.predict.vote import VoteTable
+from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
+from arcsolve.train.loop import run_train
+
+
+@dataclass
+class Options:
+    """What every mode needs (the command-line flags, or run.py's choices)."""
+
+    checkpoint: str
+    tasks: str = "arc1:training"  # the default: the tasks this checkpoint was trained on
+    limit: int = 0  # first N tasks only (0 = all)
+    tta: list[int] = field(default_factory=lambda: [32])
+    unknown: bool = False
+    seed: int = 0
+    batch_size: int = 64
+    device: str = "cpu"
+    progress: bool = False
 
 
 def rss_mb(trim: bool = False) -> float:
@@ -63,7 +95,7 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def select_tasks(args: argparse.Namespace, folder: Path) -> tuple[str, list[Task]]:
+def select_tasks(args: Options, folder: Path) -> tuple[str, list[Task]]:
     """Write the chosen tasks as a task folder (a SOURCE for run_predict); return it and the tasks."""
     net = load_predict_model(args.checkpoint, torch.device("cpu"))
     tasks = load_tasks(args.tasks)
@@ -80,7 +112,7 @@ def select_tasks(args: argparse.Namespace, folder: Path) -> tuple[str, list[Task
     return str(folder), tasks
 
 
-def config(args: argparse.Namespace, source: str, out: Path, tta: int, attempts: int = 2) -> PredictConfig:
+def config(args: Options, source: str, out: Path, tta: int, attempts: int = 2) -> PredictConfig:
     return PredictConfig(
         checkpoint=args.checkpoint,
         tasks=source,
@@ -94,18 +126,21 @@ def config(args: argparse.Namespace, source: str, out: Path, tta: int, attempts:
     )
 
 
-def throughput(args: argparse.Namespace, source: str, out: Path) -> dict:
+def throughput(args: Options, source: str, out: Path) -> dict:
     summary = run_predict(config(args, source, out, args.tta[0]))
     print("\n".join(summary.lines()))
     return {**summary.to_dict(), "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-def memory(args: argparse.Namespace, source: str, out: Path) -> dict:
+def memory(args: Options, source: str, out: Path) -> dict:
     """The view loop in ten chunks of one plan; RSS and Python-heap memory after each."""
     del out
     tasks = load_tasks(source)
     net = load_predict_model(args.checkpoint, torch.device(args.device if args.device != "auto" else "cpu"))
     plan = plan_views(tasks, args.tta[0], args.seed, net.canvas, net.aug_table, net.task_ids)
+    # One batch first, voting into a table thrown away: whatever the first call loads (numba
+    # kernels, torch's lazily made state) must not be counted as growth with the views.
+    answer_views(net, plan.subset(slice(0, args.batch_size)), tasks, VoteTable(), args.batch_size)
     table, chunks, done, started = VoteTable(), [], 0, time.perf_counter()
     rss_start = rss_mb(trim=True)
     tracemalloc.start()
@@ -130,8 +165,16 @@ def memory(args: argparse.Namespace, source: str, out: Path) -> dict:
         )
     tracemalloc.stop()
     seconds = time.perf_counter() - started
+    # What each further view costs in memory: its row of the plan, plus the heap growth from the first
+    # chunk with views to the last (the vote table's new grids; fixed costs cancel out).
+    first = next((c for c in chunks if c["views"] > 0), chunks[-1])
+    grown = (chunks[-1]["python_heap_mb"] - first["python_heap_mb"]) * 2**20
+    rows = [getattr(plan, f.name) for f in dataclasses.fields(plan)]
+    plan_bytes = sum(a.nbytes for a in rows if isinstance(a, np.ndarray))
     return {
         "views": len(plan),
+        "plan_bytes_per_view": plan_bytes / max(len(plan), 1),
+        "heap_bytes_per_view": max(grown, 0.0) / max(chunks[-1]["views"] - first["views"], 1),
         "views_per_second": round(len(plan) / seconds, 1),
         "rss_before_loop_mb": round(rss_start, 1),
         "rss_at_10pct_mb": chunks[0]["rss_trimmed_mb"],
@@ -143,7 +186,7 @@ def memory(args: argparse.Namespace, source: str, out: Path) -> dict:
     }
 
 
-def tta_sweep(args: argparse.Namespace, source: str, out: Path) -> dict:
+def tta_sweep(args: Options, source: str, out: Path) -> dict:
     rows = []
     for tta in args.tta:
         # pass@K with K = tta counts a test input whose answer is among any of its candidates.
@@ -168,9 +211,85 @@ def tta_sweep(args: argparse.Namespace, source: str, out: Path) -> dict:
     return {"tasks": s.tasks, "test_inputs": s.test_inputs, "sweep": rows}
 
 
+def bench_throughput(opts: Options) -> dict:
+    """One `run_predict` over the chosen tasks (in a temporary folder); its summary and peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="predict_bench_") as scratch:
+        source, tasks = select_tasks(opts, Path(scratch) / "tasks")
+        print(f"predict throughput: {len(tasks)} tasks, {sum(len(t.test_inputs) for t in tasks)} test inputs")
+        return throughput(opts, source, Path(scratch))
+
+
+def predict_rss(opts: Options, tta: int, out: Path) -> dict:
+    """Peak RSS of one `arcsolve predict` process (its own, from wait4) and what it answered."""
+    cmd = [sys.executable, "-m", "arcsolve", "predict", opts.checkpoint, "--tasks", opts.tasks]
+    cmd += ["--out", str(out / f"tta{tta}" / "submission.json"), "--tta", str(tta), "--seed", str(opts.seed)]
+    cmd += ["--batch-size", str(opts.batch_size), "--device", opts.device]
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0), stderr.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"arcsolve predict failed: {stderr.read().decode()[-2000:]}")
+        report = stdout.read().decode()
+    views = int(report.split("views: ")[1].split("/")[0])  # "views: A/B answered, ..."
+    return {
+        "tta": tta,
+        "views": views,
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def bench_peak_rss(opts: Options, bytes_per_view: float, project_to: int = 1000) -> dict:
+    """Peak RSS of `arcsolve predict` at each --tta of `opts.tta` (ascending), projected to --tta
+    `project_to` (views scale with tta; unknown tasks get every one) as the largest measurement plus
+    `bytes_per_view` (from `memory`) for each further view. A line through the measurements would
+    not do: RSS moves by a few MB between identical runs, and the projection multiplies that."""
+    with tempfile.TemporaryDirectory(prefix="predict_rss_") as scratch:
+        slices = [predict_rss(opts, tta, Path(scratch)) for tta in opts.tta]
+    for row in slices:
+        print(
+            f"predict --tta {row['tta']}: {row['views']} views, peak RSS {row['peak_rss_mb']} MB, "
+            f"{row['seconds']} s"
+        )
+    last = slices[-1]
+    target = last["views"] / last["tta"] * project_to
+    projected = last["peak_rss_mb"] + bytes_per_view / 2**20 * (target - last["views"])
+    print(
+        f"projected to --tta {project_to} ({target:.0f} views, {bytes_per_view:.0f} bytes per view): {projected:.0f} MB"
+    )
+    return {
+        "slices": slices,
+        "bytes_per_view": bytes_per_view,
+        "projected_tta": project_to,
+        "projected_views": int(target),
+        "projected_peak_rss_mb": projected,
+    }
+
+
+def make_checkpoint(
+    folder: Path, model: ModelConfig, source: str, canvas: int, max_grid: int | None = None, aug: int = 1
+) -> Path:
+    """A run directory whose checkpoint holds `model` after one training step on `source`."""
+    build = ArcBuildConfig(source=source, aug=aug, canvas=canvas, max_grid=max_grid)
+    build_arc_dataset(build, folder / "data", progress=False)
+    train = TrainConfig(
+        global_batch_size=2, max_steps=1, eval_every=0, eval_max_examples=2, device="cpu", compile="off"
+    )
+    run_train(
+        RunConfig(data=DataConfig(path=str(folder / "data")), model=model, train=train),
+        folder / "run",
+        progress=False,
+    )
+    return folder / "run"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("throughput", "memory", "tta"))
+    parser.add_argument("mode", choices=("throughput", "memory", "tta", "rss"))
     parser.add_argument("checkpoint", help="a checkpoint .pt or a run directory")
     parser.add_argument("--tasks", default="arc1:training", help="task SOURCE (default: the trained tasks)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N tasks (0 = all)")
@@ -184,19 +303,40 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0 = torch's default)")
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="where submissions go (default: a temp dir)")
+    parser.add_argument("--project-to", type=int, default=1000, help="rss: the --tta of the projection")
     args = parser.parse_args()
-    args.tta = args.tta or {"throughput": [32], "memory": [200], "tta": [1, 8, 16, 17]}[args.mode]
+    default_tta = {"throughput": [32], "memory": [200], "tta": [1, 8, 16, 17], "rss": [2, 4]}[args.mode]
+    opts = Options(
+        checkpoint=args.checkpoint,
+        tasks=args.tasks,
+        limit=args.limit,
+        tta=args.tta or default_tta,
+        unknown=args.unknown,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        device=args.device,
+        progress=args.progress,
+    )
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    with tempfile.TemporaryDirectory(prefix="predict_bench_") as scratch:
-        out = args.out or Path(scratch)
-        source, tasks = select_tasks(args, Path(scratch) / "tasks")
-        print(f"{len(tasks)} tasks, {sum(len(t.test_inputs) for t in tasks)} test inputs, mode {args.mode}")
-        run = {"throughput": throughput, "memory": memory, "tta": tta_sweep}[args.mode]
-        result = run(args, source, out)
+    if args.mode == "rss":  # memory per view on the first --limit tasks, then whole processes
+        with tempfile.TemporaryDirectory(prefix="predict_bench_") as scratch:
+            source, _ = select_tasks(replace(opts, tta=opts.tta[-1:]), Path(scratch) / "tasks")
+            grown = memory(replace(opts, tta=opts.tta[-1:]), source, Path(scratch))
+        per_view = grown["plan_bytes_per_view"] + grown["heap_bytes_per_view"]
+        result = bench_peak_rss(opts, per_view, args.project_to)
+    else:
+        with tempfile.TemporaryDirectory(prefix="predict_bench_") as scratch:
+            out = args.out or Path(scratch)
+            source, tasks = select_tasks(opts, Path(scratch) / "tasks")
+            print(
+                f"{len(tasks)} tasks, {sum(len(t.test_inputs) for t in tasks)} test inputs, mode {args.mode}"
+            )
+            run = {"throughput": throughput, "memory": memory, "tta": tta_sweep}[args.mode]
+            result = run(opts, source, out)
     print(
         orjson.dumps(
-            {"mode": args.mode, "threads": torch.get_num_threads(), "tta": args.tta, **result}
+            {"mode": args.mode, "threads": torch.get_num_threads(), "tta": opts.tta, **result}
         ).decode()
     )
 

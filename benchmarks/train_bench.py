@@ -10,7 +10,7 @@ Measured here, in one run:
   ARC model (hidden 512, 30x30 canvas = 900 tokens, a few rows: it is slow on a CPU);
 - model FLOP/s = rows x flops_per_example / step time, and that as a fraction of the matmul peak;
 - an estimate of the paper's ARC-AGI-1 run on H100s from the FLOP formula (assumptions printed).
-The last line printed is a JSON object with every number.
+The last line printed is a JSON object with every number; `run(quick)` returns it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ H100_GPUS = 4  # the README's 4x H100
 
 @dataclass(frozen=True)
 class Shape:
+    key: str  # short name in the JSON record
     name: str
     cfg: ModelConfig
     seq_len: int
@@ -52,16 +53,23 @@ class Shape:
     steps: int
 
 
-def shapes(quick: bool) -> list[Shape]:
-    tiny = ModelConfig(
-        hidden_size=128, num_heads=4, num_layers=2, H_cycles=2, L_cycles=2, halt_max_steps=4, puzzle_emb_len=4
-    )
+TINY = ModelConfig(
+    hidden_size=128, num_heads=4, num_layers=2, H_cycles=2, L_cycles=2, halt_max_steps=4, puzzle_emb_len=4
+)
+
+
+def shapes(quick: bool, paper: bool | None = None) -> list[Shape]:
+    """The tiny CPU config, hidden 256 on the same canvas and (by default without --quick) the paper's
+    ARC model, which takes seconds per row on a CPU: 1 row and 1 timed step when quick."""
     out = [
-        Shape("tiny (cpu config) h128", tiny, 64, 64, 2 if quick else 6),
-        Shape("h256, same canvas", replace(tiny, hidden_size=256), 64, 64, 1 if quick else 4),
+        Shape("tiny", "tiny (cpu config) h128", TINY, 64, 64, 2 if quick else 6),
+        Shape("h256", "h256, same canvas", replace(TINY, hidden_size=256), 64, 64, 1 if quick else 4),
     ]
-    if not quick:
-        out.append(Shape("paper ARC h512 seq900", ModelConfig(), 900, 2, 2))
+    if paper is None:
+        paper = not quick
+    if paper:
+        rows, steps = (1, 1) if quick else (2, 2)
+        out.append(Shape("paper", "paper ARC h512 seq900", ModelConfig(), 900, rows, steps))
     return out
 
 
@@ -135,6 +143,7 @@ def measure(shape: Shape) -> dict:
     times = step_seconds(shape)
     best = min(times)
     return {
+        "key": shape.key,
         "name": shape.name,
         "hidden": shape.cfg.hidden_size,
         "seq_len": shape.seq_len,
@@ -174,6 +183,30 @@ def print_report(peak: dict, results: list[dict], paper: dict) -> None:
     )
 
 
+def run(quick: bool, shape_list: list[Shape] | None = None, matmul_n: int | None = None) -> dict:
+    """Every number of this benchmark (`shape_list` and `matmul_n` replace the defaults, e.g. in tests)."""
+    torch.manual_seed(0)
+    n, repeats = (1024, 5) if quick else (2048, 8)
+    n = matmul_n or n
+    peak = {"n": n, "repeats": repeats, "before": matmul_peak(n, repeats)}
+    results = [measure(shape) for shape in (shape_list or shapes(quick))]
+    # On a shared machine one measurement can land on a busy moment; the best of a measurement
+    # before and one after the steps keeps the fractions from being flattered by a low peak.
+    peak["after"] = matmul_peak(n, repeats)
+    peak["best"] = max(peak["before"], peak["after"])
+    for r in results:
+        r["fraction_of_matmul_peak"] = r["flops_per_second"] / peak["best"]
+    paper = h100_estimate(flops_per_example(ModelConfig(), 900, VOCAB))
+    print_report(peak, results, paper)
+    return {
+        "threads": torch.get_num_threads(),
+        "load_average": os.getloadavg()[0],
+        "matmul_peak_flops": peak,
+        "train_steps": results,
+        "h100_paper_estimate": paper,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -183,27 +216,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-
-    n, repeats = (1024, 5) if args.quick else (2048, 8)
-    peak = {"n": n, "repeats": repeats, "before": matmul_peak(n, repeats)}
-    results = [measure(shape) for shape in shapes(args.quick)]
-    # On a shared machine one measurement can land on a busy moment; the best of a measurement
-    # before and one after the steps keeps the fractions from being flattered by a low peak.
-    peak["after"] = matmul_peak(n, repeats)
-    peak["best"] = max(peak["before"], peak["after"])
-    for r in results:
-        r["fraction_of_matmul_peak"] = r["flops_per_second"] / peak["best"]
-    paper = h100_estimate(flops_per_example(ModelConfig(), 900, VOCAB))
-    print_report(peak, results, paper)
-    record = {
-        "threads": torch.get_num_threads(),
-        "load_average": os.getloadavg()[0],
-        "matmul_peak_flops": peak,
-        "train_steps": results,
-        "h100_paper_estimate": paper,
-    }
-    print(orjson.dumps(record).decode())
+    print(orjson.dumps(run(args.quick)).decode())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""benchmarks/run.py end to end in its micro mode: every benchmark function runs on tiny sizes, the
+JSON record is written (atomically) with every headline key, and the README table renders from it.
+The numbers themselves mean nothing at these sizes; only the machinery and the record's shape do."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench_modules():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import readme_table
+        import run
+
+        yield run, readme_table
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def positive(value) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+def test_micro_run_writes_every_key(bench_modules, tmp_path, monkeypatch, capsys):
+    run, readme_table = bench_modules
+    out = tmp_path / "bench.json"
+    monkeypatch.setattr(sys, "argv", ["run.py", "--micro", "--json", str(out), "--markdown"])
+    run.main()
+    printed = capsys.readouterr().out
+    record = orjson.loads(out.read_bytes())
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]  # no temporary file left
+
+    assert record["mode"] == "micro"
+    for key in ("augment_speedup", "predict_views_per_s", "peak_rss_mb_tta1000_projected"):
+        assert positive(record[key]), (key, record[key])
+    for key in ("sudoku_gen_per_s", "maze_gen_per_s", "matmul_peak_gflops"):
+        assert positive(record[key]), (key, record[key])
+    assert set(record["augment_speedup_by_kernel"]) == {"encode", "decode", "transform"}
+    assert record["augment_speedup"] == min(record["augment_speedup_by_kernel"].values())
+    for aug in run.SIZES["micro"].build_augs:
+        assert positive(record[f"arc1_aug{aug}_build_s"])
+    projected = record["arc1_aug1000_build_s_projected"]
+    assert isinstance(projected, float) and math.isfinite(projected)  # noise at micro sizes: any sign
+    for key in ("train_step_ms", "train_fraction_of_matmul_peak"):
+        assert set(record[key]) == {"tiny", "paper"} and all(positive(v) for v in record[key].values())
+    assert isinstance(record["vote_overhead_fraction"], float) and 0 <= record["vote_overhead_fraction"] < 1
+    rss = record["predict_peak_rss"]
+    assert (
+        rss["slices"][-1]["views"] > 0
+        and record["peak_rss_mb_tta1000_projected"] >= rss["slices"][-1]["peak_rss_mb"]
+    )
+
+    machine = record["machine"]
+    for key in ("cpu", "torch", "numba", "date", "python"):
+        assert isinstance(machine[key], str) and machine[key], key
+    assert isinstance(machine["cores"], int) and isinstance(machine["torch_threads"], int)
+    assert len(machine["load_average_start"]) == 3 and len(machine["load_average_end"]) == 3
+    assert set(record["checks"]) == {
+        "augment_speedup",
+        "train_fraction_of_matmul_peak",
+        "vote_overhead_fraction",
+    }
+    assert all(isinstance(c["pass"], bool) for c in record["checks"].values())
+
+    markdown = readme_table.markdown(record)
+    assert markdown.startswith("Machine: ") and "| what | number |" in markdown
+    assert "**projected**" in markdown and markdown in printed
+    for verdict in ("PASS", "FAIL"):
+        assert printed.count(f"{verdict}  ") == sum(
+            c["pass"] == (verdict == "PASS") for c in record["checks"].values()
+        )
