@@ -90,9 +90,23 @@ def process_age() -> float:
     return max(0.0, uptime - started)
 
 
+def rows_that_fit(stopper: Stopper, batch_size: int, per_row: float | None, first: int = 8) -> int:
+    """Rows for the next batch: `batch_size` without a deadline; with one, as many as fit in the
+    time left at `per_row` seconds each (unknown: a small first batch of `first`, which measures
+    it); 0 means stop."""
+    if stopper.should_stop():
+        return 0
+    if stopper.deadline is None:
+        return batch_size
+    if per_row is None or per_row <= 0:
+        return min(batch_size, first)
+    return max(0, min(batch_size, int(stopper.seconds_left() / per_row)))
+
+
 def reserve_seconds(budget: float) -> float:
-    """Time kept back from a budget for writing the files and for errors in the cost estimates."""
-    return min(30.0, 1.0 + 0.04 * budget)
+    """Time kept back from a budget for writing the files, errors in the cost estimates, and the
+    interpreter's exit (torch and numba take 1-3 s to tear down on a busy machine)."""
+    return min(30.0, 2.0 + 0.04 * budget)
 
 
 @dataclass(frozen=True)
@@ -133,10 +147,11 @@ def plan_work(
     return WorkPlan(steps, views, adapt_time, view_time)
 
 
-def view_cost(net: PredictModel, plan: ViewPlan, batch_size: int) -> float:
-    """Seconds per view, measured on the plan's first batch: one eval supervision step, timed after a
-    warm-up step, times the number of steps a view takes."""
-    views = plan.subset(slice(0, batch_size))
+def view_cost(net: PredictModel, plan: ViewPlan, rows: int = 8) -> float:
+    """Seconds per view, measured on the plan's first `rows` views: one eval supervision step, timed
+    after a warm-up step, times the number of steps a view takes. A small batch is cheap to time and
+    costs more per view than a full one, so the estimate errs on the safe side."""
+    views = plan.subset(slice(0, rows))
     if not len(views):
         return 0.0
     device = net.model.puzzle_emb.device
@@ -161,8 +176,9 @@ def view_cost(net: PredictModel, plan: ViewPlan, batch_size: int) -> float:
 
 def adapt_and_plan(
     net: PredictModel, tasks: list[Task], cfg: PredictConfig, stopper: Stopper
-) -> tuple[PredictModel, ViewPlan, AdaptReport | None]:
-    """Adapt the unknown tasks (as many steps as the time budget allows) and plan every view."""
+) -> tuple[PredictModel, ViewPlan, AdaptReport | None, float | None]:
+    """Adapt the unknown tasks (as many steps as the time budget allows) and plan every view;
+    return also the measured seconds per view (None when not measured)."""
     adapter = None
     if cfg.adapt.steps > 0:
         net, adapter = start_adaptation(net, tasks, cfg, cfg.batch_size)
@@ -170,18 +186,19 @@ def adapt_and_plan(
         tasks, cfg.tta, cfg.seed, net.canvas, net.aug_table, net.task_ids, permute_black=net.permute_black
     )
     if adapter is None:
-        return net, plan, None
+        return net, plan, None, None
     report = AdaptReport(steps_planned=cfg.adapt.steps)
     if cfg.adapt.holdout:
         report.holdout_before, report.holdout_tokens_before = adapter.holdout_accuracy(cfg.batch_size)
-    until = None
+    until = per_view = None
     if stopper.deadline is not None:  # time a few real steps and a view, then plan the rest
         adapter.run(min(3, cfg.adapt.steps), lambda last: stopper.should_stop(last))
         held = len(adapter.examples.held_inputs)
+        per_view = view_cost(net, plan)
         work = plan_work(
             stopper.seconds_left(),
             adapter.step_cost(),
-            view_cost(net, plan, cfg.batch_size),
+            per_view,
             cfg.adapt.steps - adapter.steps,
             len(plan) + held,
             int((plan.rank == 0).sum()) + held,
@@ -196,4 +213,4 @@ def adapt_and_plan(
     )
     if cfg.adapt.holdout and not stopper.should_stop():
         report.holdout_after, report.holdout_tokens_after = adapter.holdout_accuracy(cfg.batch_size)
-    return net, plan, adapter.fill_report(report)
+    return net, plan, adapter.fill_report(report), per_view

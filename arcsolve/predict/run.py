@@ -39,7 +39,7 @@ from arcsolve.model.act import evaluate_batch
 from arcsolve.model.config import ModelConfig
 from arcsolve.model.trm import TRM
 from arcsolve.predict.adapt import AdaptReport
-from arcsolve.predict.budget import Stopper, adapt_and_plan, reserve_seconds, stop_on_sigterm
+from arcsolve.predict.budget import Stopper, adapt_and_plan, reserve_seconds, rows_that_fit, stop_on_sigterm
 from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
 from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts, write_predictions_jsonl
@@ -214,29 +214,33 @@ def answer_views(
     progress: bool = False,
     stopper: Stopper | None = None,
     save: Callable[[], None] | None = None,
+    view_seconds: float | None = None,
 ) -> LoopStats:
     """Run every planned view through the model, batch by batch, voting as it goes.
 
-    `deadline` (a `time.monotonic()` value) stops before a batch that would likely end after it;
-    so does `stopper` (its deadline, or a SIGTERM). `save` is called every WRITE_EVERY seconds, to
-    replace the submission with the votes so far.
+    With a deadline (`deadline`, a `time.monotonic()` value, or `stopper`'s) each batch holds only
+    as many views as fit in the time left, at the cost per view of the last batch (or
+    `view_seconds`, an estimate for the first); a SIGTERM seen by `stopper` stops before the next
+    batch. `save` is called every WRITE_EVERY seconds, to replace the submission with the votes so far.
     """
     stats = LoopStats()
     device = net.model.puzzle_emb.device
     task_ids = [task.task_id for task in tasks]
-    stopper = stopper or Stopper()
-    last_batch, saved_at = 0.0, time.monotonic()
+    stopper = stopper or Stopper(deadline)
+    saved_at, start = time.monotonic(), 0
     with _progress(progress) as bar:
         job = bar.add_task("predict", total=len(plan))
-        for start in range(0, len(plan), batch_size):
-            if stopper.should_stop(last_batch, until=deadline):
+        while start < len(plan):
+            rows = rows_that_fit(stopper, batch_size, view_seconds)
+            if rows < 1:
                 stats.stopped_early = True
                 break
             if save is not None and time.monotonic() - saved_at >= WRITE_EVERY:
                 save()
                 saved_at = time.monotonic()
             began = time.perf_counter()
-            views = plan.subset(slice(start, start + batch_size))
+            views = plan.subset(slice(start, start + rows))
+            start += len(views)
             tokens = encode_plan_rows(views, np.arange(len(views)), net.canvas)
             inputs = torch.from_numpy(tokens.astype(np.int64)).to(device)
             ids = torch.from_numpy(views.puzzle_ids.astype(np.int64)).to(device)
@@ -253,7 +257,7 @@ def answer_views(
             stats.encode_seconds += encoded - began
             stats.model_seconds += modelled - encoded
             stats.decode_vote_seconds += done - modelled
-            last_batch = done - began
+            view_seconds = (done - began) / len(views)
             bar.update(job, completed=stats.views)
     return stats
 
@@ -302,10 +306,10 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
 
     with stop_on_sigterm(stopper):
         net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device), cfg.forward_dtype)
-        net, plan, report = adapt_and_plan(net, tasks, cfg, stopper)
+        net, plan, report, view_seconds = adapt_and_plan(net, tasks, cfg, stopper)
         try:
             stats = answer_views(
-                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper=stopper, save=save
+                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper, save, view_seconds
             )
         except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
             save()
