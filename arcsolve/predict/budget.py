@@ -1,6 +1,6 @@
 """Time budget and stop requests for `predict`, and the adaptation + view planning that uses them.
 
-A run with a time budget must end on time with the best submission it has. Three pieces:
+A run with a time budget must end on time with the best submission it has. The pieces:
 - `Stopper`: the run's deadline plus a flag set by SIGTERM; the adaptation loop and the view loop
   ask it before each step or batch whether to go on.
 - `stop_on_sigterm`: while inside, the first SIGTERM only sets the flag (the loops then stop, the
@@ -10,6 +10,9 @@ A run with a time budget must end on time with the best submission it has. Three
   step and one view. Views come first: every test input's identity view is always planned, and
   when not everything fits, the views get at least `view_share` of the time (as many as they need
   up to that), adaptation the rest. Whatever adaptation leaves unused goes to views.
+- `adapt_and_plan`: times a few real adaptation steps and one small view batch, plans with
+  `plan_work`, adapts, and plans the views; `rows_that_fit` then sizes each view batch to the
+  time left, so the last batch does not overrun the deadline.
 """
 
 from __future__ import annotations
