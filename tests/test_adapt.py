@@ -313,3 +313,16 @@ def test_sigterm_leaves_a_valid_submission_and_exits_nonzero(recolour, tmp_path)
     assert time.monotonic() - sent < 10
     assert proc.returncode == 1 and "stopped by SIGTERM" in stderr and stderr.count("\n") == 1
     assert validate_submission(orjson.loads(out.read_bytes()), load_tasks(str(recolour[1]))) == []
+
+
+@pytest.mark.parametrize("budget", [0.0, 300.0])
+def test_votes_reach_the_disk_while_views_run_under_a_budget(recolour, tmp_path, monkeypatch, budget):
+    import arcsolve.predict.run as run
+
+    writes = []
+    real = run.write_submission
+    monkeypatch.setattr(run, "WRITE_EVERY", 0.0)
+    monkeypatch.setattr(run, "write_submission", lambda *a, **k: writes.append(1) or real(*a, **k))
+    predict(recolour, tmp_path / "s.json", time_budget=budget, batch_size=2)
+    # 8 views in batches of 2: a save is due before every batch (WRITE_EVERY = 0), then the final write
+    assert len(writes) == (5 if budget else 1)

@@ -307,9 +307,11 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     with stop_on_sigterm(stopper):
         net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device), cfg.forward_dtype)
         net, plan, report, view_seconds = adapt_and_plan(net, tasks, cfg, stopper)
+        # Under a budget the run may be killed at its end, so the votes so far go to disk as they come.
+        midway = save if stopper.deadline is not None else None
         try:
             stats = answer_views(
-                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper, save, view_seconds
+                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper, midway, view_seconds
             )
         except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
             save()
