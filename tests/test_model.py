@@ -22,7 +22,7 @@ from arcsolve.model import (
     flops_per_example,
     initial_carry,
 )
-from arcsolve.model.layers import Rotary, apply_rotary, rms_norm, swiglu_width, trunc_normal_
+from arcsolve.model.layers import Rotary, apply_rotary, rms_norm, silu_gate, swiglu_width, trunc_normal_
 from arcsolve.train.optim import AdamATan2, SparseSignSGD
 
 SEQ, VOCAB, IDS = 12, 6, 5
@@ -240,6 +240,46 @@ def test_layers():
     ks = apply_rotary(k.expand(1, 1, 20, 8), rot.cos, rot.sin)[0, 0]
     torch.testing.assert_close(qs[3] @ ks[1], qs[12] @ ks[10])
     torch.testing.assert_close(qs[0], q)
+
+
+def _with_grad(fn, x: torch.Tensor, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    leaf = x.detach().clone().requires_grad_(True)
+    out = fn(leaf)
+    out.backward(grad)
+    return out.detach(), leaf.grad
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_fast_layers_equal_their_written_out_formulas_bit_for_bit(transposed):
+    """Rotary (roll with a signed sin table) and the SwiGLU gate (one gradient tensor instead of
+    chunk's concatenation) against the plain formulas they replaced: float32 values and gradients
+    exactly equal, for contiguous and transposed memory layouts."""
+    g = torch.Generator().manual_seed(0)
+    rot = Rotary(8, 37, 10_000.0)
+    half = torch.outer(torch.arange(37.0), 1.0 / 10_000.0 ** (torch.arange(0, 8, 2) / 8))
+    cos, sin = torch.cat([half.cos(), half.cos()], -1), torch.cat([half.sin(), half.sin()], -1)
+    q = torch.randn(4, 3, 37, 8, generator=g)
+
+    def rotate_half(t: torch.Tensor) -> torch.Tensor:
+        return torch.cat([-t[..., 4:], t[..., :4]], dim=-1)
+
+    grad = torch.randn(q.shape, generator=g)
+    fast = _with_grad(lambda t: apply_rotary(t, rot.cos, rot.sin), q, grad)
+    slow = _with_grad(lambda t: t * cos + rotate_half(t) * sin, q, grad)
+    assert torch.equal(rot.cos, cos) and torch.equal(fast[0], slow[0]) and torch.equal(fast[1], slow[1])
+
+    h = torch.randn(4, 37, 2 * 24, generator=g)
+    h = h.transpose(1, 2).contiguous().transpose(1, 2) if transposed else h
+    grad = torch.randn(4, 37, 24, generator=g)
+
+    def plain_gate(t: torch.Tensor) -> torch.Tensor:
+        gate, up = t.chunk(2, dim=-1)
+        return torch.nn.functional.silu(gate) * up
+
+    fast, slow = _with_grad(silu_gate, h, grad), _with_grad(plain_gate, h, grad)
+    assert torch.equal(fast[0], slow[0]) and torch.equal(fast[1], slow[1])
+    with torch.no_grad():
+        assert torch.equal(silu_gate(h), slow[0])
 
 
 @pytest.mark.parametrize("variant,pos", [("attention", "rope"), ("mlp", "none")])

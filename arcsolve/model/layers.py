@@ -59,6 +59,45 @@ def swiglu_width(dim: int, expansion: float) -> int:
     return -(-raw // 256) * 256
 
 
+class _SiluGate(torch.autograd.Function):
+    """silu(gate) * up for h = [gate | up] on the last axis.
+
+    The same arithmetic as `F.silu(gate) * up` after `h.chunk(2, -1)`, forward and backward, so the
+    results are bit-identical; but autograd's backward of `chunk` concatenates the two half gradients
+    into a fresh tensor, a copy of the whole (rows, 2 x inner) gradient on every call. Here both
+    halves are written straight into one gradient tensor.
+    """
+
+    @staticmethod
+    def forward(ctx, h: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        gate, up = h.chunk(2, dim=-1)
+        act = F.silu(gate)
+        ctx.save_for_backward(h, act)
+        return act * up
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        h, act = ctx.saved_tensors
+        gate, up = h.chunk(2, dim=-1)
+        grad_h = torch.empty_like(h)
+        grad_gate, grad_up = grad_h.chunk(2, dim=-1)
+        torch.ops.aten.silu_backward.grad_input(grad * up, gate, grad_input=grad_gate)
+        torch.mul(grad, act, out=grad_up)
+        return grad_h
+
+
+def silu_gate(h: torch.Tensor) -> torch.Tensor:
+    """(..., 2 * inner) -> (..., inner): silu of the first half times the second half.
+
+    Under torch.compile the plain expression is traced instead: the compiler fuses it anyway, and
+    it cannot trace writes into strided `out=` views.
+    """
+    if torch.is_grad_enabled() and h.requires_grad and not torch.compiler.is_compiling():
+        return _SiluGate.apply(h)
+    gate, up = h.chunk(2, dim=-1)
+    return F.silu(gate) * up
+
+
 class SwiGLU(nn.Module):
     """down(silu(gate) * up), with gate and up from one fused Linear. Acts on the last axis."""
 
@@ -69,31 +108,33 @@ class SwiGLU(nn.Module):
         self.down = Linear(inner, dim, generator=generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = self.gate_up(x).chunk(2, dim=-1)
-        return self.down(F.silu(gate) * up)
+        return self.down(silu_gate(self.gate_up(x)))
 
 
 class Rotary(nn.Module):
-    """cos/sin tables for every position, built once at construction (non-persistent buffers)."""
+    """cos/sin tables for every position, built once at construction (non-persistent buffers).
+
+    `sin` carries the sign of the rotate-half trick: rotate_half(x) * sin_plain equals
+    roll(x, hd/2) * sin with the first half of `sin` negated (sign flips are exact, so this is
+    bit-identical and saves a negation and a concatenation per call).
+    """
 
     def __init__(self, head_dim: int, max_len: int, theta: float) -> None:
         super().__init__()
         inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
         angles = torch.outer(torch.arange(max_len, dtype=torch.float32), inv_freq)  # (S, hd/2)
-        angles = torch.cat([angles, angles], dim=-1)  # (S, hd), the rotate-half layout
-        self.register_buffer("cos", angles.cos(), persistent=False)
-        self.register_buffer("sin", angles.sin(), persistent=False)
-
-
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
-    first, second = x.chunk(2, dim=-1)
-    return torch.cat([-second, first], dim=-1)
+        self.register_buffer("cos", torch.cat([angles.cos(), angles.cos()], dim=-1), persistent=False)
+        self.register_buffer("sin", torch.cat([-angles.sin(), angles.sin()], dim=-1), persistent=False)
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """x (B, H, S, hd); cos, sin (S, hd)."""
+    """x (B, H, S, hd); cos, sin (S, hd) from `Rotary` (sin signed for the roll below).
+
+    x * cos + rotate_half(x) * sin, with rotate_half(x) = [-x2, x1] written as roll(x) = [x2, x1]
+    times the signed table.
+    """
     cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-    return x * cos + _rotate_half(x) * sin
+    return x * cos + x.roll(x.shape[-1] // 2, dims=-1) * sin
 
 
 class Attention(nn.Module):
