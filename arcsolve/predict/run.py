@@ -4,6 +4,8 @@ The order of work protects the submission:
 1. load the tasks and write a complete model-free submission (`write_fallback_submission`) at once,
    so a valid file exists from the first second whatever happens next;
 2. load the checkpoint and rebuild the model with its EMA (`eval_model`) weights;
+   with --adapt-steps, give the tasks it does not know task embeddings of their own, trained on
+   their train pairs (`adapt`; under a time budget `budget.adapt_and_plan` sizes that work);
 3. plan the views (`views.plan_views`) and stream them through the model batch by batch: tokens in,
    argmax tokens out, decoded and inverted to the original frame in one numba pass, one vote each.
    Only one batch of logits exists at a time and the vote table holds distinct grids only, so
@@ -13,7 +15,8 @@ The order of work protects the submission:
 
 With the same checkpoint, tasks, tta, seed, batch size and device the submission is byte-identical.
 A time budget stops feeding views once spent; the views are rank-major, so every test input has
-had the same number of views when that happens.
+had the same number of views when that happens. A SIGTERM stops the work the same way, writes the
+votes so far, and ends with an error.
 """
 
 from __future__ import annotations
