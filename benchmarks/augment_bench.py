@@ -6,22 +6,21 @@
    plain per-grid NumPy references in `arcsolve.augment.reference`, on the grids of real ARC tasks
    under random augmentations and offsets, both timed in this run (best of a few repeats).
 2. Build: `build_arc_dataset(source=arc1:evaluation, extra_train=arc1:training, aug=1000)` (aug=50
-   with --quick) into a temporary directory, in a child process so its peak RSS is its own.
+   with --quick) into a temporary directory, in a child process so its peak RSS is its own
+   (its VmHWM; see child_peak.py for why not its rusage).
 The last line printed is a JSON object with every number; `run(quick)` returns it (benchmarks/run.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import orjson
+from child_peak import run_child
 
 from arcsolve.augment import decode_views, encode_views, pack_grids, sample_augmentation_arrays, view_shapes
 from arcsolve.augment.kernels import transform_packed
@@ -103,21 +102,6 @@ print(orjson.dumps({"puzzle_ids": s.num_puzzle_ids, "counts": s.counts, "seconds
 """
 
 
-def run_child(cmd: list[str]) -> tuple[str, float, float]:
-    """Run `cmd`; return its stdout, wall seconds and peak RSS in MiB (its own, via wait4: the
-    RUSAGE_CHILDREN maximum would also cover every earlier child of this process)."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - start
-        out.seek(0), err.seek(0)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}): {err.read().decode()[-2000:]}")
-        return out.read().decode(), wall, usage.ru_maxrss / 1024  # Linux reports KiB
-
-
 def bench_build(
     aug: int, source: str = "arc1:evaluation", extra_train: str = "arc1:training"
 ) -> dict[str, object]:
@@ -125,8 +109,7 @@ def bench_build(
     --aug AUG` (the paper's ARC-AGI-1 recipe by default), run in a child process."""
     with tempfile.TemporaryDirectory(prefix="arcsolve-bench-") as tmp:
         out = Path(tmp) / "arc"
-        cmd = [sys.executable, "-c", _BUILD, str(out), str(aug), source, extra_train]
-        stdout, wall, peak_mb = run_child(cmd)
+        stdout, wall, peak_mb = run_child(_BUILD, [str(out), str(aug), source, extra_train])
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     result = orjson.loads(stdout.strip().splitlines()[-1])
     train, test = result["counts"]["train"], result["counts"]["test"]

@@ -14,7 +14,7 @@
 - tta: pass@1 / pass@2 of the votes, pass@all (the answer is among any candidate) and the submission
   score (votes + fallbacks) for several --tta values on the same tasks (by default the tasks the
   checkpoint was trained on: their test inputs are never trained on).
-- rss: the peak RSS of whole `arcsolve predict` processes (their own, from wait4) on all of --tasks
+- rss: the peak RSS of whole `arcsolve predict` processes (their own VmHWM) on all of --tasks
   at a few --tta values, and a projection to --project-to views per test input (a run too long to
   make here): the largest measurement plus, per further view, the memory one view costs (from the
   memory mode on the first --limit tasks).
@@ -35,8 +35,6 @@ import contextlib
 import ctypes
 import dataclasses
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -46,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import torch
+from child_peak import run_child
 
 from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
@@ -220,27 +219,15 @@ def bench_throughput(opts: Options) -> dict:
 
 
 def predict_rss(opts: Options, tta: int, out: Path) -> dict:
-    """Peak RSS of one `arcsolve predict` process (its own, from wait4) and what it answered."""
-    cmd = [sys.executable, "-m", "arcsolve", "predict", opts.checkpoint, "--tasks", opts.tasks]
-    cmd += ["--out", str(out / f"tta{tta}" / "submission.json"), "--tta", str(tta), "--seed", str(opts.seed)]
-    cmd += ["--batch-size", str(opts.batch_size), "--device", opts.device]
+    """Peak RSS of one `arcsolve predict` run in a child process (its own VmHWM, see child_peak.py)
+    and how many views it answered."""
+    args = ["predict", opts.checkpoint, "--tasks", opts.tasks, "--tta", str(tta), "--seed", str(opts.seed)]
+    args += ["--out", str(out / f"tta{tta}" / "submission.json"), "--batch-size", str(opts.batch_size)]
+    args += ["--device", opts.device]
     env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        stdout.seek(0), stderr.seek(0)
-        if proc.returncode != 0:
-            raise RuntimeError(f"arcsolve predict failed: {stderr.read().decode()[-2000:]}")
-        report = stdout.read().decode()
+    report, seconds, peak_mb = run_child("from arcsolve.cli import main\nmain()\n", args, env)
     views = int(report.split("views: ")[1].split("/")[0])  # "views: A/B answered, ..."
-    return {
-        "tta": tta,
-        "views": views,
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
-        "seconds": round(time.perf_counter() - start, 1),
-    }
+    return {"tta": tta, "views": views, "peak_rss_mb": round(peak_mb, 1), "seconds": round(seconds, 1)}
 
 
 def bench_peak_rss(opts: Options, bytes_per_view: float, project_to: int = 1000) -> dict:

@@ -213,7 +213,7 @@ def predict_numbers(mode: str, sizes: Sizes, scratch: Path, checkpoint: str | No
         "vote_overhead_fraction": throughput["outside_model_fraction"],
         "peak_rss_mb_tta1000_projected": rss["projected_peak_rss_mb"],
         "predict_throughput": {**throughput, "checkpoint": described, "tta": sizes.predict_tta},
-        "predict_memory": {k: v for k, v in memory.items() if k != "chunks"},
+        "predict_memory": {k: v for k, v in memory.items() if k not in ("chunks", "peak_rss_mb")},
         "predict_peak_rss": {
             **rss,
             "tasks": n_tasks,
