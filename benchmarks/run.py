@@ -55,6 +55,7 @@ from arcsolve.io import atomic_write_json  # noqa: E402
 from arcsolve.model import ModelConfig  # noqa: E402
 from arcsolve.train.checkpoint import git_revision  # noqa: E402
 from arcsolve.train.config import load_run_config  # noqa: E402
+from arcsolve.train.data import torch_threads_kept  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "configs" / "arc1-cpu-tiny.toml"
@@ -252,7 +253,8 @@ def run_all(mode: str, checkpoint: str | None = None) -> dict[str, Any]:
         for name, section in sections.items():
             print(f"\n== {name} ==", flush=True)
             began = time.perf_counter()
-            record.update(section())
+            with torch_threads_kept():  # numba's generators would leave torch on all cores
+                record.update(section())
             section_seconds[name] = round(time.perf_counter() - began, 1)
     record["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     record["section_seconds"] = section_seconds

@@ -62,8 +62,8 @@ def shapes(quick: bool, paper: bool | None = None) -> list[Shape]:
     """The tiny CPU config, hidden 256 on the same canvas and (by default without --quick) the paper's
     ARC model, which takes seconds per row on a CPU: 1 row and 1 timed step when quick."""
     out = [
-        Shape("tiny", "tiny (cpu config) h128", TINY, 64, 64, 2 if quick else 6),
-        Shape("h256", "h256, same canvas", replace(TINY, hidden_size=256), 64, 64, 1 if quick else 4),
+        Shape("tiny", "tiny (cpu config) h128", TINY, 64, 64, 4 if quick else 6),
+        Shape("h256", "h256, same canvas", replace(TINY, hidden_size=256), 64, 64, 2 if quick else 4),
     ]
     if paper is None:
         paper = not quick

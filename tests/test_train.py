@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -372,6 +374,30 @@ def test_a_tiny_model_learns_one_task_exactly_through_run_train(tmp_path):
     model.load_state_dict(payload["eval_model"])
     train = evaluate_split(model, dataset.split("train"), 3, 0, torch.device("cpu"))
     assert train["count"] == 3 and train["exact_accuracy"] == 1.0, train
+
+
+# A fresh process: numba starts its OpenMP pool (which resets the thread count) once per process.
+THREADS_AFTER_BUILD = """
+import sys, torch
+from arcsolve.data.puzzle_builders import SudokuBuildConfig
+from arcsolve.train.config import DataConfig
+from arcsolve.train.data import open_dataset
+torch.set_num_threads(1)
+assert torch.get_num_threads() == 1  # torch's OpenMP use starts here, as with any parallel op
+recipe = SudokuBuildConfig(n_train=4, n_test=4, difficulty="easy", aug=1)
+open_dataset(DataConfig(sudoku=recipe, cache_dir=sys.argv[1]), progress=False)
+print(torch.get_num_threads())
+"""
+
+
+def test_building_a_puzzle_recipe_keeps_torch_threads(tmp_path):
+    """The sudoku generator's numba prange kernels must not leave torch on another thread count."""
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    proc = subprocess.run(
+        [sys.executable, "-c", THREADS_AFTER_BUILD, str(tmp_path)], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1"]
 
 
 if __name__ == "__main__":

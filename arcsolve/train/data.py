@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +26,33 @@ def build_recipe(data: DataConfig, progress: bool = True) -> Path:
     if (path / "meta.json").exists():
         return path
     kind, recipe = found
-    if kind == "arc":
-        assert isinstance(recipe, ArcBuildConfig)
-        build_arc_dataset(recipe, path, overwrite=True, progress=progress)
-    elif kind == "maze":
-        assert isinstance(recipe, MazeBuildConfig)
-        build_maze_dataset(recipe, path, overwrite=True)
-    else:
-        build_sudoku_dataset(recipe, path, overwrite=True)  # type: ignore[arg-type]
+    with torch_threads_kept():
+        if kind == "arc":
+            assert isinstance(recipe, ArcBuildConfig)
+            build_arc_dataset(recipe, path, overwrite=True, progress=progress)
+        elif kind == "maze":
+            assert isinstance(recipe, MazeBuildConfig)
+            build_maze_dataset(recipe, path, overwrite=True)
+        else:
+            build_sudoku_dataset(recipe, path, overwrite=True)  # type: ignore[arg-type]
     return path
+
+
+@contextlib.contextmanager
+def torch_threads_kept() -> Iterator[None]:
+    """Give torch back its thread count after numba code ran.
+
+    The sudoku and maze generators run numba `prange` kernels. When numba starts its OpenMP pool it
+    sets the process-wide OpenMP thread count, which torch shares: a run with cpu_threads = 1 would
+    go on with NUMBA_NUM_THREADS threads (all cores), and on a busy machine two threads spinning at
+    each op's barrier made a CPU train step several times slower (benchmarks/run.py measured 5x).
+    """
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def open_dataset(data: DataConfig, is_main: bool = True, progress: bool = True) -> TokenDataset:
