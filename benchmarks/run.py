@@ -116,7 +116,7 @@ def machine_record() -> dict[str, Any]:
         "numba": numba.__version__,
         "numpy": np.__version__,
         "torch_threads": torch.get_num_threads(),
-        "numba_threads": numba.get_num_threads(),
+        "numba_threads": numba.config.NUMBA_NUM_THREADS,  # get_num_threads() would start its pool
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
         "git_revision": git_revision(),
