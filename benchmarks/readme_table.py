@@ -66,7 +66,7 @@ def rows(record: dict[str, Any]) -> list[tuple[str, str]]:
     out.append(
         (
             f"predict, {tp['tasks']} tasks x --tta {tp['tta']} ({tp['checkpoint']})",
-            f"{record['predict_views_per_s']:.1f} views/s, **{record['vote_overhead_fraction']:.1%}** "
+            f"{record['predict_views_per_s']:.1f} views/s, **{record['vote_overhead_fraction']:.2%}** "
             "of the view loop outside the model",
         )
     )
