@@ -15,12 +15,16 @@ from typing import Any
 import orjson
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def machine_line(record: dict[str, Any]) -> str:
     m = record["machine"]
     load = "/".join(f"{x:.2f}" for x in m["load_average_start"])
     return (
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']:.0f} GB; Python {m['python']}, "
-        f"torch {m['torch']} ({m['torch_threads']} threads), numba {m['numba']}; {m['date']}; "
+        f"torch {m['torch']} ({plural(m['torch_threads'], 'thread')}), numba {m['numba']}; {m['date']}; "
         f"load average at start {load} (1/5/15 min); `benchmarks/run.py` mode {record['mode']}, "
         f"{record['total_seconds']:.0f} s."
     )
@@ -57,7 +61,7 @@ def rows(record: dict[str, Any]) -> list[tuple[str, str]]:
         r = train[key]
         out.append(
             (
-                f"train step, {r['name']} ({r['rows']} rows x {r['seq_len']} tokens)",
+                f"train step, {r['name']} ({plural(r['rows'], 'row')} x {r['seq_len']} tokens)",
                 f"{ms:,.0f} ms, **{record['train_fraction_of_matmul_peak'][key]:.2f}** of the matmul peak",
             )
         )
