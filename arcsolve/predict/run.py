@@ -158,7 +158,7 @@ def load_predict_model(
     replaces the checkpoint's model.forward_dtype when given."""
     path = resolve_checkpoint_path(Path(checkpoint))
     where = str(path)
-    payload = load_checkpoint(path, map_location="cpu")
+    payload = load_checkpoint(path, map_location="cpu", mmap=True)
     data = payload.get("dataset") or {}
     if data.get("kind") != "arc":
         raise BadInputError(where, f"trained on a {data.get('kind')!r} dataset; predict answers ARC tasks")
