@@ -127,7 +127,7 @@ class PredictSummary:
         """Human-readable report for the CLI."""
         lines = [
             f"{self.out}: {self.tasks} tasks, {self.test_inputs} test inputs "
-            f"({self.unknown_tasks} task(s) unknown to the checkpoint, "
+            f"({self.unknown_tasks} task(s) answered with the blank embedding, "
             f"{self.skipped_inputs} input(s) too big for its canvas)",
             f"views: {self.views}/{self.views_planned} answered, {self.invalid_views} invalid, "
             f"{self.views_per_second:.1f} views/s, {self.outside_model_fraction:.1%} of the loop outside the model, "
