@@ -47,6 +47,7 @@ from arcsolve.model.losses import act_loss
 from arcsolve.model.trm import TRM
 from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.views import task_seed
+from arcsolve.train.data import arrays_to_batch
 from arcsolve.train.optim import AdamATan2, SparseSignSGD
 
 if TYPE_CHECKING:
@@ -177,11 +178,7 @@ def row_accuracy(
     correct, tokens_right, tokens = 0, 0, 0
     for start in range(0, len(inputs), batch_size):
         part = slice(start, start + batch_size)
-        batch = {
-            "inputs": torch.from_numpy(inputs[part].astype(np.int64)).to(device),
-            "labels": torch.from_numpy(labels[part].astype(np.int64)).to(device),
-            "puzzle_ids": torch.from_numpy(np.asarray(ids[part], dtype=np.int64)).to(device),
-        }
+        batch = arrays_to_batch(inputs[part], labels[part], np.asarray(ids[part]), device)
         predicted = evaluate_batch(model, batch).logits.argmax(-1)
         valid = batch["labels"] != PAD_TOKEN
         right = predicted == batch["labels"]
@@ -289,11 +286,7 @@ class Adapter:
 
     def _step(self) -> None:
         ex, rows, device = self.examples, self._next_rows(), self.model.puzzle_emb.device
-        batch = {
-            "inputs": torch.from_numpy(ex.inputs[rows].astype(np.int64)).to(device),
-            "labels": torch.from_numpy(ex.labels[rows].astype(np.int64)).to(device),
-            "puzzle_ids": torch.from_numpy(self.first_id + ex.version[rows]).to(device),
-        }
+        batch = arrays_to_batch(ex.inputs[rows], ex.labels[rows], self.first_id + ex.version[rows], device)
         if self.carry is None:
             self.carry = initial_carry(self.model, batch)
         self.carry, outputs = act_step(self.model, self.carry, batch, self.generator)

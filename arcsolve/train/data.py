@@ -75,11 +75,15 @@ def open_dataset(data: DataConfig, is_main: bool = True, progress: bool = True) 
 def rows_to_batch(split: SplitArrays, rows: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
     """Gather example rows from the memmapped split into a batch of tensors on `device`."""
     rows = np.sort(rows)  # sequential reads from the memmap; the order inside a batch does not matter
-    batch = {
-        "inputs": torch.from_numpy(np.ascontiguousarray(split.inputs[rows]).astype(np.int64)),
-        "labels": torch.from_numpy(np.ascontiguousarray(split.labels[rows]).astype(np.int64)),
-        "puzzle_ids": torch.from_numpy(np.ascontiguousarray(split.puzzle_ids[rows]).astype(np.int64)),
-    }
+    return arrays_to_batch(split.inputs[rows], split.labels[rows], split.puzzle_ids[rows], device)
+
+
+def arrays_to_batch(
+    inputs: np.ndarray, labels: np.ndarray, puzzle_ids: np.ndarray, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """The model's batch dict (int64 tensors on `device`) from token rows and their puzzle ids."""
+    arrays = {"inputs": inputs, "labels": labels, "puzzle_ids": puzzle_ids}
+    batch = {k: torch.from_numpy(np.ascontiguousarray(v).astype(np.int64)) for k, v in arrays.items()}
     pin = device.type == "cuda"
     return {k: (v.pin_memory() if pin else v).to(device, non_blocking=pin) for k, v in batch.items()}
 
