@@ -43,6 +43,7 @@ from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
 from arcsolve.train.loop import run_train
 
 CANVAS = 5
+ADAPT_STEPS = 200
 TRAINED_PAIRS = [
     (1, 3),
     (2, 4),
@@ -71,7 +72,7 @@ def recolour_pairs(rng: np.random.Generator, a: int, b: int, n: int = 4) -> list
 def recolour(tmp_path_factory) -> tuple[Path, Path]:
     """(run dir of the tiny model, folder with the unseen task r57 and the trained task r13)."""
     root = tmp_path_factory.mktemp("adapt")
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(int(os.environ.get("DS", 0)))
     for a, b in TRAINED_PAIRS:
         pairs = recolour_pairs(rng, a, b)
         write_task(root / "train_tasks", f"r{a}{b}", pairs[:-1], pairs[-1:])
@@ -106,6 +107,7 @@ def recolour(tmp_path_factory) -> tuple[Path, Path]:
             log_every=100,
             device="cpu",
             compile="off",
+            seed=int(os.environ.get("TS", 0)),
         ),
     )
     run_train(cfg, root / "run", progress=False)
@@ -118,7 +120,9 @@ def unseen_only(recolour) -> list:
 
 def adapted(recolour, **adapt):
     net = load_predict_model(recolour[0], torch.device("cpu"))
-    cfg = PredictConfig(checkpoint="-", tasks="-", out="-.json", adapt=AdaptConfig(steps=100, **adapt))
+    cfg = PredictConfig(
+        checkpoint="-", tasks="-", out="-.json", adapt=AdaptConfig(steps=ADAPT_STEPS, **adapt)
+    )
     return start_adaptation(net, unseen_only(recolour), cfg, batch_size=32)
 
 
@@ -129,11 +133,18 @@ def test_adaptation_learns_an_unseen_task_the_blank_embedding_cannot(recolour):
     assert ex.task_ids == ("r57",) and len(ex.aug_rows) == 9 and len(ex) == 9 * 3
     blank = exact_accuracy(net.model, ex.inputs, ex.labels, np.zeros_like(ids), 64)
     mean_init = exact_accuracy(net.model, ex.inputs, ex.labels, ids, 64)
-    adapter.run(100)
+    adapter.run(ADAPT_STEPS)
     after = exact_accuracy(net.model, ex.inputs, ex.labels, ids, 64)
-    assert blank < 0.5 and mean_init < 0.5 and after == 1.0
+    # Bounds, not exact values: a fixture trained on another CPU (other float rounding) is another
+    # model. Over 29 fixture seeds, blank and mean_init stayed <= 0.333 and `after` (200 steps) was
+    # 1.0, 0.889 or 0.778: a colour version whose (a, b) pair no trained version had can stay wrong.
+    assert blank < 0.5 and mean_init < 0.5 and after >= 0.65 and after - mean_init >= 0.3
     report = adapter.fill_report(AdaptReport())
-    assert report.steps == 100 and report.last_loss < report.first_loss and report.last_exact == 1.0
+    assert (
+        report.steps == ADAPT_STEPS
+        and report.last_loss < 0.5 * report.first_loss
+        and report.last_exact >= 0.65
+    )
 
 
 @pytest.mark.parametrize("which", ["none", "last", "all"])
@@ -187,25 +198,31 @@ def predict(recolour, out: Path, **changes):
 def test_predict_with_adaptation_answers_the_unseen_task_and_is_reproducible(recolour, tmp_path):
     plain = predict(recolour, tmp_path / "plain" / "submission.json")
     assert plain.adapt is None and plain.unknown_tasks == 1
-    runs = [predict(recolour, tmp_path / k / "submission.json", adapt=AdaptConfig(steps=100)) for k in "ab"]
+    runs = [
+        predict(recolour, tmp_path / k / "submission.json", adapt=AdaptConfig(steps=ADAPT_STEPS))
+        for k in "ab"
+    ]
     first, second = ((tmp_path / k / "submission.json").read_bytes() for k in "ab")
     assert first == second  # same seed: byte-identical
     assert (tmp_path / "a" / "predictions.jsonl").read_bytes() == (
         tmp_path / "b" / "predictions.jsonl"
     ).read_bytes()
     summary = runs[0]
-    assert summary.unknown_tasks == 0 and summary.adapt.tasks == 1 and summary.adapt.steps == 100
-    assert summary.score == 1.0 and plain.score < 1.0  # r13 is known to both; r57 only after adapting
+    assert summary.unknown_tasks == 0 and summary.adapt.tasks == 1 and summary.adapt.steps == ADAPT_STEPS
+    # r13 is known to both runs. Whether the unadapted run's blank embedding happens to get r57's
+    # one test output right depends on the fixture model (colour-permuted views sometimes map 5->7
+    # onto a trained pair), so that run is not asked to fail; the first test checks that control.
+    assert summary.score == 1.0
     assert any(line.startswith("adapt: 1 task(s)") for line in summary.lines())
-    assert summary.to_dict()["adapt"]["steps"] == 100
+    assert summary.to_dict()["adapt"]["steps"] == ADAPT_STEPS
 
 
 def test_holdout_scores_adaptation_without_test_outputs(recolour, tmp_path):
-    summary = predict(recolour, tmp_path / "s.json", adapt=AdaptConfig(steps=100, holdout=True))
+    summary = predict(recolour, tmp_path / "s.json", adapt=AdaptConfig(steps=ADAPT_STEPS, holdout=True))
     report = summary.adapt
     assert report.holdout_pairs == report.versions and report.examples == report.versions * 2
-    assert report.holdout_before < 0.5 and report.holdout_after == 1.0
-    assert report.holdout_tokens_before < report.holdout_tokens_after == 1.0
+    assert report.holdout_before < 0.5 and report.holdout_after >= 0.65
+    assert report.holdout_tokens_before < report.holdout_tokens_after and report.holdout_tokens_after > 0.85
     assert "held-out pairs" in report.line()
 
 

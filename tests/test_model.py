@@ -343,7 +343,9 @@ def test_tiny_model_overfits_a_fixed_batch():
     labels[:, -2:] = 0  # a couple of ignored positions
     batch = {"inputs": inputs, "labels": labels, "puzzle_ids": torch.arange(rows) % ids}
     opt = AdamATan2(model.parameters(), lr=1e-3, weight_decay=0.0)
-    sparse = SparseSignSGD(model.puzzle_emb, lr=1e-2, weight_decay=0.0)
+    # Sign-SGD moves every coordinate by its full rate each step, even at the optimum: at 1e-2 the
+    # rows random-walk and 3 of 10 seeds lost exactness again by step 300; at 1e-3, 10 of 10 held it.
+    sparse = SparseSignSGD(model.puzzle_emb, lr=1e-3, weight_decay=0.0)
     carry, gen = initial_carry(model, batch), torch.Generator().manual_seed(2)
     first = None
     for _ in range(300):

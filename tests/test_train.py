@@ -350,19 +350,18 @@ def test_non_finite_weights_after_a_finite_loss_are_never_saved(mixed, tmp_path,
 
 
 def test_a_tiny_model_learns_one_task_exactly_through_run_train(tmp_path):
-    grids = [
-        [[1, 2, 0], [0, 1, 0], [3, 0, 0]],
-        [[0, 0, 1], [2, 3, 0], [0, 1, 0]],
-        [[1, 0, 2], [0, 0, 0], [0, 3, 1]],
-        [[2, 1, 0], [0, 0, 3], [1, 0, 2]],  # the test pair
-    ]
+    # Eight train pairs: from three, whether the held-out pair came out exact depended on the seed
+    # (4 of 10 seeds failed at 120 steps); from eight, 20 of 20 seeds passed.
+    rng = np.random.default_rng(0)
+    grids = [rng.integers(0, 4, (3, 3)).tolist() for _ in range(8)]
+    grids.append([[2, 1, 0], [0, 0, 3], [1, 0, 2]])  # the test pair
     write_task(tmp_path / "tasks", "recolour", grids, recolour)
     data = tmp_path / "data"
     build_arc_dataset(
         ArcBuildConfig(source=str(tmp_path / "tasks"), aug=0, canvas=4, translate=False), data, progress=False
     )
     cfg = tiny_config(
-        data, global_batch_size=3, lr=3e-3, lr_warmup_steps=10, weight_decay=0.0, ema_rate=0.9, log_every=20
+        data, global_batch_size=8, lr=3e-3, lr_warmup_steps=10, weight_decay=0.0, ema_rate=0.9, log_every=20
     )
     cfg.model = dataclasses.replace(cfg.model, num_layers=2, halt_max_steps=2, halt_exploration_prob=0.1)
     result = run_train(cfg, tmp_path / "run", max_steps=120, progress=False)
@@ -372,8 +371,8 @@ def test_a_tiny_model_learns_one_task_exactly_through_run_train(tmp_path):
     dataset = TokenDataset.open(data)
     model = TRM(cfg.model, dataset.seq_len, dataset.vocab_size, dataset.num_puzzle_ids)
     model.load_state_dict(payload["eval_model"])
-    train = evaluate_split(model, dataset.split("train"), 3, 0, torch.device("cpu"))
-    assert train["count"] == 3 and train["exact_accuracy"] == 1.0, train
+    train = evaluate_split(model, dataset.split("train"), 8, 0, torch.device("cpu"))
+    assert train["count"] == 8 and train["exact_accuracy"] == 1.0, train
 
 
 # A fresh process: numba starts its OpenMP pool (which resets the thread count) once per process.
