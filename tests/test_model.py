@@ -22,7 +22,16 @@ from arcsolve.model import (
     flops_per_example,
     initial_carry,
 )
-from arcsolve.model.layers import Rotary, apply_rotary, rms_norm, silu_gate, swiglu_width, trunc_normal_
+from arcsolve.model.layers import (
+    GridConv,
+    Rotary,
+    apply_rotary,
+    rms_norm,
+    silu_gate,
+    swiglu_width,
+    trunc_normal_,
+)
+from arcsolve.model.trm import Block
 from arcsolve.train.optim import AdamATan2, SparseSignSGD
 
 SEQ, VOCAB, IDS = 12, 6, 5
@@ -307,6 +316,10 @@ def test_config_validation():
         ModelConfig(hidden_size=100, num_heads=8).validate("cfg")
     with pytest.raises(ConfigError, match="pos_encoding"):
         ModelConfig(variant="mlp").validate("cfg")
+    with pytest.raises(ConfigError, match="'conv' has no attention"):
+        ModelConfig(variant="conv").validate("cfg")
+    with pytest.raises(ConfigError, match="'attention', 'mlp' or 'conv'"):
+        ModelConfig(variant="gru", pos_encoding="none").validate("cfg")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="no_act_continue"):
         ModelConfig(no_act_continue=False).validate("cfg")
     with pytest.raises(ConfigError, match="halt_exploration_prob"):
@@ -361,3 +374,71 @@ def test_tiny_model_overfits_a_fixed_batch():
     _, metrics = act_loss(final)
     assert metrics["lm_loss"].item() < 0.1 * first
     assert metrics["exact_accuracy"].item() == metrics["count"].item() == rows
+
+
+# The conv variant (local mixing over a square grid). SIDE x SIDE cells after PREFIX task positions.
+SIDE, PREFIX = 5, 2
+
+
+def conv_cfg(**overrides) -> ModelConfig:
+    return tiny_cfg(variant="conv", pos_encoding="none", puzzle_emb_len=PREFIX, **overrides)
+
+
+def test_grid_conv_matches_a_neighbour_sum_reference():
+    torch.manual_seed(0)
+    D = 6
+    conv = GridConv(D, SIDE, PREFIX, generator=torch.Generator().manual_seed(0))
+    h = torch.randn(2, PREFIX + SIDE * SIDE, D)
+    out = conv(h)
+    cells = h[:, PREFIX:].reshape(2, SIDE, SIDE, D)
+    want = torch.zeros(2, SIDE, SIDE, D)
+    for i in range(SIDE):
+        for j in range(SIDE):
+            for a in range(3):
+                for b in range(3):
+                    r, c = i + a - 1, j + b - 1
+                    if 0 <= r < SIDE and 0 <= c < SIDE:  # zero padding outside the grid
+                        want[:, i, j] += cells[:, r, c] @ conv.weight[:, :, a, b].T
+    want = want.reshape(2, SIDE * SIDE, D)
+    assert torch.allclose(out[:, PREFIX:], want, atol=1e-5)
+    for p in range(PREFIX):  # every prefix position gets the mean over the cells
+        assert torch.allclose(out[:, p], want.mean(dim=1), atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", [(2, 2), (0, 0), (1, SIDE - 1), (SIDE - 1, 0)])
+def test_conv_block_changes_only_the_3x3_neighbourhood_of_a_cell(cell):
+    """A flattened-sequence bug would leak across row ends ((1, 4) -> (2, 0)) or wrap around."""
+    block = Block(conv_cfg(), SIDE * SIDE, generator=torch.Generator().manual_seed(0))
+    h = torch.randn(1, PREFIX + SIDE * SIDE, 32, generator=torch.Generator().manual_seed(1))
+    bumped = h.clone()
+    bumped[0, PREFIX + cell[0] * SIDE + cell[1]] += 1.0
+    with torch.no_grad():
+        changed = (block(bumped, None) - block(h, None)).abs().amax(dim=-1)[0] > 1e-6
+    assert changed[:PREFIX].all()  # the prefix sees the mean over the cells
+    for r in range(SIDE):
+        for c in range(SIDE):
+            near = abs(r - cell[0]) <= 1 and abs(c - cell[1]) <= 1
+            assert bool(changed[PREFIX + r * SIDE + c]) == near, (r, c)
+
+
+def test_conv_variant_runs_trains_and_counts_its_flops():
+    cfg = conv_cfg()
+    seq = SIDE * SIDE
+    model = TRM(cfg, seq, VOCAB, IDS, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    batch = {
+        "inputs": torch.randint(0, VOCAB, (2, seq), generator=g),
+        "labels": torch.randint(1, VOCAB, (2, seq), generator=g),
+        "puzzle_ids": torch.randint(0, IDS, (2,), generator=g),
+    }
+    with FlopCounterMode(display=False) as counter:
+        _, out = act_step(model, initial_carry(model, batch), batch, torch.Generator().manual_seed(0))
+        act_loss(out)[0].backward()
+    assert out.logits.shape == (2, seq, VOCAB)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters() if p.dim() == 4)
+    assert counter.get_total_flops() / 2 == flops_per_example(cfg, seq, VOCAB)
+
+
+def test_conv_variant_refuses_data_that_is_not_a_square_grid():
+    with pytest.raises(ConfigError, match="square grid, but the data has 12 cells"):
+        TRM(conv_cfg(), 12, VOCAB, IDS)

@@ -16,7 +16,9 @@ from arcsolve.errors import ConfigError
 
 @dataclass
 class ModelConfig:
-    variant: Literal["attention", "mlp"] = "attention"  # mlp = SwiGLU over the sequence axis (TRM's mlp_t)
+    # mlp = SwiGLU over the sequence axis (TRM's mlp_t); conv = 3x3 convolution over a square grid
+    # (not in the paper: a local-mixing variant for mazes, see layers.GridConv)
+    variant: Literal["attention", "mlp", "conv"] = "attention"
     hidden_size: int = 512
     num_heads: int = 8
     expansion: float = 4.0  # SwiGLU width factor, before the 2/3 and round-up-to-256 rule
@@ -60,10 +62,15 @@ class ModelConfig:
             raise ConfigError(
                 where, "model.hidden_size / model.num_heads must be even for pos_encoding = 'rope'"
             )
-        if self.variant == "mlp" and self.pos_encoding == "rope":
+        if self.variant not in ("attention", "mlp", "conv"):
+            raise ConfigError(
+                where, f"model.variant must be 'attention', 'mlp' or 'conv', got {self.variant!r}"
+            )
+        if self.variant != "attention" and self.pos_encoding == "rope":
             raise ConfigError(
                 where,
-                "model.variant = 'mlp' has no attention to rotate; set model.pos_encoding to 'none' or 'learned'",
+                f"model.variant = '{self.variant}' has no attention to rotate; "
+                "set model.pos_encoding to 'none' or 'learned'",
             )
         if self.expansion <= 0:
             raise ConfigError(where, f"model.expansion must be > 0, got {self.expansion}")

@@ -176,3 +176,30 @@ class TokenMixer(nn.Module):
         h = x.transpose(1, 2)  # (B, D, S)
         h = rms_norm(h + self.mlp(h), self.eps)  # normalised over S (see the class docstring)
         return h.transpose(1, 2)  # (B, S, D)
+
+
+class GridConv(nn.Module):
+    """Local token mixing for square grids (variant "conv", not in the paper): a 3x3 convolution.
+
+    The L = side * side answer positions are the cells of the grid, row by row. Each cell mixes with
+    its 8 neighbours (zero padding at the border), so one call moves information one cell, and the
+    recursion's many calls move it as far as it has to go: a wavefront, as a maze search needs. The
+    `prefix` task positions are not cells; they receive the mean over all cells (so q_halt, read at
+    position 0, sees the whole grid) and give nothing back except through the channel SwiGLU.
+    """
+
+    def __init__(self, dim: int, side: int, prefix: int, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.side, self.prefix = side, prefix
+        # Same scale as Linear: std 1/sqrt(fan_in), fan_in = 9 neighbours x dim channels.
+        self.weight = nn.Parameter(
+            trunc_normal_(torch.empty(dim, dim, 3, 3), 1.0 / math.sqrt(9 * dim), generator)
+        )
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        B, S, D = h.shape
+        cells = h[:, self.prefix :].transpose(1, 2).reshape(B, D, self.side, self.side)
+        mixed = F.conv2d(cells, self.weight.to(h.dtype), padding=1)  # (B, D, side, side)
+        mixed = mixed.flatten(2).transpose(1, 2)  # (B, L, D)
+        pooled = mixed.mean(dim=1, keepdim=True).expand(B, self.prefix, D)
+        return torch.cat([pooled, mixed], dim=1)  # (B, S, D)

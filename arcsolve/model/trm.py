@@ -27,9 +27,11 @@ import torch
 from torch import nn
 
 from arcsolve.constants import ARC_VOCAB_SIZE
+from arcsolve.errors import ConfigError
 from arcsolve.model.config import ModelConfig
 from arcsolve.model.layers import (
     Attention,
+    GridConv,
     Linear,
     Rotary,
     SwiGLU,
@@ -41,22 +43,29 @@ from arcsolve.model.layers import (
 
 
 class Block(nn.Module):
-    """Post-norm: h = RMS(h + mix(h)); h = RMS(h + SwiGLU(h)). mix = attention, or token mixing for 'mlp'."""
+    """Post-norm: h = RMS(h + mix(h)); h = RMS(h + SwiGLU(h)). mix = attention, token mixing for
+    'mlp', or a 3x3 convolution over the grid for 'conv'."""
 
-    def __init__(self, cfg: ModelConfig, seq_total: int, generator: torch.Generator | None = None) -> None:
+    def __init__(self, cfg: ModelConfig, seq_len: int, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.eps = cfg.rms_eps
+        self.attn: Attention | None = None
+        self.mixer: TokenMixer | None = None
+        self.conv: GridConv | None = None
         if cfg.variant == "attention":
-            self.attn: Attention | None = Attention(cfg.hidden_size, cfg.num_heads, generator)
-            self.mixer: TokenMixer | None = None
+            self.attn = Attention(cfg.hidden_size, cfg.num_heads, generator)
+        elif cfg.variant == "mlp":
+            self.mixer = TokenMixer(seq_len + cfg.puzzle_emb_len, cfg.expansion, cfg.rms_eps, generator)
         else:
-            self.attn = None
-            self.mixer = TokenMixer(seq_total, cfg.expansion, cfg.rms_eps, generator)
+            side = math.isqrt(seq_len)  # TRM checks that seq_len is a square
+            self.conv = GridConv(cfg.hidden_size, side, cfg.puzzle_emb_len, generator)
         self.mlp = SwiGLU(cfg.hidden_size, cfg.expansion, generator)
 
     def forward(self, h: torch.Tensor, rotary: Rotary | None) -> torch.Tensor:
         if self.attn is not None:
             h = rms_norm(h + self.attn(h, rotary), self.eps)
+        elif self.conv is not None:
+            h = rms_norm(h + self.conv(h), self.eps)
         else:
             assert self.mixer is not None
             h = self.mixer(h)  # adds its own residual and norm (over the sequence axis)
@@ -74,6 +83,10 @@ class TRM(nn.Module):
     ) -> None:
         super().__init__()
         cfg.validate("model")
+        if cfg.variant == "conv" and math.isqrt(seq_len) ** 2 != seq_len:
+            raise ConfigError(
+                "model", f"model.variant = 'conv' needs a square grid, but the data has {seq_len} cells"
+            )
         D, P = cfg.hidden_size, cfg.puzzle_emb_len
         self.cfg = cfg
         self.seq_len = seq_len
@@ -91,7 +104,7 @@ class TRM(nn.Module):
         self.rotary = (
             Rotary(D // cfg.num_heads, self.seq_total, cfg.rope_theta) if cfg.pos_encoding == "rope" else None
         )
-        self.blocks = nn.ModuleList(Block(cfg, self.seq_total, generator) for _ in range(cfg.num_layers))
+        self.blocks = nn.ModuleList(Block(cfg, seq_len, generator) for _ in range(cfg.num_layers))
         self.lm_head = Linear(D, vocab_size, generator=generator)
         self.q_head = Linear(D, 2, bias=True)  # logit 0 = halt; logit 1 (HRM's continue) is unused
         with torch.no_grad():
@@ -170,7 +183,8 @@ def flops_per_example(
 
     Counts matmuls only (2 FLOPs per multiply-add); norms, activations and softmax are ignored.
     Per block on S = seq_len + puzzle_emb_len positions, with I = SwiGLU width:
-      attention: 2*S*(3D^2 + D^2) projections + 4*S^2*D scores and values; mlp variant: 6*D*S*I_seq
+      attention: 2*S*(3D^2 + D^2) projections + 4*S^2*D scores and values; mlp variant: 6*D*S*I_seq;
+      conv variant: 2*seq_len*9*D^2 (the 3x3 convolution over the cells)
       channel SwiGLU: 6*S*D*I.      heads: 2*seq_len*D*V + 4*D.
     Forward runs T*(n+1) net calls of num_layers blocks. Backward costs 2x forward, but only for the
     last cycle ((n+1) calls) and the heads, because the first T-1 cycles run without grad.
@@ -179,8 +193,10 @@ def flops_per_example(
     block = 6 * S * D * swiglu_width(D, cfg.expansion)
     if cfg.variant == "attention":
         block += 2 * S * 4 * D * D + 4 * S * S * D
-    else:
+    elif cfg.variant == "mlp":
         block += 6 * D * S * swiglu_width(S, cfg.expansion)
+    else:
+        block += 2 * seq_len * 9 * D * D
     heads = 2 * seq_len * D * vocab_size + 4 * D
     calls_per_cycle = (cfg.L_cycles + 1) * cfg.num_layers
     forward = cfg.H_cycles * calls_per_cycle * block + heads
