@@ -197,7 +197,7 @@ class GridConv(nn.Module):
         )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        B, S, D = h.shape
+        B, _, D = h.shape
         cells = h[:, self.prefix :].transpose(1, 2).reshape(B, D, self.side, self.side)
         mixed = F.conv2d(cells, self.weight.to(h.dtype), padding=1)  # (B, D, side, side)
         mixed = mixed.flatten(2).transpose(1, 2)  # (B, L, D)
