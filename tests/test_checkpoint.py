@@ -150,7 +150,7 @@ def test_a_failed_write_leaves_the_previous_checkpoint_latest(tmp_path, monkeypa
     def disk_full(path, data):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(checkpoint_module, "atomic_write_bytes", disk_full)
+    monkeypatch.setattr(checkpoint_module, "atomic_torch_save", disk_full)
     with pytest.raises(OSError):
         save_checkpoint(tmp_path, 2, {"weights": torch.ones(2)})
     assert latest_checkpoint(tmp_path).name == "step_00000001.pt"

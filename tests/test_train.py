@@ -159,8 +159,11 @@ def short_run(mixed, tmp_path_factory) -> Path:
 
 
 def golden_losses(root: Path) -> dict[str, list[float]]:
+    """Whole-batch epochs: the golden file predates the reference step accounting (the default now),
+    whose batches span epochs; the model, loss and optimizer numbers it checks are the same."""
     run = root / "golden-run"
-    run_train(tiny_config(build_mixed(root)), run, max_steps=GOLDEN_STEPS, progress=False)
+    cfg = tiny_config(build_mixed(root), step_accounting="whole_batches")
+    run_train(cfg, run, max_steps=GOLDEN_STEPS, progress=False)
     records = train_records(run)
     return {key: [r[f"train/{key}"] for r in records] for key in ("lm_loss", "q_halt_loss")}
 
@@ -242,6 +245,16 @@ def test_resume_continues_bit_for_bit(mixed, tmp_path):
     assert b["carry"][0] is not None and bool((b["carry"][0]["steps"] < 3).any())
 
 
+def test_without_max_steps_the_run_takes_the_reference_step_count_and_evaluates_by_epochs(mixed, tmp_path):
+    # 3 groups x 2 examples per puzzle: 1.5 steps of 4 rows per epoch; 3 epochs -> int(4.5) = 4 steps,
+    # evaluated after 2 epochs (step int(3.0) = 3) and at the end.
+    cfg = tiny_config(mixed, epochs=3, eval_every=0, eval_every_epochs=2)
+    assert run_train(cfg, tmp_path / "run", progress=False)["step"] == 4
+    records = read_metrics(tmp_path / "run" / "metrics.jsonl")
+    assert records[0]["total_steps"] == 4
+    assert [r["step"] for r in records if kinds(r) == "eval"] == [3, 4]
+
+
 def test_resume_refuses_another_model_or_dataset(short_run, mixed, tmp_path):
     config_text = (short_run / "config.toml").read_text()
     bigger = tiny_config(mixed, lr_warmup_steps=4)
@@ -260,9 +273,17 @@ def test_a_fresh_run_into_a_run_with_checkpoints_is_refused(short_run, mixed):
         run_train(tiny_config(mixed, lr_warmup_steps=4), short_run, max_steps=2, progress=False)
 
 
-def test_a_batch_bigger_than_an_epoch_is_a_config_error(mixed, tmp_path):
+@pytest.mark.parametrize(
+    "accounting",
+    [
+        {"step_accounting": "whole_batches"},  # every epoch packed on its own
+        {"eval_every_epochs": 1},  # the reference stream drops its partial batch every epoch here
+    ],
+)
+def test_a_batch_bigger_than_an_epoch_is_a_config_error(mixed, tmp_path, accounting):
+    cfg = tiny_config(mixed, global_batch_size=64, **accounting)
     with pytest.raises(ConfigError, match="global_batch_size"):
-        run_train(tiny_config(mixed, global_batch_size=64), tmp_path / "run", max_steps=1, progress=False)
+        run_train(cfg, tmp_path / "run", max_steps=1, progress=False)
 
 
 def test_a_test_split_without_outputs_is_not_scored(tmp_path):
