@@ -282,6 +282,38 @@ def test_an_accumulated_step_equals_the_whole_batch_step(mixed, tmp_path, accum)
     assert torch.count_nonzero(load_checkpoint(split)["model"]["puzzle_emb"]) > 0
 
 
+class CompiledSpy(torch.nn.Module):
+    """Stands in for torch.compile's wrapper: counts the rows of every eval-mode forward."""
+
+    def __init__(self, inner: TRM) -> None:
+        super().__init__()
+        self.inner = inner
+        self.eval_rows: list[int] = []
+
+    def forward(self, inputs, *rest):
+        if not self.training:
+            self.eval_rows.append(inputs.shape[0])
+        return self.inner(inputs, *rest)
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.inner, name)
+
+
+def test_evaluation_runs_through_the_compiled_model_at_the_eval_batch_size(mixed, tmp_path, monkeypatch):
+    import arcsolve.train.loop as loop
+
+    spies: list[CompiledSpy] = []
+    monkeypatch.setattr(
+        loop, "_maybe_compile", lambda model, choice, device: spies.append(CompiledSpy(model)) or spies[-1]
+    )
+    result = run_train(tiny_config(mixed, eval_batch_size=8), tmp_path / "run", max_steps=2, progress=False)
+    # 9 test rows in batches of 8 (the last padded), every row through all 3 ACT steps
+    assert spies[0].eval_rows == [8] * 3 + [8] * 3 and result["count"] == 9
+
+
 def test_resume_refuses_another_model_or_dataset(short_run, mixed, tmp_path):
     config_text = (short_run / "config.toml").read_text()
     bigger = tiny_config(mixed, lr_warmup_steps=4)
