@@ -300,7 +300,8 @@ def info(
 
     cfg = load_run_config(config, set_ or [])
     micro_batch = cfg.train.global_batch_size // cfg.train.grad_accum_steps  # rows in flight at once
-    for line in config_info(cfg).lines(micro_batch, world_size):
+    shape = config_info(cfg)
+    for line in shape.lines(micro_batch, world_size):
         typer.echo(line)
     given = (groups, puzzles, examples)
     if any(given) and not all(n > 0 for n in given):
@@ -308,7 +309,7 @@ def info(
     if not 0 < mfu <= 1:
         raise ConfigError("--mfu", f"must lie in (0, 1], got {mfu}")
     sizes = SplitSizes(TrainShape(*given), test_rows or None, True) if all(given) else split_sizes(cfg)
-    for line in plan_lines(cfg, sizes, world_size, mfu, gpu)[1]:
+    for line in plan_lines(cfg, sizes, world_size, mfu, gpu, shape.seq_len)[1]:
         typer.echo(line)
 
 

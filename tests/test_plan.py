@@ -57,6 +57,7 @@ def test_eval_every_counts_steps_and_max_steps_overrides_the_formula():
         dataclasses.replace(tc, eval_every=5, eval_every_epochs=5).validate("cfg")
 
 
+@pytest.mark.slow  # each `info` reads the bundled ARC-AGI-1 tasks for the puzzle-id estimate
 def test_info_prints_the_papers_step_count_from_given_split_counts():
     runner = CliRunner()
     args = ["info", str(PAPER_CONFIG), "--world-size", "4", "--gpu", "H100", "--mfu", "0.4"]
@@ -79,3 +80,28 @@ def test_info_prints_the_papers_step_count_from_given_split_counts():
     assert "237 optimizer steps" in done.output and "1 evaluations, at steps 237" in done.output
     done = runner.invoke(app, [*args, "--groups", "22"])
     assert done.exit_code == 2 and "give all three" in done.output
+
+
+def test_info_estimates_the_papers_steps_within_one_percent_from_a_recipe_with_conceptarc(tmp_path):
+    """Without the build: ARC-AGI-1 (bundled) plus a stand-in ConceptARC file with the real one's
+    counts (160 tasks, 427 train and 480 test pairs). The recipe estimate assumes all 1001 versions of
+    every task (the real build drops duplicates), which lands within 1% of the reference's 518,226."""
+    import orjson
+
+    from arcsolve.train.info import plan_lines, split_sizes
+
+    grid = [[1]]
+    challenges, solutions = {}, {}
+    for i in range(160):
+        train = [{"input": grid, "output": grid}] * (3 if i < 107 else 2)  # 107 x 3 + 53 x 2 = 427
+        challenges[f"concept{i:03d}"] = {"train": train, "test": [{"input": grid}] * 3}  # 480
+        solutions[f"concept{i:03d}"] = [grid] * 3
+    (tmp_path / "concept_challenges.json").write_bytes(orjson.dumps(challenges))
+    (tmp_path / "concept_solutions.json").write_bytes(orjson.dumps(solutions))
+    extra = f"arc1:training,{tmp_path / 'concept_challenges.json'}"
+    cfg = load_run_config(PAPER_CONFIG, [f"data.arc.extra_train='{extra}'", f"data.cache_dir='{tmp_path}'"])
+    sizes = split_sizes(cfg)
+    assert not sizes.exact and sizes.train.groups == 960
+    plan, lines = plan_lines(cfg, sizes, gpus=4, mfu=0.4)
+    assert abs(plan.total_steps - 518_226) / 518_226 < 0.01, plan.total_steps
+    assert any("(estimated from the recipe)" in line for line in lines)

@@ -162,16 +162,17 @@ def split_sizes(cfg: RunConfig) -> SplitSizes:
 
 
 def plan_lines(
-    cfg: RunConfig, sizes: SplitSizes, gpus: int, mfu: float, gpu: str = "H100"
+    cfg: RunConfig, sizes: SplitSizes, gpus: int, mfu: float, gpu: str = "H100", seq: int | None = None
 ) -> tuple[StepPlan, list[str]]:
-    """Total optimizer steps, evaluation points and projected wall time at `mfu` of `gpus` x `gpu`."""
+    """Total optimizer steps, evaluation points and projected wall time at `mfu` of `gpus` x `gpu`.
+    `seq`: the sequence length when already known (`ConfigInfo.seq_len`)."""
     tc, shape = cfg.train, sizes.train
     plan = step_plan(tc, shape)
     how = "max_steps" if tc.max_steps > 0 else tc.step_accounting
     estimated = "" if sizes.exact else " (estimated from the recipe)"
     points = plan.eval_steps
     shown = ", ".join(f"{p:,}" for p in points[:5]) + (f", ... {points[-1]:,}" if len(points) > 5 else "")
-    seq = _dataset_shape(cfg)[0]
+    seq = seq or _dataset_shape(cfg)[0]
     train_flops = plan.total_steps * tc.global_batch_size * flops_per_example(cfg.model, seq, train=True)
     eval_rows = sizes.test_rows or 0
     if tc.eval_max_examples > 0:
