@@ -336,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "bf16_peak_tflops": peak,
+        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,  # set by dist.enable_tf32 on CUDA
     }
     checks = {
         "sdpa_backend": lambda: check_sdpa_backend(size, device),

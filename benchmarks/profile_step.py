@@ -1,6 +1,6 @@
 """Where a train step and a predict batch spend their CPU time: torch.profiler by op, plus the clock.
 
-    python benchmarks/profile_step.py [--threads N] [--repeats N] [--only train/tiny,...] [--json OUT]
+    python benchmarks/profile_step.py [--threads N] [--repeats N] [--only train/tiny,...] [--compile] [--json OUT]
 
 Cases (rows x tokens):
 - train/tiny: the CPU tiny config (hidden 128, 2 layers, T=2, n=2, 4 ACT steps), 64 rows x 64 tokens,
@@ -68,7 +68,7 @@ CASES = (
 )
 
 
-def make_step(case: Case):
+def make_step(case: Case, compiled: bool = False):
     """A closure running one train step (or one predict batch) of `case`, state kept across calls."""
     model = TRM(case.cfg, case.seq_len, VOCAB, NUM_PUZZLE_IDS, generator=torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(2)
@@ -95,8 +95,10 @@ def make_step(case: Case):
     )
     watch = FiniteWatch(torch.device("cpu"))
 
+    runner = torch.compile(model, dynamic=False) if compiled else model
+
     def step() -> None:  # the loop's step; its finite flag stays on the device (read after profiling)
-        result = train_step(state, model, batch, DistInfo())
+        result = train_step(state, runner, batch, DistInfo())
         watch.record(state.step + 1, result)
         state.optimizer_step(result.rows, DistInfo())
         state.step += 1
@@ -134,6 +136,10 @@ def profiled(step, top: int) -> dict:
         "op_self_ms": total / 1e3,
         "matmul_share": matmul / total,
         "attention_share": attention / total,
+        # Comparable eager vs compiled (--compile's fused kernels run outside aten ops): the rest of
+        # the wall time is elementwise work (norms, residual adds, SwiGLU gate, rotary), copies,
+        # reductions and Python.
+        "matmul_attention_share_of_wall": (matmul + attention) / wall_us,
         "unaccounted_share_of_wall": max(wall_us - total, 0.0) / wall_us,
         "host_syncs": sum(e.count for e in events if e.key in SYNC_OPS),
         "ops_called": sum(e.count for e in events),
@@ -143,23 +149,24 @@ def profiled(step, top: int) -> dict:
     }
 
 
-def run(cases: list[Case], repeats: int, top: int = 10) -> dict:
+def run(cases: list[Case], repeats: int, top: int = 10, compiled: bool = False) -> dict:
     results = {}
     for case in cases:
         torch.manual_seed(0)
-        step = make_step(case)
+        step = make_step(case, compiled and case.train)
         ms = wall_ms(step, repeats)
         prof = profiled(step, top)
         results[case.name] = {"rows": case.rows, "seq_len": case.seq_len, "ms_per_step": ms, **prof}
         print_case(case.name, results[case.name])
-    return {"threads": torch.get_num_threads(), "cases": results}
+    return {"threads": torch.get_num_threads(), "compiled": compiled, "cases": results}
 
 
 def print_case(name: str, r: dict) -> None:
     print(
         f"\n{name}: {r['ms_per_step']:.1f} ms per step ({r['rows']} rows x {r['seq_len']} tokens); "
         f"matmul {r['matmul_share']:.1%}, attention kernel {r['attention_share']:.1%} of op time; "
-        f"{r['unaccounted_share_of_wall']:.1%} of the wall time outside ops; {r['host_syncs']} host syncs; "
+        f"{r['unaccounted_share_of_wall']:.1%} of the wall time outside ops; matmul + attention "
+        f"{r['matmul_attention_share_of_wall']:.1%} of the wall; {r['host_syncs']} host syncs; "
         f"{r['ops_called']} op calls"
     )
     for op in r["top_non_matmul"]:
@@ -172,12 +179,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed steps per case (best is kept)")
     parser.add_argument("--only", default="", help="comma-separated case names (default: all)")
     parser.add_argument("--json", type=Path, default=None, help="also write the record here")
+    parser.add_argument("--compile", action="store_true", help="train cases through torch.compile (inductor)")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     wanted = set(filter(None, args.only.split(",")))
     cases = [c for c in CASES if not wanted or c.name in wanted]
-    record = run(cases, args.repeats)
+    record = run(cases, args.repeats, compiled=args.compile)
     if args.json is not None:
         atomic_write_json(args.json, record, indent=True)
     print(orjson.dumps(record).decode())

@@ -240,7 +240,7 @@ def _train_record(
 ) -> dict[str, float]:
     """Means over the global batch (losses) or over the rows that halted this step (the rest)."""
     keys = sorted(sums)
-    reduced = dist.all_reduce_sum(torch.stack([sums[k].float() for k in keys]), info)
+    reduced = dist.all_reduce_sum(torch.stack([sums[k].float() for k in keys]), info).cpu()  # one sync
     means = finalize_metrics(dict(zip(keys, reduced, strict=True)), global_batch)
     return {**{f"train/{k}": float(v) for k, v in means.items()}, **{f"train/{k}": v for k, v in lrs.items()}}
 
