@@ -31,7 +31,7 @@ from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view
 from arcsolve.augment.transforms import sample_offsets
 from arcsolve.augment.versions import distinct_versions
 from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
-from arcsolve.data.dataset import DatasetWriter
+from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
 from arcsolve.errors import ConfigError
 
