@@ -1,6 +1,6 @@
 """Build an ARC token dataset with one puzzle id (task embedding) per augmented task version.
 
-Recipe (TRM paper, section 4.1 of shared/reference/TRM.md):
+Recipe (the paper's ARC data, §5, as its reference builder dataset/build_arc_dataset.py makes it):
 - Tasks of `source` put their train pairs in train/ and their test pairs in test/; tasks of
   `extra_train` put every pair (train, plus test pairs whose outputs are known) in train/.
   An extra task whose id is also in `source` is left out (it would leak source test outputs).
