@@ -108,11 +108,19 @@ def fail(err: ArcsolveError) -> typer.Exit:
     return typer.Exit(err.exit_code)
 
 
+def debugging() -> bool:
+    """`ARCSOLVE_DEBUG=1`: errors are raised with their full traceback instead of one line."""
+    return os.environ.get("ARCSOLVE_DEBUG", "") not in ("", "0")
+
+
 def _errors_as_lines(fn: F) -> F:
-    """Run a command; typed errors become one line on stderr and an exit code, never a traceback."""
+    """Run a command; typed errors become one line on stderr and an exit code, never a traceback
+    (unless ARCSOLVE_DEBUG is set)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if debugging():
+            return fn(*args, **kwargs)
         try:
             return fn(*args, **kwargs)
         except ArcsolveError as err:
@@ -127,10 +135,6 @@ def _errors_as_lines(fn: F) -> F:
             raise fail(ArcsolveError(str(where), err.strerror or str(err))) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _not_implemented(command: str) -> None:
-    raise ArcsolveError(command, "not implemented yet")
 
 
 @data_app.command("validate")
@@ -499,7 +503,11 @@ def kaggle_bundle(
 
 
 def main() -> None:
-    """Console entry point. The last guard: anything unexpected is still one line, not a traceback."""
+    """Console entry point. The last guard: anything unexpected is still one line, not a traceback
+    (with ARCSOLVE_DEBUG=1, the full traceback)."""
+    if debugging():
+        app()
+        return
     try:
         app()
     except ArcsolveError as err:  # raised outside a command body (e.g. while parsing)
@@ -507,7 +515,8 @@ def main() -> None:
         sys.exit(err.exit_code)
     except Exception as err:  # noqa: BLE001 - a bug of ours; say what and where, briefly
         with contextlib.suppress(Exception):
-            typer.echo(f"arcsolve: error: internal: {type(err).__name__}: {err}".splitlines()[0], err=True)
+            line = f"arcsolve: error: internal: {type(err).__name__}: {err}".splitlines()[0]
+            typer.echo(f"{line} (ARCSOLVE_DEBUG=1 shows the traceback)", err=True)
         sys.exit(1)
 
 
