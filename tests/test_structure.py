@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "arcsolve"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "constants", "errors"),
-    ("io", "config", "paths", "runtime"),
+    ("io",),
+    ("config", "paths", "runtime"),
     ("augment", "model"),
     ("data",),
     ("train",),
