@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "arcsolve"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "constants", "errors"),
     ("io",),
-    ("config", "paths", "runtime"),
+    ("config", "paths", "progress", "runtime"),
     ("augment", "model"),
     ("data",),
     ("train",),
