@@ -61,6 +61,7 @@ def test_unknown_source_is_exit_2_one_line():
     )
 
 
+@pytest.mark.slow
 def test_python_dash_m_entry_point():
     proc = subprocess.run(
         [sys.executable, "-m", "arcsolve", "data", "validate", "nope:x"], capture_output=True, text=True
@@ -99,6 +100,7 @@ def test_help_still_prints_in_full(args):
     assert result.exit_code == 0 and "Usage:" in result.stdout and result.stderr == ""
 
 
+@pytest.mark.slow
 def test_usage_error_through_the_real_entry_point():
     """What a terminal shows: the console entry point (`main`) through `python -m arcsolve`."""
     proc = subprocess.run(

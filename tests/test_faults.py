@@ -42,6 +42,8 @@ from arcsolve.train.loop import run_train
 from arcsolve.train.metrics import read_metrics
 from arcsolve.train.state import TrainState
 
+pytestmark = pytest.mark.slow  # every test here kills real processes or trains
+
 TIMEOUT = 180  # seconds for any one subprocess or wait; reaching it fails the test instead of hanging
 STEPS = 40  # target step count of the killed-and-resumed run
 runner = CliRunner()
