@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "arcsolve"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "constants", "errors"),
     ("io",),
-    ("config", "paths", "progress", "runtime"),
+    ("config", "paths", "progress", "runtime", "cli_support"),
     ("augment", "model"),
     ("data",),
     ("train",),
