@@ -31,6 +31,14 @@ from arcsolve.train.schedule import lr_at
 
 
 @dataclass
+class EmbeddingGrads:
+    """The task-row gradients of one optimizer step: (ids, grads) of every micro-batch, in slot order."""
+
+    ids: list[torch.Tensor]
+    grads: list[torch.Tensor]
+
+
+@dataclass
 class TrainState:
     cfg: RunConfig
     model: TRM
@@ -39,7 +47,9 @@ class TrainState:
     ema: EMA | None
     halt_generator: torch.Generator
     step: int = 0
-    carry: Carry | None = None
+    # One carry per micro-batch (train.grad_accum_steps), each holding its slots of this rank's
+    # share of the global batch: global_batch_size slots over all ranks and micro-batches.
+    carries: list[Carry] | None = None
 
     def loss_fn(self, outputs: StepOutputs) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return act_loss(outputs, self.cfg.model.loss)
@@ -55,15 +65,16 @@ class TrainState:
         set_lr(self.embedding_optimizer, emb_lr)
         return {"lr": lr, "puzzle_emb_lr": emb_lr}
 
-    def optimizer_step(self, outputs: StepOutputs, info: dist.DistInfo) -> None:
+    def optimizer_step(self, rows: EmbeddingGrads, info: dist.DistInfo) -> None:
+        """Weights (gradients already summed over micro-batches and ranks), then the task rows of the
+        whole global batch (sign of their summed gradient), then EMA."""
         tc = self.cfg.train
         if tc.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        rows = outputs.puzzle_rows
-        if rows.grad is not None:
-            self.embedding_optimizer.step(outputs.puzzle_ids, rows.grad)
+        if rows.grads:
+            self.embedding_optimizer.step(torch.cat(rows.ids), torch.cat(rows.grads))
         if self.ema is not None:
             self.ema.update(self.model)
 
@@ -114,13 +125,28 @@ def dataset_description(dataset: TokenDataset) -> dict[str, Any]:
     }
 
 
-def _carry_state(carry: Carry | None) -> dict[str, torch.Tensor] | None:
-    return None if carry is None else {k: v.detach().cpu() for k, v in asdict(carry).items()}
+def _carry_state(carries: list[Carry] | None) -> dict[str, torch.Tensor] | None:
+    """This rank's micro-batch carries as one carry of its slots, in slot order (the same layout for
+    any number of micro-batches, so a resume may change train.grad_accum_steps)."""
+    if carries is None:
+        return None
+    fields = asdict(carries[0]).keys()
+    return {k: torch.cat([getattr(c, k).detach() for c in carries]).cpu() for k in fields}
 
 
 def gather_carries(state: TrainState, info: dist.DistInfo) -> list[dict[str, torch.Tensor] | None] | None:
     """Each rank's carry (its in-flight sequences), gathered on rank 0. Every rank must call it."""
-    return dist.gather_to_main(_carry_state(state.carry), info)  # type: ignore[return-value]
+    return dist.gather_to_main(_carry_state(state.carries), info)  # type: ignore[return-value]
+
+
+def eval_state_dict(state: TrainState) -> dict[str, torch.Tensor]:
+    """The weights to evaluate and predict with: the EMA averages for the parameters, the live
+    buffers (the task table among them) for the rest. The tensors are the live ones, not copies:
+    torch.save writes a storage once however often it is referenced, so the task table is stored once."""
+    live = strip_compile_prefix(state.model.state_dict())
+    if state.ema is None:
+        return live
+    return {name: state.ema.shadow.get(name, value) for name, value in live.items()}
 
 
 def state_payload(
@@ -131,21 +157,19 @@ def state_payload(
     carries: list[dict[str, torch.Tensor] | None] | None = None,
 ) -> dict[str, Any]:
     """The checkpoint contents. `carries` holds one carry per rank (from `gather_carries`); without
-    it the payload holds this process's carry only, which is right for a single-process run."""
-    with state.eval_weights() as eval_model:
-        eval_weights = strip_compile_prefix(
-            {k: v.detach().cpu().clone() for k, v in eval_model.state_dict().items()}
-        )
+    it the payload holds this process's carry only, which is right for a single-process run.
+    Tensors are referenced, not copied (see `eval_state_dict`); torch.save moves device tensors to
+    the host one storage at a time while it writes."""
     return {
         "config": asdict(cfg),
         "dataset": dataset_description(dataset),
         "model": strip_compile_prefix(state.model.state_dict()),
-        "eval_model": eval_weights,  # EMA weights when EMA is on: what predict uses
-        "ema": None if state.ema is None else state.ema.state_dict(),
+        "eval_model": eval_state_dict(state),  # EMA weights when EMA is on: what predict uses
+        "ema": None if state.ema is None else {"decay": state.ema.decay, "shadow": dict(state.ema.shadow)},
         "optimizer": state.optimizer.state_dict(),
         "embedding_optimizer": state.embedding_optimizer.state_dict(),
         "cursor": asdict(cursor),
-        "carry": [_carry_state(state.carry)] if carries is None else carries,  # one per rank
+        "carry": [_carry_state(state.carries)] if carries is None else carries,  # one per rank
         "rng": {"halt": state.halt_generator.get_state(), "torch": torch.get_rng_state()},
     }
 
@@ -167,17 +191,23 @@ def check_compatible(
         )
 
 
-def _restored_carry(saved: Any, state: TrainState, info: dist.DistInfo) -> Carry | None:
-    """This rank's saved carry, or None (every slot starts a new sequence) when the run now has
-    another number of ranks or another batch size, so the saved in-flight sequences do not fit."""
+def _restored_carries(saved: Any, state: TrainState, info: dist.DistInfo) -> list[Carry] | None:
+    """This rank's saved carry cut into its micro-batches, or None (every slot starts a new sequence)
+    when the run now has another number of ranks or another batch size, so the saved in-flight
+    sequences do not fit."""
     carries = [saved] if isinstance(saved, dict) else saved
     if not carries or len(carries) != info.world_size or carries[info.rank] is None:
         return None
     carry = carries[info.rank]
-    if carry["inputs"].shape[0] != state.cfg.train.global_batch_size // info.world_size:
+    per_rank = state.cfg.train.global_batch_size // info.world_size
+    if carry["inputs"].shape[0] != per_rank:
         return None
     device = state.model.puzzle_emb.device
-    return Carry(**{k: v.to(device) for k, v in carry.items()})
+    micro = per_rank // state.cfg.train.grad_accum_steps
+    return [
+        Carry(**{k: v[start : start + micro].to(device) for k, v in carry.items()})
+        for start in range(0, per_rank, micro)
+    ]
 
 
 def restore_state(
@@ -189,7 +219,18 @@ def restore_state(
 ) -> None:
     info = info or dist.DistInfo()
     check_compatible(payload, asdict(state.cfg.model), dataset, where)
-    saved_optimizer = payload.get("config", {}).get("train", {}).get("optimizer")
+    saved_train = payload.get("config", {}).get("train", {})
+    # Checkpoints from before train.step_accounting existed packed whole-batch epochs; their data
+    # cursor means something else in the reference stream.
+    saved_accounting = saved_train.get("step_accounting", "whole_batches")
+    if saved_accounting != state.cfg.train.step_accounting:
+        raise BadInputError(
+            where,
+            f"checkpoint was trained with train.step_accounting = {saved_accounting!r}, this run uses "
+            f"{state.cfg.train.step_accounting!r}; resume with --set "
+            f"train.step_accounting={saved_accounting}",
+        )
+    saved_optimizer = saved_train.get("optimizer")
     if saved_optimizer != state.cfg.train.optimizer:
         # Another optimizer's state does not load (AdamW wants keys AdamATan2 never wrote).
         raise BadInputError(
@@ -203,7 +244,7 @@ def restore_state(
     if state.ema is not None and payload.get("ema") is not None:
         state.ema.load_state_dict(payload["ema"])
     state.step = int(payload["step"])
-    state.carry = _restored_carry(payload.get("carry"), state, info)
+    state.carries = _restored_carries(payload.get("carry"), state, info)
     # RNG states are CPU byte tensors even for a CUDA generator; map_location may have moved them.
     state.halt_generator.set_state(payload["rng"]["halt"].cpu())
     torch.set_rng_state(payload["rng"]["torch"].cpu())
