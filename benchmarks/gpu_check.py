@@ -44,6 +44,7 @@ import torch
 from arcsolve.model.act import act_step, evaluate_batch, initial_carry
 from arcsolve.model.config import ModelConfig
 from arcsolve.model.trm import TRM, flops_per_example
+from arcsolve.runtime import resolve_device
 from arcsolve.train import distributed as dist
 from arcsolve.train.config import RunConfig, TrainConfig, load_run_config
 from arcsolve.train.info import bf16_peak_tflops
@@ -323,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "aot_eager with --tiny: the same graph capture without the minutes of C++ code generation on a CPU)",
     )
     args = parser.parse_args(argv)
-    device = dist.resolve_device(args.device)
+    device = resolve_device(args.device, "--device")
     dist.enable_tf32(device)
     if device.type == "cpu":
         torch.set_num_threads(1)

@@ -36,7 +36,7 @@ from arcsolve.train.step import train_step
 VOCAB = 12
 NUM_PUZZLE_IDS = 1024
 
-# The paper's ARC-AGI-1 recipe (shared/reference/TRM.md §3.5): 100k epochs over 960 task groups with
+# The paper's ARC-AGI-1 recipe (paper §5 and the reference README's command): 100k epochs over 960 task groups with
 # 4.146 examples per puzzle on average at a global batch of 768 rows, i.e. about 518k steps.
 PAPER_STEPS = reference_total_steps(100_000, 960, 876_405, 3_633_410, 768)  # 518,226 (tests/test_plan.py)
 PAPER_BATCH = 768

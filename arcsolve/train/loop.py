@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from arcsolve.config import to_toml
 from arcsolve.data.dataset import TokenDataset
@@ -23,11 +22,13 @@ from arcsolve.errors import BadInputError, ConfigError, RunFailure
 from arcsolve.io import atomic_write_text
 from arcsolve.model.losses import finalize_metrics
 from arcsolve.model.trm import TRM, count_parameters
+from arcsolve.progress import progress_bar
+from arcsolve.runtime import resolve_device, set_cpu_threads
 from arcsolve.train import distributed as dist
 from arcsolve.train.batches import BatchCursor, TrainBatches
 from arcsolve.train.checkpoint import git_revision, latest_checkpoint, load_checkpoint, save_checkpoint
 from arcsolve.train.config import RunConfig
-from arcsolve.train.data import open_dataset, rows_to_batch, set_cpu_threads
+from arcsolve.train.data import open_dataset, rows_to_batch
 from arcsolve.train.evaluate import evaluate_split
 from arcsolve.train.metrics import MetricsLog
 from arcsolve.train.plan import StepPlan, TrainShape, epochs_per_interval, step_plan
@@ -43,17 +44,6 @@ def _plan(cfg: RunConfig, batches: TrainBatches) -> StepPlan:
     shape = TrainShape.of_indices(batches.group_index, batches.puzzle_index)
     whole = batches.batches_per_epoch() if cfg.train.step_accounting == "whole_batches" else None
     return step_plan(cfg.train, shape, whole)
-
-
-def _progress(enabled: bool) -> Progress:
-    columns = (
-        TextColumn("[bold]train"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeRemainingColumn(),
-    )
-    return Progress(*columns, disable=not enabled, transient=False)
 
 
 def _prepare_run_dir(out: Path, resume: bool, is_main: bool) -> None:
@@ -78,7 +68,7 @@ def run_train(
     tc = cfg.train
     if max_steps is not None and max_steps < 1:
         raise ConfigError("--max-steps", f"must be >= 1, got {max_steps}")
-    device = dist.resolve_device(tc.device)
+    device = resolve_device(tc.device, "train.device")
     info = dist.init_distributed(device)
     device = dist.local_device(device, info)
     dist.enable_tf32(device)
@@ -139,7 +129,7 @@ def _train(
     eval_points = set(plan.eval_steps)
     metrics: dict[str, Any] = {}
     started, logged_at = time.perf_counter(), state.step
-    with _progress(show) as bar:
+    with progress_bar("train", "{task.fields[info]}", show) as bar:
         job = bar.add_task("train", total=end, completed=state.step, info="")
         while state.step < end:
             last_step = state.step + 1 == end
