@@ -78,24 +78,14 @@ def data_build_arc(
     ] = None,
     canvas: Annotated[int, typer.Option(help="canvas side C (sequence length C*C)")] = 30,
     max_grid: Annotated[int | None, typer.Option(help="leave out tasks with a grid side above this")] = None,
-    translate: Annotated[
-        bool, typer.Option(help="random translation of train examples on the canvas")
-    ] = True,
+    translate: Annotated[bool, typer.Option(help="translate train examples on the canvas")] = True,
     seed: Annotated[int, typer.Option(help="random seed; the build is deterministic for it")] = 0,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
 ) -> None:
     """Build an ARC dataset with one puzzle id (task embedding) per augmented task version."""
     from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 
-    cfg = ArcBuildConfig(
-        source=source,
-        aug=aug,
-        seed=seed,
-        extra_train=extra_train,
-        canvas=canvas,
-        max_grid=max_grid,
-        translate=translate,
-    )
+    cfg = ArcBuildConfig(source, aug, seed, extra_train, canvas, max_grid, translate)  # in field order
     cfg.validate("data build arc")
     summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=sys.stderr.isatty())
     typer.echo(summary.describe())
@@ -136,12 +126,8 @@ def data_build_maze(
     n_train: Annotated[int, typer.Option(help="training mazes")] = 1000,
     n_test: Annotated[int, typer.Option(help="held-out test mazes")] = 1000,
     size: Annotated[int, typer.Option(help="maze side S (sequence length S*S)")] = 30,
-    min_path: Annotated[
-        int, typer.Option(help="keep mazes whose shortest path has at least this many moves")
-    ] = 110,
-    dihedral_aug: Annotated[
-        bool, typer.Option(help="add the 8 dihedral versions of each training maze")
-    ] = False,
+    min_path: Annotated[int, typer.Option(help="least moves of a kept maze's shortest path")] = 110,
+    dihedral_aug: Annotated[bool, typer.Option(help="add each train maze's 8 dihedral versions")] = False,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
 ) -> None:
@@ -149,14 +135,8 @@ def data_build_maze(
     from arcsolve.config import from_dict
     from arcsolve.data.puzzle_builders import MazeBuildConfig, build_maze_dataset
 
-    fields = {
-        "n_train": n_train,
-        "n_test": n_test,
-        "size": size,
-        "min_path": min_path,
-        "dihedral_aug": dihedral_aug,
-        "seed": seed,
-    }
+    fields = dict(n_train=n_train, n_test=n_test, size=size, min_path=min_path, seed=seed)
+    fields["dihedral_aug"] = dihedral_aug
     cfg = from_dict(MazeBuildConfig, fields, where="data build maze")
     meta = build_maze_dataset(cfg, out, overwrite=overwrite)
     counts = meta["counts"]
@@ -185,36 +165,18 @@ def info(
         list[str] | None, typer.Option("--set", help="override, e.g. model.hidden_size=128")
     ] = None,
     world_size: Annotated[int, typer.Option(help="devices the global batch is split over")] = 1,
-    gpu: Annotated[
-        str, typer.Option(help="GPU model for the projected wall time (e.g. H100, A100)")
-    ] = "H100",
+    gpu: Annotated[str, typer.Option(help="GPU of the projected wall time: H100, A100, ...")] = "H100",
     mfu: Annotated[float, typer.Option(help="assumed fraction of the GPU's bf16 peak")] = 0.4,
-    groups: Annotated[int, typer.Option(help="train split's task groups (with --puzzles, --examples)")] = 0,
-    puzzles: Annotated[int, typer.Option(help="train split's puzzles (augmented versions)")] = 0,
-    examples: Annotated[int, typer.Option(help="train split's example rows")] = 0,
-    test_rows: Annotated[int, typer.Option(help="test split's rows (for the evaluation cost)")] = 0,
+    split: Annotated[str, typer.Option(help="GROUPS,PUZZLES,EXAMPLES[,TEST_ROWS] of a train split")] = "",
 ) -> None:
-    """Parameters, FLOPs, memory, optimizer steps, evaluation points and projected wall time for CONFIG.
+    """Parameters, FLOPs, memory, optimizer steps, evaluations and projected wall time for CONFIG.
 
-    The train split's shape comes from the dataset (built or cached), else it is estimated from the
-    recipe; --groups/--puzzles/--examples give it outright (e.g. a build you do not have here)."""
-    from arcsolve.errors import ConfigError
+    The train split's size comes from the dataset (built or cached), else it is estimated from the
+    recipe; --split gives it outright (e.g. of a build you do not have here)."""
     from arcsolve.train.config import load_run_config
-    from arcsolve.train.info import SplitSizes, config_info, plan_lines, split_sizes
-    from arcsolve.train.plan import TrainShape
+    from arcsolve.train.info import info_lines
 
-    cfg = load_run_config(config, set_ or [])
-    micro_batch = cfg.train.global_batch_size // cfg.train.grad_accum_steps  # rows in flight at once
-    shape = config_info(cfg)
-    for line in shape.lines(micro_batch, world_size):
-        typer.echo(line)
-    given = (groups, puzzles, examples)
-    if any(given) and not all(n > 0 for n in given):
-        raise ConfigError("--groups/--puzzles/--examples", "give all three, each > 0")
-    if not 0 < mfu <= 1:
-        raise ConfigError("--mfu", f"must lie in (0, 1], got {mfu}")
-    sizes = SplitSizes(TrainShape(*given), test_rows or None, True) if all(given) else split_sizes(cfg)
-    for line in plan_lines(cfg, sizes, world_size, mfu, gpu, shape.seq_len)[1]:
+    for line in info_lines(load_run_config(config, set_ or []), world_size, gpu, mfu, split):
         typer.echo(line)
 
 

@@ -61,7 +61,7 @@ def test_eval_every_counts_steps_and_max_steps_overrides_the_formula():
 def test_info_prints_the_papers_step_count_from_given_split_counts():
     runner = CliRunner()
     args = ["info", str(PAPER_CONFIG), "--world-size", "4", "--gpu", "H100", "--mfu", "0.4"]
-    counts = ["--groups", "960", "--puzzles", "876405", "--examples", "3633410", "--test-rows", "385815"]
+    counts = ["--split", "960,876405,3633410,385815"]
     done = runner.invoke(app, [*args, *counts])
     assert done.exit_code == 0, done.output
     assert "518,226 optimizer steps (reference" in done.output
@@ -75,11 +75,11 @@ def test_info_prints_the_papers_step_count_from_given_split_counts():
         "--set",
         "train.eval_every_epochs=40",
     ]
-    done = runner.invoke(app, [*args, *small, "--groups", "22", "--puzzles", "198", "--examples", "855"])
+    done = runner.invoke(app, [*args, *small, "--split", "22,198,855"])
     assert done.exit_code == 0, done.output
     assert "237 optimizer steps" in done.output and "1 evaluations, at steps 237" in done.output
-    done = runner.invoke(app, [*args, "--groups", "22"])
-    assert done.exit_code == 2 and "give all three" in done.output
+    done = runner.invoke(app, [*args, "--split", "22,198"])
+    assert done.exit_code == 2 and "GROUPS,PUZZLES,EXAMPLES" in done.output
 
 
 def test_info_estimates_the_papers_steps_within_one_percent_from_a_recipe_with_conceptarc(tmp_path):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from arcsolve.constants import ARC_VOCAB_SIZE
 from arcsolve.data.dataset import TokenDataset, read_meta
+from arcsolve.errors import ConfigError
 from arcsolve.model.layers import swiglu_width
 from arcsolve.model.trm import count_parameters_for, flops_per_example
 from arcsolve.train.config import RunConfig
@@ -199,3 +200,26 @@ def plan_lines(
             f"at {mfu:.0%} of its {peak:.0f} TFLOP/s bf16 peak (a projection, not a measurement)"
         )
     return plan, lines
+
+
+def info_lines(cfg: RunConfig, world_size: int, gpu: str, mfu: float, split: str = "") -> list[str]:
+    """Everything `arcsolve info` prints. `split`: "GROUPS,PUZZLES,EXAMPLES[,TEST_ROWS]" of the train
+    split (and the test split's rows), instead of the dataset's or the recipe's estimate."""
+    if not 0 < mfu <= 1:
+        raise ConfigError("--mfu", f"must lie in (0, 1], got {mfu}")
+    sizes = split_sizes(cfg) if not split else _given_split(split)
+    micro_batch = cfg.train.global_batch_size // cfg.train.grad_accum_steps  # rows in flight at once
+    shape = config_info(cfg)
+    return (
+        shape.lines(micro_batch, world_size) + plan_lines(cfg, sizes, world_size, mfu, gpu, shape.seq_len)[1]
+    )
+
+
+def _given_split(split: str) -> SplitSizes:
+    try:
+        counts = [int(x) for x in split.split(",")]
+    except ValueError:
+        counts = []
+    if len(counts) not in (3, 4) or min(counts) <= 0:
+        raise ConfigError("--split", f"expected GROUPS,PUZZLES,EXAMPLES[,TEST_ROWS], each > 0; got {split!r}")
+    return SplitSizes(TrainShape(*counts[:3]), counts[3] if len(counts) == 4 else None, True)
