@@ -28,6 +28,7 @@ from arcsolve.train.checkpoint import (
 from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
 from arcsolve.train.data import rows_to_batch
 from arcsolve.train.loop import run_train
+from arcsolve.train.run_meta import checkpoint_meta, describe_dataset
 
 
 def build_dataset(root: Path) -> Path:
@@ -223,3 +224,33 @@ def test_a_checkpoint_from_before_step_accounting_resumes_only_with_whole_batche
         tiny_config(data, step_accounting="whole_batches"), old, max_steps=7, resume=True, progress=False
     )
     assert result["step"] == 7
+
+
+def test_a_checkpoint_reads_back_as_typed_configs(trained):
+    """Config and dataset description come back as the dataclasses they were written from."""
+    run, data, state = trained
+    cfg, meta = checkpoint_meta(load_checkpoint(run), "ckpt")
+    assert cfg == state.cfg
+    expected = describe_dataset(TokenDataset.open(data))
+    assert meta.to_dict().keys() == expected.to_dict().keys()
+    assert (meta.fingerprint, meta.task_ids, meta.canvas) == (expected.fingerprint, expected.task_ids, 4)
+    np.testing.assert_array_equal(meta.augmentations, expected.augmentations)
+
+
+@pytest.mark.parametrize(
+    "section, change, needle",
+    [
+        ("config", lambda c: c["train"].update(bogus=1), "unknown key 'train.bogus'"),
+        ("config", lambda c: c["model"].update(hidden_size="wide"), "'model.hidden_size' must be an integer"),
+        ("dataset", lambda d: d.pop("fingerprint"), "missing key"),
+        ("dataset", lambda d: d.update(augmentations=np.zeros((3, 12), np.int16)), "one row per puzzle id"),
+        ("config", lambda c: c.clear(), "[data] needs exactly one of"),
+    ],
+)
+def test_a_damaged_description_is_one_error_naming_the_key(trained, section, change, needle):
+    run, _, _ = trained
+    payload = load_checkpoint(run)
+    change(payload[section])
+    with pytest.raises(BadInputError) as err:
+        checkpoint_meta(payload, "ckpt.pt")
+    assert needle in err.value.one_line() and err.value.one_line().startswith("arcsolve: error: ckpt.pt")

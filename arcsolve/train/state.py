@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
 from arcsolve.data.dataset import TokenDataset
@@ -24,9 +23,10 @@ from arcsolve.model.trm import TRM
 from arcsolve.train import distributed as dist
 from arcsolve.train.batches import BatchCursor
 from arcsolve.train.checkpoint import strip_compile_prefix
-from arcsolve.train.config import RunConfig
+from arcsolve.train.config import RunConfig, TrainConfig
 from arcsolve.train.ema import EMA
 from arcsolve.train.optim import AdamATan2, SparseSignSGD, set_lr
+from arcsolve.train.run_meta import describe_dataset
 from arcsolve.train.schedule import lr_at
 
 
@@ -42,7 +42,7 @@ class EmbeddingGrads:
 class TrainState:
     cfg: RunConfig
     model: TRM
-    optimizer: torch.optim.Optimizer
+    optimizer: torch.optim.Optimizer | None  # None: no weight is trained (adaptation of the table alone)
     embedding_optimizer: SparseSignSGD
     ema: EMA | None
     halt_generator: torch.Generator
@@ -61,7 +61,8 @@ class TrainState:
         step = self.step + 1
         lr = lr_at(step, tc.lr, tc.lr_warmup_steps, total_steps, tc.lr_min_ratio)
         emb_lr = lr_at(step, tc.puzzle_emb_lr, tc.lr_warmup_steps, total_steps, tc.lr_min_ratio)
-        set_lr(self.optimizer, lr)
+        if self.optimizer is not None:
+            set_lr(self.optimizer, lr)
         set_lr(self.embedding_optimizer, emb_lr)
         return {"lr": lr, "puzzle_emb_lr": emb_lr}
 
@@ -71,8 +72,9 @@ class TrainState:
         tc = self.cfg.train
         if tc.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        if self.optimizer is not None:
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
         if rows.grads:
             self.embedding_optimizer.step(torch.cat(rows.ids), torch.cat(rows.grads))
         if self.ema is not None:
@@ -88,6 +90,23 @@ class TrainState:
             yield model
 
 
+def build_optimizers(
+    tc: TrainConfig, model: TRM, weights: list[torch.nn.Parameter] | None = None
+) -> tuple[torch.optim.Optimizer | None, SparseSignSGD]:
+    """The weights' optimizer (`train.optimizer` over `weights`, default every parameter; None for an
+    empty list) and the task table's sparse sign-SGD, with the config's rates, betas and decays.
+    Training and test-time adaptation (arcsolve/predict/adapt.py) both build theirs here."""
+    weights = list(model.parameters()) if weights is None else weights
+    optimizer: torch.optim.Optimizer | None = None
+    if weights:
+        kind = AdamATan2 if tc.optimizer == "adam_atan2" else torch.optim.AdamW
+        optimizer = kind(weights, lr=tc.lr, betas=(tc.beta1, tc.beta2), weight_decay=tc.weight_decay)
+    embedding_optimizer = SparseSignSGD(
+        model.puzzle_emb, lr=tc.puzzle_emb_lr, weight_decay=tc.puzzle_emb_weight_decay
+    )
+    return optimizer, embedding_optimizer
+
+
 def build_state(cfg: RunConfig, dataset: TokenDataset, device: torch.device) -> TrainState:
     tc = cfg.train
     init = torch.Generator().manual_seed(tc.seed)  # same init on every rank; broadcast makes sure
@@ -95,34 +114,10 @@ def build_state(cfg: RunConfig, dataset: TokenDataset, device: torch.device) -> 
         device
     )
     model.train()
-    if tc.optimizer == "adam_atan2":
-        optimizer: torch.optim.Optimizer = AdamATan2(
-            model.parameters(), lr=tc.lr, betas=(tc.beta1, tc.beta2), weight_decay=tc.weight_decay
-        )
-    else:
-        optimizer = torch.optim.AdamW(
-            model.parameters(), lr=tc.lr, betas=(tc.beta1, tc.beta2), weight_decay=tc.weight_decay
-        )
-    embedding_optimizer = SparseSignSGD(
-        model.puzzle_emb, lr=tc.puzzle_emb_lr, weight_decay=tc.puzzle_emb_weight_decay
-    )
+    optimizer, embedding_optimizer = build_optimizers(tc, model)
     ema = EMA(model, tc.ema_rate) if tc.ema else None
     halt_generator = torch.Generator(device=device).manual_seed(tc.seed + 1)
     return TrainState(cfg, model, optimizer, embedding_optimizer, ema, halt_generator)
-
-
-def dataset_description(dataset: TokenDataset) -> dict[str, Any]:
-    meta = dataset.meta
-    return {
-        "fingerprint": dataset.fingerprint,
-        "kind": dataset.kind,
-        "seq_len": dataset.seq_len,
-        "vocab_size": dataset.vocab_size,
-        "num_puzzle_ids": dataset.num_puzzle_ids,
-        "canvas": meta.get("canvas"),
-        "task_ids": list(meta.get("task_ids", [])),
-        "augmentations": None if dataset.augmentations is None else np.asarray(dataset.augmentations).copy(),
-    }
 
 
 def _carry_state(carries: list[Carry] | None) -> dict[str, torch.Tensor] | None:
@@ -162,11 +157,11 @@ def state_payload(
     the host one storage at a time while it writes."""
     return {
         "config": asdict(cfg),
-        "dataset": dataset_description(dataset),
+        "dataset": describe_dataset(dataset).to_dict(),
         "model": strip_compile_prefix(state.model.state_dict()),
         "eval_model": eval_state_dict(state),  # EMA weights when EMA is on: what predict uses
         "ema": None if state.ema is None else {"decay": state.ema.decay, "shadow": dict(state.ema.shadow)},
-        "optimizer": state.optimizer.state_dict(),
+        "optimizer": None if state.optimizer is None else state.optimizer.state_dict(),
         "embedding_optimizer": state.embedding_optimizer.state_dict(),
         "cursor": asdict(cursor),
         "carry": [_carry_state(state.carries)] if carries is None else carries,  # one per rank
@@ -239,7 +234,8 @@ def restore_state(
             f"{state.cfg.train.optimizer!r}; its optimizer state cannot be resumed",
         )
     state.model.load_state_dict(payload["model"])
-    state.optimizer.load_state_dict(payload["optimizer"])
+    if state.optimizer is not None:
+        state.optimizer.load_state_dict(payload["optimizer"])
     state.embedding_optimizer.load_state_dict(payload["embedding_optimizer"])
     if state.ema is not None and payload.get("ema") is not None:
         state.ema.load_state_dict(payload["ema"])
