@@ -345,6 +345,9 @@ def predict(
     adapt_holdout: Annotated[
         bool, typer.Option(help="hold out each task's last train pair and score it before/after adapting")
     ] = False,
+    skip_bad_tasks: Annotated[
+        bool, typer.Option(help="leave tasks that fail validation out (listed in predict_summary.json)")
+    ] = False,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission.
 
@@ -370,6 +373,7 @@ def predict(
         "predictions_path": None if predictions is None else str(predictions),
         "progress": sys.stderr.isatty(),
         "forward_dtype": forward_dtype,
+        "skip_bad_tasks": skip_bad_tasks,
         "adapt": {
             "steps": adapt_steps,
             "lr": adapt_lr,
