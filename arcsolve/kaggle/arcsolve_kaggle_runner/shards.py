@@ -80,6 +80,7 @@ class Shard:
     def report(self) -> dict:
         keys = ("name", "device", "gpu", "status", "returncode", "last_error", "retry_of")
         return {k: getattr(self, k) for k in keys} | {
+            "pid": getattr(self.proc, "pid", None),  # also its process group id
             "tasks": len(self.task_ids),
             "seconds": round(self.seconds, 1),
             "log": str(self.log_file),
