@@ -335,3 +335,14 @@ def test_commit_run_answers_a_sample_on_a_short_budget(kaggle_bundle, tmp_path, 
     record = json.loads((tmp_path / "working" / shards.SHARDS_DIR / "shard_0" / "record.json").read_text())
     assert 800 < float(record["argv"][record["argv"].index("--time-budget") + 1]) < 900  # min(0 = none, 900)
     assert "score: 1.0000 (mean over 20 tasks" in capsys.readouterr().out
+
+
+def test_no_gpu_visible_is_said_loudly(kaggle_bundle, kaggle_dirs, tmp_path, monkeypatch, capsys):
+    input_root, working = kaggle_dirs
+    monkeypatch.setattr(shards, "detect_gpus", lambda timeout: [])
+    argv = ["--predict-command", fake_predict(tmp_path)]
+    assert run_main(kaggle_bundle, input_root, working, *argv, monkeypatch=monkeypatch) == 0
+    assert "no GPU is visible: running on the CPU" in capsys.readouterr().err
+    record = json.loads((working / shards.SHARDS_DIR / "shard_0" / "record.json").read_text())
+    assert record["argv"][record["argv"].index("--device") + 1] == "cpu"
+    assert record["argv"][record["argv"].index("--forward-dtype") + 1] == "float32"
