@@ -346,3 +346,17 @@ def test_no_gpu_visible_is_said_loudly(kaggle_bundle, kaggle_dirs, tmp_path, mon
     record = json.loads((working / shards.SHARDS_DIR / "shard_0" / "record.json").read_text())
     assert record["argv"][record["argv"].index("--device") + 1] == "cpu"
     assert record["argv"][record["argv"].index("--forward-dtype") + 1] == "float32"
+
+
+def test_cli_defaults_are_the_bundle_defaults():
+    import inspect
+
+    from arcsolve.cli import kaggle_bundle
+    from arcsolve.kaggle import HiddenTaskOptions
+
+    params = inspect.signature(kaggle_bundle).parameters
+    options, hidden = BundleOptions(), HiddenTaskOptions()
+    for name in ("tta", "time_budget", "competition", "commit_tasks"):
+        assert params[name].default == getattr(options, name), name
+    for name in ("adapt_steps", "adapt_aug", "adapt_model", "forward_dtype", "batch_size"):
+        assert params[name].default == getattr(hidden, name), name

@@ -192,6 +192,9 @@ def resolve(argv: list[str] | None, rerun: bool) -> argparse.Namespace:
     )
     args.commit_tasks = int(_number(commit, int, "commit_tasks", DEFAULT_COMMIT_TASKS, problems))
     args.seed = args.seed or 0
+    if args.device not in (None, "auto", "cpu", "cuda"):
+        problems.append(f"device {args.device!r}: expected auto, cpu or cuda; using auto")
+        args.device = None
     args.device = args.device or "auto"
     args.skip_install = bool(args.skip_install)
     args.predict_command = args.predict_command or f"{shlex.quote(sys.executable)} -m arcsolve predict"
