@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.dataset import SplitArrays, TokenDataset
 from arcsolve.data.puzzle_builders import MazeBuildConfig, build_maze_dataset, build_sudoku_dataset
 from arcsolve.errors import RunFailure
+from arcsolve.runtime import arrays_to_batch
 from arcsolve.train.config import DataConfig
 
 
@@ -55,37 +57,50 @@ def torch_threads_kept() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-def open_dataset(data: DataConfig, is_main: bool = True, progress: bool = True) -> TokenDataset:
-    """The config's dataset. Under torchrun only rank 0 builds a recipe; the others wait for meta.json."""
+def open_dataset(data: DataConfig, builder: bool = True, progress: bool = True) -> TokenDataset:
+    """The config's dataset. Under torchrun the local rank 0 of every node (`builder`) builds a recipe
+    into its cache; the other ranks of the node wait for its meta.json. When nodes share the cache
+    folder, the first builder takes a lock file and the others wait for its build too."""
     if data.path is not None:
         return TokenDataset.open(data.path)
     path = data.cache_path()
     assert path is not None
-    if is_main:
-        build_recipe(data, progress)
+    if (path / "meta.json").exists():
+        return TokenDataset.open(path)
+    lock = path.with_name(path.name + ".lock")
+    if builder and _take_lock(lock):
+        try:
+            build_recipe(data, progress)
+        finally:
+            lock.unlink(missing_ok=True)
     else:
+        if builder:
+            print(f"waiting for another process's dataset build into {path} (lock {lock})", file=sys.stderr)
         deadline = time.monotonic() + 3600
         while not (path / "meta.json").exists():
             if time.monotonic() > deadline:
-                raise RunFailure(str(path), "timed out waiting for rank 0 to build the dataset")
+                raise RunFailure(
+                    str(path),
+                    f"timed out after 1 h waiting for the dataset build (lock {lock}); if a build "
+                    "crashed, delete the lock, or build once with `arcsolve data build` and set data.path",
+                )
             time.sleep(1.0)
     return TokenDataset.open(path)
+
+
+def _take_lock(lock: Path) -> bool:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def rows_to_batch(split: SplitArrays, rows: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
     """Gather example rows from the memmapped split into a batch of tensors on `device`."""
     rows = np.sort(rows)  # sequential reads from the memmap; the order inside a batch does not matter
     return arrays_to_batch(split.inputs[rows], split.labels[rows], split.puzzle_ids[rows], device)
-
-
-def arrays_to_batch(
-    inputs: np.ndarray, labels: np.ndarray, puzzle_ids: np.ndarray, device: torch.device
-) -> dict[str, torch.Tensor]:
-    """The model's batch dict (int64 tensors on `device`) from token rows and their puzzle ids."""
-    arrays = {"inputs": inputs, "labels": labels, "puzzle_ids": puzzle_ids}
-    batch = {k: torch.from_numpy(np.ascontiguousarray(v).astype(np.int64)) for k, v in arrays.items()}
-    pin = device.type == "cuda"
-    return {k: (v.pin_memory() if pin else v).to(device, non_blocking=pin) for k, v in batch.items()}
 
 
 def pad_batch(batch: dict[str, torch.Tensor], size: int) -> tuple[dict[str, torch.Tensor], int]:
@@ -98,10 +113,3 @@ def pad_batch(batch: dict[str, torch.Tensor], size: int) -> tuple[dict[str, torc
         extra = torch.zeros((size - n, *value.shape[1:]), dtype=value.dtype, device=value.device)
         padded[key] = torch.cat([value, extra])
     return padded, n
-
-
-def set_cpu_threads(threads: int) -> None:
-    if threads > 0:
-        torch.set_num_threads(threads)
-        with contextlib.suppress(RuntimeError):
-            torch.set_num_interop_threads(max(1, min(threads, os.cpu_count() or 1)))
