@@ -44,11 +44,13 @@ def tiny_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def dependency_wheels(request):
-    """The dependency wheels for this Python, downloaded once into the pytest cache and reused.
+def dependency_wheels():
+    """The dependency wheels for this Python, downloaded once into ~/.cache/arcsolve/test-wheels
+    (or $XDG_CACHE_HOME's) and reused by later sessions and fresh clones on the same machine.
 
     Downloading needs the package index (CI reaches it); a network failure fails the tests that
     need these wheels, it never skips them."""
+    import os
     import sys
     from pathlib import Path
 
@@ -56,7 +58,8 @@ def dependency_wheels(request):
     from arcsolve.kaggle.wheels import download_wheels, runtime_requirements, select_wheels
 
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    folder = Path(request.config.cache.mkdir("arcsolve-test-wheels")) / python
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = cache / "arcsolve" / "test-wheels" / python
     requirements = runtime_requirements()
     try:
         select_wheels(folder, requirements, (python,))
