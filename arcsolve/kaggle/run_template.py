@@ -12,6 +12,7 @@ notebook with internet off:
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # a Kaggle dataset is read-only, and the bundle stays as it was built
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from arcsolve_kaggle_runner.main import main  # noqa: E402 - after the path entry above
