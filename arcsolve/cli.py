@@ -235,6 +235,9 @@ def predict(
     adapt_holdout: Annotated[
         bool, typer.Option(help="hold out each task's last train pair and score it before/after adapting")
     ] = False,
+    skip_bad_tasks: Annotated[
+        bool, typer.Option(help="leave tasks that fail validation out (listed in predict_summary.json)")
+    ] = False,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission.
 
@@ -260,6 +263,7 @@ def predict(
         "predictions_path": None if predictions is None else str(predictions),
         "progress": sys.stderr.isatty(),
         "forward_dtype": forward_dtype,
+        "skip_bad_tasks": skip_bad_tasks,
         "adapt": {
             "steps": adapt_steps,
             "lr": adapt_lr,
@@ -374,16 +378,47 @@ def report(
 def kaggle_bundle(
     checkpoint: Annotated[Path, typer.Option(help="the checkpoint to ship")],
     out: Annotated[Path, typer.Option(help="folder to upload as a Kaggle dataset")],
-    tta: Annotated[int, typer.Option(help="views per test input on Kaggle")] = 8,
+    competition: Annotated[str, typer.Option(help="arc-prize-2025 or arc-prize-2024")] = "arc-prize-2025",
+    tta: Annotated[int, typer.Option(help="views per test input on Kaggle")] = 32,
     time_budget: Annotated[
-        float, typer.Option(help="seconds run.py may take in all (0 = no limit)")
+        float, typer.Option(help="seconds run.py may take on the scoring rerun (0 = no limit)")
     ] = 39600.0,
+    commit_tasks: Annotated[int, typer.Option(help="evaluation tasks a commit run answers; 0 = all")] = 20,
+    adapt_steps: Annotated[
+        int, typer.Option(help="adaptation steps at most (the budget sizes them); 0 = off")
+    ] = 100_000,
+    adapt_aug: Annotated[int, typer.Option(help="augmented versions per adapted task")] = 8,
+    adapt_model: Annotated[str, typer.Option(help="weights adapted too: none, last or all")] = "all",
+    forward_dtype: Annotated[
+        str | None, typer.Option(help="default: bfloat16 / float16 / float32 by device")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="views per forward pass (predict's default)")] = None,
+    predict_arg: Annotated[
+        list[str] | None, typer.Option(help="one more predict flag or value, e.g. --predict-arg=--adapt-lr")
+    ] = None,
+    python_version: Annotated[
+        list[str] | None, typer.Option(help="Python of the Kaggle image, repeatable (default 3.11 and 3.12)")
+    ] = None,
+    wheels: Annotated[
+        Path | None, typer.Option(help="take the dependency wheels from this folder, not the package index")
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing bundle folder")] = False,
 ) -> None:
-    """Write a folder with the wheel, the checkpoint and run.py for an offline Kaggle run."""
-    from arcsolve.kaggle import build_bundle
+    """Write a folder with the wheels, the checkpoint and run.py for an offline Kaggle run."""
+    from arcsolve.kaggle import BundleOptions, HiddenTaskOptions, build_bundle
 
-    summary = build_bundle(checkpoint, out, tta=tta, time_budget=time_budget, overwrite=overwrite)
+    hidden = HiddenTaskOptions(adapt_steps, adapt_aug, adapt_model, None, forward_dtype, batch_size)
+    options = BundleOptions(
+        tta=tta,
+        time_budget=time_budget,
+        competition=competition,
+        commit_tasks=commit_tasks,
+        hidden=hidden,
+        extra_args=tuple(predict_arg or ()),
+        wheels_dir=wheels,
+        **({"python_versions": tuple(python_version)} if python_version else {}),
+    )
+    summary = build_bundle(checkpoint, out, options, overwrite=overwrite)
     for line in summary.lines():
         typer.echo(line)
 

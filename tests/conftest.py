@@ -22,3 +22,65 @@ def one_thread():
     torch.set_num_threads(TEST_THREADS)
     yield
     torch.set_num_threads(TEST_THREADS)
+
+
+# --- Kaggle bundle tests (tests/test_kaggle.py, tests/test_kaggle_sim.py) ---
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A run dir with a 2-step checkpoint of a tiny TRM (8x8 canvas) trained on the Kaggle test tasks."""
+    from pathlib import Path
+
+    from kaggle_support import TINY, write_challenges
+
+    from arcsolve.train.config import load_run_config
+    from arcsolve.train.loop import run_train
+
+    root = tmp_path_factory.mktemp("kaggle_train")
+    source = write_challenges(root / "tasks", "tiny")
+    overrides = TINY + [f'data.arc.source="{source}"', f'data.cache_dir="{root / "cache"}"']
+    config = Path(__file__).resolve().parents[1] / "configs" / "arc1-cpu-tiny.toml"
+    run_train(load_run_config(config, overrides), root / "run", max_steps=2, progress=False)
+    return root / "run"
+
+
+@pytest.fixture(scope="session")
+def dependency_wheels():
+    """The dependency wheels for this Python, downloaded once into ~/.cache/arcsolve/test-wheels
+    (or $XDG_CACHE_HOME's) and reused by later sessions and fresh clones on the same machine.
+
+    Downloading needs the package index (CI reaches it); a network failure fails the tests that
+    need these wheels, it never skips them."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from arcsolve.errors import BadInputError
+    from arcsolve.kaggle.wheels import download_wheels, runtime_requirements, select_wheels
+
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = cache / "arcsolve" / "test-wheels" / python
+    requirements = runtime_requirements()
+    try:
+        select_wheels(folder, requirements, (python,))
+    except BadInputError:
+        download_wheels(folder, requirements, (python,))
+        select_wheels(folder, requirements, (python,))
+    return folder, python
+
+
+@pytest.fixture(scope="session")
+def kaggle_bundle(tiny_run, dependency_wheels, tmp_path_factory):
+    """A bundle of the tiny checkpoint: small TTA, a little adaptation, this Python's wheels."""
+    from arcsolve.kaggle import BundleOptions, HiddenTaskOptions, build_bundle
+
+    wheels, python = dependency_wheels
+    options = BundleOptions(
+        tta=2,
+        time_budget=0,
+        hidden=HiddenTaskOptions(adapt_steps=3, adapt_aug=2, batch_size=16),
+        extra_args=("--adapt-lr", "0.02"),
+        python_versions=(python,),
+        wheels_dir=wheels,
+    )
+    return build_bundle(tiny_run, tmp_path_factory.mktemp("kaggle_bundle") / "bundle", options)

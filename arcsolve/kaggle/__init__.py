@@ -1,11 +1,15 @@
-"""Offline Kaggle runs: `bundle` packs a checkpoint, the arcsolve wheel and `run.py` into a folder
-to upload as a Kaggle dataset; `run_template` is the source of that `run.py`."""
+"""Offline Kaggle runs: `bundle` packs a checkpoint, the arcsolve wheel, the dependency wheels
+(`wheels`) and `run.py` with its runner modules (`arcsolve_kaggle_runner`, standard library only)
+into a folder to upload as a Kaggle dataset; `run_template` is the source of that `run.py`."""
 
 from arcsolve.kaggle.bundle import (
     BUNDLE_FORMAT,
     DEFAULT_TIME_BUDGET,
     DEFAULT_TTA,
+    SUPPORTED_COMPETITIONS,
+    BundleOptions,
     BundleSummary,
+    HiddenTaskOptions,
     build_bundle,
     build_wheel,
     find_source_root,
@@ -15,7 +19,10 @@ __all__ = [
     "BUNDLE_FORMAT",
     "DEFAULT_TIME_BUDGET",
     "DEFAULT_TTA",
+    "SUPPORTED_COMPETITIONS",
+    "BundleOptions",
     "BundleSummary",
+    "HiddenTaskOptions",
     "build_bundle",
     "build_wheel",
     "find_source_root",

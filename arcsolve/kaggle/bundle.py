@@ -3,10 +3,13 @@
 The folder holds
 - `arcsolve-<version>-py3-none-any.whl`, built here from the source checkout arcsolve is installed
   from (Kaggle has no internet, so the package travels with the model);
+- `wheels/`: the run-time dependencies a torch + numpy image may lack, for Linux x86_64 and each
+  chosen Python version (`arcsolve.kaggle.wheels`); never torch or numpy;
 - `model.pt`, a byte-for-byte copy of the checkpoint (a run directory means its latest checkpoint);
-- `run.py`, a copy of `run_template.py`: a standalone script the notebook runs;
-- `bundle.json`: what is inside (arcsolve version, wheel name, checkpoint sha256, tta, time budget,
-  extra predict flags, creation time). `run.py` takes its defaults from it.
+- `run.py`, a copy of `run_template.py`, and `arcsolve_kaggle_runner/`, the standard-library-only
+  modules it runs;
+- `bundle.json`: what is inside and the settings run.py starts from (competition, tta, time budget,
+  commit-run sample, predict options for hidden tasks, extra predict flags, the dependency pins).
 
 The folder is built as `OUT.tmp/` and renamed to OUT only when complete.
 """
@@ -20,8 +23,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,17 +31,52 @@ from typing import Any
 import arcsolve
 from arcsolve.errors import BadInputError, RunFailure
 from arcsolve.io import atomic_directory, atomic_write_json
+from arcsolve.kaggle.wheels import DEFAULT_PYTHON_VERSIONS, check_python_versions, gather_wheels
 from arcsolve.train.checkpoint import CHECKPOINT_FORMAT, git_revision, resolve_checkpoint_path
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2
 BUNDLE_FILE = "bundle.json"
 MODEL_FILE = "model.pt"
 RUN_FILE = "run.py"
-DEFAULT_TTA = 8
+RUNNER_DIR = "arcsolve_kaggle_runner"
+WHEELS_DIR = "wheels"
+SUPPORTED_COMPETITIONS = ("arc-prize-2025", "arc-prize-2024")  # newest first
+DEFAULT_TTA = 32
 # Kaggle's ARC Prize notebooks may run for 12 hours; keep one for start-up, install and slack.
 DEFAULT_TIME_BUDGET = 11 * 3600.0
 # run.py sets these itself for every shard; letting extra flags repeat them would be ambiguous.
-_RESERVED_FLAGS = ("--tasks", "--out", "--tta", "--device", "--time-budget")
+_RESERVED_FLAGS = ("--tasks", "--out", "--tta", "--device", "--time-budget", "--skip-bad-tasks")
+
+
+@dataclass(frozen=True)
+class HiddenTaskOptions:
+    """The predict options every shard gets, for tasks the checkpoint has never seen (Kaggle's
+    hidden ones). The defaults are the setting that measured best (README, "Measured numbers":
+    only adapting every weight solved unseen tasks, 0 -> 0.115 on 13 small evaluation tasks):
+    adaptation on, `adapt_model = "all"`, and as many steps as predict's time-budget planner
+    (arcsolve/predict/budget.py) fits in the run's budget. None leaves predict's own default."""
+
+    adapt_steps: int = 100_000  # an upper bound: the budget planner sizes the real number
+    adapt_aug: int = 8
+    adapt_model: str = "all"
+    adapt_lr: float | None = None
+    forward_dtype: str | None = None  # None: run.py picks bfloat16 / float16 / float32 per device
+    batch_size: int | None = None
+
+
+@dataclass(frozen=True)
+class BundleOptions:
+    tta: int = DEFAULT_TTA
+    time_budget: float = DEFAULT_TIME_BUDGET  # seconds for the scoring rerun; 0 = none
+    competition: str = SUPPORTED_COMPETITIONS[0]
+    commit_tasks: int = 20  # a commit (non-rerun) run answers this many evaluation tasks; 0 = all
+    commit_budget: float = 900.0  # ... within min(time_budget, this) seconds
+    hidden: HiddenTaskOptions = field(default_factory=HiddenTaskOptions)
+    extra_args: tuple[str, ...] = ()  # more predict flags, after the options above
+    python_versions: tuple[str, ...] = DEFAULT_PYTHON_VERSIONS
+    wheels_dir: Path | None = None  # take the dependency wheels from here instead of the index
+
+
 # What a wheel build needs from the checkout. A whitelist, so run dirs or datasets kept in the
 # checkout are never copied, and no stale `build/` folder leaks deleted modules into the wheel.
 _SOURCE_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in")
@@ -59,19 +96,28 @@ class BundleSummary:
     checkpoint_sha256: str
     checkpoint_bytes: int
     arcsolve_version: str
-    tta: int
-    time_budget: float
-    predict_args: tuple[str, ...]
+    options: BundleOptions
+    wheels: tuple[str, ...]  # the dependency wheels in wheels/
+    bundle_bytes: int
 
     def lines(self) -> list[str]:
         """Human-readable report for the CLI."""
-        extra = " ".join(self.predict_args) or "none"
+        opts, hidden = self.options, self.options.hidden
+        adapt = (
+            f"adapt {hidden.adapt_steps} steps max ({hidden.adapt_model})"
+            if hidden.adapt_steps
+            else "no adaptation"
+        )
+        extra = " ".join(opts.extra_args) or "none"
         return [
-            f"{self.out}: Kaggle bundle for arcsolve {self.arcsolve_version}",
-            f"  {self.wheel.name}",
+            f"{self.out}: Kaggle bundle for arcsolve {self.arcsolve_version} and {opts.competition}, "
+            f"{self.bundle_bytes / 1e6:.1f} MB",
+            f"  {self.wheel.name}; {len(self.wheels)} dependency wheels for Python {', '.join(opts.python_versions)}",
             f"  {self.model.name} ({self.checkpoint_bytes / 1e6:.1f} MB, sha256 {self.checkpoint_sha256[:16]}...) "
             f"from {self.checkpoint_source}",
-            f"  {self.run_script.name}: tta {self.tta}, time budget {self.time_budget:.0f} s, extra predict flags: {extra}",
+            f"  {self.run_script.name}: tta {opts.tta}, {adapt}, time budget {opts.time_budget:.0f} s "
+            f"(commit runs: {opts.commit_tasks or 'all'} tasks, at most {opts.commit_budget:.0f} s), "
+            f"extra predict flags: {extra}",
             f"upload {self.out} as a Kaggle dataset; in a notebook with internet off run "
             f"`!python /kaggle/input/<dataset>/{RUN_FILE}`",
         ]
@@ -167,48 +213,72 @@ def _copy_hashing(src: Path, dst: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _check_options(tta: int, time_budget: float, extra_args: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(tta, bool) or not isinstance(tta, int) or tta < 1:
-        raise BadInputError("kaggle bundle", f"tta: must be an integer >= 1, got {tta!r}")
-    if not time_budget >= 0:  # also catches NaN
+def _check_options(options: BundleOptions) -> BundleOptions:
+    """Refuse what predict or run.py would refuse later, on Kaggle, where it costs a submission."""
+    where = "kaggle bundle"
+    for name, value in (("tta", options.tta), ("commit_tasks", options.commit_tasks)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "tta" else 0):
+            raise BadInputError(
+                where, f"{name}: must be an integer >= {1 if name == 'tta' else 0}, got {value!r}"
+            )
+    for name in ("time_budget", "commit_budget"):
+        if not getattr(options, name) >= 0:  # also catches NaN
+            raise BadInputError(
+                where, f"{name}: must be >= 0 seconds (0 = none), got {getattr(options, name)!r}"
+            )
+    if options.competition not in SUPPORTED_COMPETITIONS:
         raise BadInputError(
-            "kaggle bundle", f"time budget: must be >= 0 seconds (0 = none), got {time_budget!r}"
+            where, f"competition {options.competition!r}: supported are {', '.join(SUPPORTED_COMPETITIONS)}"
         )
-    if isinstance(extra_args, str) or not all(isinstance(arg, str) for arg in extra_args):
-        raise BadInputError("kaggle bundle", "extra predict arguments must be a list of strings")
-    for arg in extra_args:
+    hidden = options.hidden
+    if hidden.adapt_model not in ("none", "last", "all"):
+        raise BadInputError(where, f"adapt model: none, last or all, got {hidden.adapt_model!r}")
+    if hidden.forward_dtype not in (None, "auto", "float32", "bfloat16", "float16"):
+        raise BadInputError(
+            where, f"forward dtype: auto, float32, bfloat16 or float16, got {hidden.forward_dtype!r}"
+        )
+    for name in ("adapt_steps", "adapt_aug", "batch_size"):
+        value = getattr(hidden, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise BadInputError(where, f"{name.replace('_', ' ')}: must be an integer >= 0, got {value!r}")
+    extra = options.extra_args
+    if isinstance(extra, str) or not all(isinstance(arg, str) for arg in extra):
+        raise BadInputError(where, "extra predict arguments must be a list of strings")
+    for arg in extra:
         if arg.split("=", 1)[0] in _RESERVED_FLAGS:
-            raise BadInputError("kaggle bundle", f"extra predict argument {arg} is set by run.py itself")
-    return tuple(extra_args)
+            raise BadInputError(where, f"extra predict argument {arg} is set by run.py itself")
+    check_python_versions(tuple(options.python_versions))
+    return options
 
 
 def build_bundle(
     checkpoint: Path,
     out: Path,
-    tta: int = DEFAULT_TTA,
-    time_budget: float = DEFAULT_TIME_BUDGET,
-    extra_args: Sequence[str] = (),
+    options: BundleOptions | None = None,
     overwrite: bool = False,
     source_root: Path | None = None,
 ) -> BundleSummary:
     """Write the bundle folder OUT (atomically) for `checkpoint` (a .pt file or a run directory).
 
-    `tta` and `time_budget` (seconds for the whole notebook run, 0 = none) become run.py's defaults;
-    `extra_args` are passed to every `arcsolve predict` call (e.g. `["--batch-size", "256"]`).
-    `source_root` is the checkout to build the wheel from (default: the one arcsolve runs from).
+    `options` become run.py's defaults (see BundleOptions); `source_root` is the checkout to build
+    the wheel from (default: the one arcsolve runs from). The dependency wheels come from the
+    package index unless `options.wheels_dir` holds them.
     """
-    predict_args = _check_options(tta, time_budget, extra_args)
+    options = _check_options(options or BundleOptions())
     out = Path(out)
     if out.exists() and not overwrite:
         raise BadInputError(str(out), "already exists; choose a new folder or allow overwriting")
     ckpt = resolve_checkpoint_path(Path(checkpoint)).resolve()
     info = _check_checkpoint(ckpt)
     root = Path(source_root) if source_root is not None else find_source_root()
-    template = Path(__file__).with_name("run_template.py")
+    here = Path(__file__).parent
     with atomic_directory(out, overwrite=overwrite) as tmp:
         wheel = build_wheel(root, tmp)
+        requirements = gather_wheels(tmp / WHEELS_DIR, tuple(options.python_versions), options.wheels_dir)
         sha256, size = _copy_hashing(ckpt, tmp / MODEL_FILE)
-        shutil.copyfile(template, tmp / RUN_FILE)
+        shutil.copyfile(here / "run_template.py", tmp / RUN_FILE)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(here / RUNNER_DIR, tmp / RUNNER_DIR, ignore=ignore)
         manifest = {
             "format": BUNDLE_FORMAT,
             "arcsolve_version": arcsolve.__version__,
@@ -220,11 +290,19 @@ def build_bundle(
             "checkpoint_bytes": size,
             "checkpoint_step": info["step"],
             "checkpoint_git_revision": info["git_revision"],
-            "tta": tta,
-            "time_budget": float(time_budget),
-            "predict_args": list(predict_args),
+            "competition": options.competition,
+            "tta": options.tta,
+            "time_budget": float(options.time_budget),
+            "commit_tasks": options.commit_tasks,
+            "commit_budget": float(options.commit_budget),
+            "predict_options": asdict(options.hidden),
+            "predict_args": list(options.extra_args),
+            "python_versions": list(options.python_versions),
+            "runtime_wheels": [r.to_json() for r in requirements],
+            "wheels": sorted(p.name for p in (tmp / WHEELS_DIR).iterdir()),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+        manifest["bundle_bytes"] = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
         atomic_write_json(tmp / BUNDLE_FILE, manifest, indent=True)
     return BundleSummary(
         out=out,
@@ -236,7 +314,7 @@ def build_bundle(
         checkpoint_sha256=sha256,
         checkpoint_bytes=size,
         arcsolve_version=arcsolve.__version__,
-        tta=tta,
-        time_budget=float(time_budget),
-        predict_args=predict_args,
+        options=options,
+        wheels=tuple(manifest["wheels"]),
+        bundle_bytes=manifest["bundle_bytes"],
     )

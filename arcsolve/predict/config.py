@@ -10,6 +10,7 @@ from arcsolve.constants import NUM_COLORS
 from arcsolve.errors import ConfigError
 
 PREDICTIONS_FILE = "predictions.jsonl"
+SUMMARY_FILE = "predict_summary.json"
 
 
 @dataclass
@@ -62,6 +63,9 @@ class PredictConfig:
     # bfloat16 (T4); on a CPU float16 runs in float32.
     forward_dtype: Literal["auto", "float32", "bfloat16", "float16"] | None = None
     adapt: AdaptConfig = field(default_factory=AdaptConfig)
+    # Answer the valid tasks and leave tasks that fail validation out of the submission (listed in
+    # predict_summary.json) instead of refusing the whole source; the Kaggle run.py sets it.
+    skip_bad_tasks: bool = False
 
     def validate(self, where: str = "predict") -> None:
         """Raise ConfigError naming the first bad field."""
@@ -91,6 +95,10 @@ class PredictConfig:
             raise ConfigError(where, f"out: {out} is a directory, expected a file such as submission.json")
         if self.predictions_file().resolve() == out.resolve():
             raise ConfigError(where, f"predictions_path: {self.predictions_file()} must differ from out")
+
+    def summary_file(self) -> Path:
+        """predict_summary.json beside the submission (see arcsolve.predict.outcome)."""
+        return Path(self.out).parent / SUMMARY_FILE
 
     def predictions_file(self) -> Path:
         if self.predictions_path is not None:

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from arcsolve.augment import decode_views
-from arcsolve.data.tasks import Task, load_tasks
+from arcsolve.data.tasks import BadTaskError, Task, load_tasks, load_tasks_skipping_bad
 from arcsolve.errors import RunFailure
 from arcsolve.io import remove_stale_temp_files
 from arcsolve.model.act import evaluate_batch
@@ -39,6 +39,7 @@ from arcsolve.predict.adapt import AdaptReport
 from arcsolve.predict.budget import Stopper, adapt_and_plan, reserve_seconds, rows_that_fit, stop_on_sigterm
 from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.model import PredictModel, load_predict_model
+from arcsolve.predict.outcome import write_predict_summary
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
 from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts, write_predictions_jsonl
 from arcsolve.progress import progress_bar
@@ -83,6 +84,7 @@ class PredictSummary:
     pass_at_k: dict[int, float] = field(default_factory=dict)  # voted candidates only; {} if unknown
     score: float | None = None  # the written submission's score, when every task's outputs are known
     adapt: AdaptReport | None = None  # test-time adaptation of the unknown tasks, when asked for
+    bad_tasks: int = 0  # tasks left out for failing validation (--skip-bad-tasks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +105,7 @@ class PredictSummary:
             "pass_at_k": {str(k): v for k, v in self.pass_at_k.items()},
             "score": self.score,
             "adapt": None if self.adapt is None else asdict(self.adapt),
+            "bad_tasks": self.bad_tasks,
         }
 
     def lines(self) -> list[str]:
@@ -117,6 +120,8 @@ class PredictSummary:
         ]
         if self.adapt is not None:
             lines.insert(1, self.adapt.line())
+        if self.bad_tasks:
+            lines.append(f"{self.bad_tasks} task(s) failed validation and were left out (see predict_summary.json)")
         if self.pass_at_k:
             lines.append("votes: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
         if self.score is not None:
@@ -214,20 +219,28 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     started = time.monotonic() if started is None else started
     budget = cfg.time_budget
     stopper = Stopper(started + budget - reserve_seconds(budget) if budget > 0 else None)
-    tasks = load_tasks(cfg.tasks)
+    bad_tasks: list[BadTaskError] = []
+    if cfg.skip_bad_tasks:
+        tasks, bad_tasks = load_tasks_skipping_bad(cfg.tasks)
+    else:
+        tasks = load_tasks(cfg.tasks)
     out = Path(cfg.out)
-    for path in (out, cfg.predictions_file()):  # what a killed earlier run could not clean up
+    for path in (out, cfg.predictions_file(), cfg.summary_file()):  # what a killed run left
         remove_stale_temp_files(path)
     write_fallback_submission(out, tasks)
     set_cpu_threads(cfg.cpu_threads)
     table = VoteTable()
+    skipped: tuple[tuple[str, int], ...] = ()  # planned below; nothing is saved before that
 
-    def save() -> Submission:
-        return write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
+    def save(final: bool = False, stopped: str | None = None) -> Submission:
+        submission = write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
+        write_predict_summary(cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, final)
+        return submission
 
     with stop_on_sigterm(stopper):
         net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device, "predict --device"), cfg.forward_dtype)
         net, plan, report, view_seconds = adapt_and_plan(net, tasks, cfg, stopper)
+        skipped = plan.skipped
         # Under a budget the run may be killed at its end, so the votes so far go to disk as they come.
         midway = save if stopper.deadline is not None else None
         try:
@@ -235,11 +248,12 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
                 net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper, midway, view_seconds
             )
         except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
-            save()
+            save(final=True, stopped=type(err).__name__)
             raise RunFailure(
                 "predict", f"{err}; {out} holds the votes gathered so far plus fallbacks"
             ) from None
-    submission = save()
+    stopped = stopper.signal or ("time budget" if stats.stopped_early else None)
+    submission = save(final=True, stopped=stopped)
     predictions = cfg.predictions_file()
     write_predictions_jsonl(predictions, table, tasks, cfg.max_candidates or None)
     if stopper.signal is not None:
@@ -269,4 +283,5 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         pass_at_k=pass_at_k(table, tasks, ks),
         score=score_submission(submission, tasks).score if known else None,
         adapt=report,
+        bad_tasks=len(bad_tasks),
     )

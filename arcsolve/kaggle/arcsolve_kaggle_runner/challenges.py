@@ -1,0 +1,195 @@
+"""Which tasks to answer, and a valid answer for any of them without the model.
+
+Choosing the file. Kaggle mounts each attached dataset as a folder of the input root
+(`/kaggle/input/arc-prize-2025/`, `/kaggle/input/<bundle>/`, ...). The file is
+`*_test_challenges.json` on the scoring rerun (`KAGGLE_IS_COMPETITION_RERUN` set), else
+`*_evaluation_challenges.json` (the test file when there is none). The folder is, in order:
+1. the competition the bundle targets (`competition` in bundle.json, `--competition`), when attached;
+2. the only attached folder that holds such a file;
+3. with several: the newest by the year in the folder name (arc-prize-2025 before arc-prize-2024;
+   names without a year last, ties by name), with a loud WARNING naming every candidate.
+
+Fallbacks: attempt 1 is the test input, attempt 2 a blank grid in the shape every training output
+shares (else the input's). A task that fails the checks arcsolve applies gets fallbacks only.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .common import ATTEMPTS, grid_problem, is_grid, read_json
+
+YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
+SAMPLE_FILE = "sample_submission.json"
+
+
+def patterns(rerun: bool) -> list[str]:
+    return ["*_test_challenges.json"] if rerun else ["*_evaluation_challenges.json", "*_test_challenges.json"]
+
+
+def _candidates(folder: Path, rerun: bool) -> list[Path]:
+    for pattern in patterns(rerun):
+        found = sorted(p for p in folder.rglob(pattern) if p.is_file())
+        if found:
+            return found
+    return []
+
+
+def _newest_first(folder: Path) -> tuple:
+    years = [int(m.group(0)) for m in YEAR.finditer(folder.name)]
+    return (-(max(years) if years else 0), folder.name)
+
+
+def choose_folder(input_root: Path, competition: str, rerun: bool) -> tuple[Path | None, list[str]]:
+    """The competition folder to answer, and the warnings to print loudly (see the module doc)."""
+    try:
+        folders = sorted(p for p in input_root.iterdir() if p.is_dir())
+    except OSError as err:
+        return None, [f"{input_root}: cannot list the input folder ({err.strerror or err})"]
+    holding = [f for f in folders if _candidates(f, rerun)]
+    wanted = input_root / competition if competition else None
+    if wanted is not None and wanted in holding:
+        return wanted, []
+    warnings = []
+    if wanted is not None:
+        others = ", ".join(f.name for f in holding) or "none with a challenges file"
+        warnings.append(f"the bundle targets {competition!r}, which is not attached (attached: {others})")
+    if len(holding) > 1:
+        chosen = sorted(holding, key=_newest_first)[0]
+        warnings.append(
+            f"several competitions hold {' or '.join(patterns(rerun))}: {', '.join(f.name for f in holding)}; "
+            f"answering {chosen.name} (the newest by the year in its name). Attach only the right one, "
+            "or pass --competition NAME"
+        )
+        return chosen, warnings
+    if holding:
+        return holding[0], warnings
+    if wanted is not None and wanted.is_dir():
+        return wanted, warnings  # attached, but without a challenges file: its sample may help
+    return None, warnings
+
+
+def choose_challenges(folder: Path, rerun: bool) -> tuple[Path | None, list[str]]:
+    found = _candidates(folder, rerun)
+    if not found:
+        return None, []
+    warnings = []
+    if len(found) > 1:
+        warnings.append(
+            f"several challenge files in {folder}: {', '.join(p.name for p in found)}; using {found[0].name}"
+        )
+    return found[0], warnings
+
+
+def read_challenges(path: Path) -> dict:
+    """The task object of a challenges file; ValueError with one line naming the file otherwise."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: is a JSON {type(data).__name__}, expected an object of tasks")
+    return data
+
+
+def submission_from_sample(folder: Path) -> dict:
+    """A valid submission shaped like Kaggle's sample_submission.json in `folder` (same task ids and
+    number of test inputs; its attempts kept when they are valid grids, else [[0]])."""
+    path = folder / SAMPLE_FILE
+    data = read_json(path)
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{path}: expected a non-empty object of task ids")
+    submission = {}
+    for tid, entries in data.items():
+        if not isinstance(entries, list) or not entries:
+            raise ValueError(f"{path}: task {tid}: expected a list of test entries")
+        submission[tid] = [
+            {
+                key: entry[key] if isinstance(entry, dict) and is_grid(entry.get(key)) else [[0]]
+                for key in ATTEMPTS
+            }
+            for entry in entries
+        ]
+    return submission
+
+
+def inputs_of(task: object) -> list:
+    """The test inputs as given (one None per unusable entry; [None] when `test` is not a list)."""
+    tests = task.get("test") if isinstance(task, dict) else None
+    if not isinstance(tests, list) or not tests:
+        return [None]
+    return [t.get("input") if isinstance(t, dict) else None for t in tests]
+
+
+def _examples_problem(value: object, name: str, need_output: bool) -> str | None:
+    if not isinstance(value, list) or not value:
+        return f"'{name}' is not a non-empty list"
+    for i, example in enumerate(value):
+        if not isinstance(example, dict):
+            return f"{name}[{i}] is not an object"
+        if set(example) - {"input", "output"}:
+            return f"{name}[{i}] has unexpected key {sorted(set(example) - {'input', 'output'})[0]!r}"
+        keys = ["input", "output"] if need_output or "output" in example else ["input"]
+        for key in keys:
+            problem = grid_problem(example.get(key)) if key in example else "is missing"
+            if problem:
+                return f"{name}[{i}].{key} {problem}"
+    return None
+
+
+def task_problem(task: object) -> str | None:
+    """None when arcsolve will accept the task, else a one-line reason (the same rules)."""
+    if not isinstance(task, dict):
+        return f"is a JSON {type(task).__name__}, expected an object with 'train' and 'test'"
+    extra = sorted(set(task) - {"train", "test", "name", "id"})
+    if extra:
+        return f"has unexpected key {extra[0]!r}"
+    return _examples_problem(task.get("train"), "train", True) or _examples_problem(
+        task.get("test"), "test", False
+    )
+
+
+def fallback_entry(task: object, grid: object) -> dict:
+    grid = grid if is_grid(grid) else [[0]]
+    shape = (len(grid), len(grid[0]))
+    train = task.get("train") if isinstance(task, dict) and isinstance(task.get("train"), list) else []
+    outputs = [pair.get("output") if isinstance(pair, dict) else None for pair in train]
+    shapes = {(len(g), len(g[0])) for g in outputs if is_grid(g)}
+    if outputs and len(shapes) == 1 and all(is_grid(g) for g in outputs):
+        shape = shapes.pop()
+    return {ATTEMPTS[0]: [list(row) for row in grid], ATTEMPTS[1]: [[0] * shape[1] for _ in range(shape[0])]}
+
+
+def fallback_submission(challenges: dict) -> dict:
+    return {tid: [fallback_entry(task, g) for g in inputs_of(task)] for tid, task in challenges.items()}
+
+
+def check_submission(submission: dict, challenges: dict) -> list[str]:
+    """Every task in order, one entry per test input, two valid attempts each."""
+    problems = []
+    if list(submission) != list(challenges):
+        problems.append("tasks missing, extra or out of order")
+    for tid, task in challenges.items():
+        entries = submission.get(tid)
+        if not isinstance(entries, list) or len(entries) != len(inputs_of(task)):
+            problems.append(f"task {tid}: wrong number of test entries")
+            continue
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not all(is_grid(entry.get(key)) for key in ATTEMPTS):
+                problems.append(f"task {tid} test {i}: missing or invalid attempts")
+    return problems
+
+
+def score(submission: dict, challenges_file: Path) -> str | None:
+    """The mean per-task score against the solutions file beside the challenges, when there is one."""
+    name = challenges_file.name.replace("_challenges.json", "_solutions.json")
+    try:
+        solutions = read_json(challenges_file.with_name(name)) if name != challenges_file.name else None
+    except ValueError:
+        return None
+    if not isinstance(solutions, dict):
+        return None
+    per_task = []
+    for tid, entries in submission.items():
+        truths = solutions.get(tid) or []
+        hits = [any(e[k] == truth for k in ATTEMPTS) for e, truth in zip(entries, truths, strict=False)]
+        per_task.append(sum(hits) / len(truths) if truths else 0.0)
+    return f"{sum(per_task) / max(1, len(per_task)):.4f} (mean over {len(per_task)} tasks, against {name})"
