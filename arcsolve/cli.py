@@ -21,8 +21,10 @@ import typer
 from typer.core import TyperGroup
 
 try:  # Typer 0.2x ships its own copy of click
+    from typer._click.globals import get_current_context as click_context
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 except ImportError:  # older Typer runs on click itself
+    from click.globals import get_current_context as click_context
     from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from arcsolve.errors import ArcsolveError, BadInputError
@@ -210,8 +212,8 @@ def data_build_arc(
             f"{meta['tasks_short_of_aug']} task(s) short of --aug, {meta['seconds']:.1f} s"
         )
         return
-    if source is None or more_subsets:
-        raise BadInputError("data build arc", "--source is required (or --trm-prefix with --subsets)")
+    if source is None or more_subsets:  # the same usage error click gives for a missing option
+        raise UsageError("Missing option '--source' (or --trm-prefix).", ctx=click_context())
     from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 
     cfg = ArcBuildConfig(
