@@ -21,11 +21,11 @@ import typer
 from typer.core import TyperGroup
 
 try:  # Typer 0.2x ships its own copy of click
-    from typer._click.globals import get_current_context as click_context
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    from typer._click.globals import get_current_context as click_context
 except ImportError:  # older Typer runs on click itself
-    from click.globals import get_current_context as click_context
     from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    from click.globals import get_current_context as click_context
 
 from arcsolve.errors import ArcsolveError, BadInputError
 
@@ -179,17 +179,23 @@ def data_build_arc(
         bool, typer.Option(help="random translation of train examples on the canvas")
     ] = True,
     seed: Annotated[
-        int | None, typer.Option(help="random seed; the build is deterministic for it (default 0; 42 with --trm-prefix)")
+        int | None,
+        typer.Option(help="random seed; the build is deterministic for it (default 0; 42 with --trm-prefix)"),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
     trm_prefix: Annotated[
         str | None,
-        typer.Option(help="build as the reference TRM code does from PREFIX_<subset>_challenges.json (+ solutions)"),
+        typer.Option(
+            help="build as the reference TRM code does from PREFIX_<subset>_challenges.json (+ solutions)"
+        ),
     ] = None,
     subsets: Annotated[
-        str | None, typer.Option(help="with --trm-prefix: subsets in order, e.g. --subsets training evaluation concept")
+        str | None,
+        typer.Option(help="with --trm-prefix: subsets in order, e.g. --subsets training evaluation concept"),
     ] = None,
-    test_set: Annotated[str, typer.Option(help="with --trm-prefix: the subset whose test pairs form the test split")] = "evaluation",
+    test_set: Annotated[
+        str, typer.Option(help="with --trm-prefix: the subset whose test pairs form the test split")
+    ] = "evaluation",
     more_subsets: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Build an ARC dataset with one puzzle id (task embedding) per augmented task version.
@@ -202,7 +208,11 @@ def data_build_arc(
 
         names = [n for word in [subsets or "", *(more_subsets or [])] for n in word.split(",") if n]
         trm_cfg = TrmBuildConfig(
-            trm_prefix, tuple(names or ("training", "evaluation", "concept")), test_set, aug=aug, seed=42 if seed is None else seed
+            trm_prefix,
+            tuple(names or ("training", "evaluation", "concept")),
+            test_set,
+            aug=aug,
+            seed=42 if seed is None else seed,
         )
         meta = build_trm_dataset(trm_cfg, out, overwrite=overwrite)
         train, test = meta["counts"]["train"], meta["counts"]["test"]

@@ -38,7 +38,9 @@ def built(tmp_path_factory) -> Path:
     """The fixture inputs built through the CLI exactly as the issue's command line has it."""
     out = tmp_path_factory.mktemp("trm") / "ds"
     args = ["data", "build", "arc", "--trm-prefix", PREFIX, "--subsets", *SUBSETS]
-    result = CliRunner().invoke(app, [*args, "--test-set", "evaluation", "--aug", "8", "--seed", "42", "--out", str(out)])
+    result = CliRunner().invoke(
+        app, [*args, "--test-set", "evaluation", "--aug", "8", "--seed", "42", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -52,7 +54,9 @@ def test_legacy_stream_draws_what_random_state_draws(seed):
     for t in range(700):
         assert dihedrals[t] == ref.randint(0, 8)
         assert maps[t].tolist() == [0, *ref.permutation(np.arange(1, 10, dtype=np.uint8)).tolist()]
-    highs = np.random.default_rng(seed).integers(0, 2**31, size=300) >> np.random.default_rng(1).integers(0, 31, size=300)
+    highs = np.random.default_rng(seed).integers(0, 2**31, size=300) >> np.random.default_rng(1).integers(
+        0, 31, size=300
+    )
     out = np.empty(300, np.int64)
     draw_bounded(stream.key, stream.pos, highs, out)
     assert out.tolist() == [ref.randint(0, h + 1) for h in highs.tolist()]
@@ -63,7 +67,11 @@ def test_legacy_stream_draws_what_random_state_draws(seed):
     for n in sizes.tolist():
         keep = ref.randint(0, n)
         for e in range(n):
-            want = [0, 0] if e == keep else [ref.randint(0, rooms[row, 0] + 1), ref.randint(0, rooms[row, 1] + 1)]
+            want = (
+                [0, 0]
+                if e == keep
+                else [ref.randint(0, rooms[row, 0] + 1), ref.randint(0, rooms[row, 1] + 1)]
+            )
             assert offsets[row].tolist() == want
             row += 1
     stream.sync_back(ours)  # the state goes back: both generators continue identically
@@ -81,7 +89,9 @@ def test_reference_dihedral_ids_match_numpy_operations_and_arcsolve_ids():
         assert np.array_equal(dihedral_transform(grid, REFERENCE_TO_DIHEDRAL[k]), op(grid))
         assert DIHEDRAL_TO_REFERENCE[REFERENCE_TO_DIHEDRAL[k]] == k
     task, aug = parse_name("abc|||t3|||0918273645", "x")
-    assert task == "abc" and augmented_name(task, aug.dihedral, np.array(aug.colours)) == "abc|||t3|||0918273645"
+    assert (
+        task == "abc" and augmented_name(task, aug.dihedral, np.array(aug.colours)) == "abc|||t3|||0918273645"
+    )
     for bad in ("a|||t8|||0123456789", "a|||t1|||0123456788", "a|||t1", "a|||x1|||0123456789"):
         with pytest.raises(BadInputError):
             parse_name(bad, "identifiers.json")
@@ -130,7 +140,9 @@ def test_augmentation_table_reproduces_every_row(built):
 def test_seed_and_aug_change_the_stream(tmp_path):
     cfg = TrmBuildConfig(PREFIX, SUBSETS, "evaluation", aug=8, seed=43)
     build_trm_dataset(cfg, tmp_path / "s43")
-    assert (tmp_path / "s43" / "identifiers.json").read_bytes() != (REF / "dataset" / "identifiers.json").read_bytes()
+    assert (tmp_path / "s43" / "identifiers.json").read_bytes() != (
+        REF / "dataset" / "identifiers.json"
+    ).read_bytes()
     meta = build_trm_dataset(TrmBuildConfig(PREFIX, SUBSETS, "evaluation", aug=0), tmp_path / "a0")
     names = json.loads((tmp_path / "a0" / "identifiers.json").read_text())
     assert meta["num_puzzle_ids"] == 23 and all("|||" not in n for n in names)
@@ -138,8 +150,14 @@ def test_seed_and_aug_change_the_stream(tmp_path):
 
 def test_bad_inputs_name_the_file(tmp_path):
     with pytest.raises(BadInputError, match="nowhere_training_challenges.json: no such file"):
-        build_trm_dataset(TrmBuildConfig(str(tmp_path / "nowhere"), ("training",), "evaluation", aug=1), tmp_path / "o")
-    (tmp_path / "x_training_challenges.json").write_text(json.dumps({"t1": {"train": [{"input": [[1, 12]], "output": [[1]]}], "test": [{"input": [[1]]}]}}))
+        build_trm_dataset(
+            TrmBuildConfig(str(tmp_path / "nowhere"), ("training",), "evaluation", aug=1), tmp_path / "o"
+        )
+    (tmp_path / "x_training_challenges.json").write_text(
+        json.dumps({"t1": {"train": [{"input": [[1, 12]], "output": [[1]]}], "test": [{"input": [[1]]}]}})
+    )
     with pytest.raises(BadInputError, match="x_training_challenges.json: t1"):
-        build_trm_dataset(TrmBuildConfig(str(tmp_path / "x"), ("training",), "evaluation", aug=1), tmp_path / "o")
+        build_trm_dataset(
+            TrmBuildConfig(str(tmp_path / "x"), ("training",), "evaluation", aug=1), tmp_path / "o"
+        )
     assert not (tmp_path / "o").exists()

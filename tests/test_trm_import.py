@@ -39,7 +39,9 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("import") / "run"
-    result = runner.invoke(app, ["import", "trm", str(CHECKPOINT), "--dataset", str(DATASET), "--out", str(out)])
+    result = runner.invoke(
+        app, ["import", "trm", str(CHECKPOINT), "--dataset", str(DATASET), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "63 test rows matched their identifiers" in result.stdout
     return out
@@ -49,17 +51,24 @@ def _reference_rows() -> dict[tuple[int, int], int]:
     """(puzzle id, test index) -> row of the reference test split."""
     index = np.load(DATASET / "test" / "all__puzzle_indices.npy")
     ids = np.load(DATASET / "test" / "all__puzzle_identifiers.npy")
-    return {(int(ids[p]), k): int(index[p]) + k for p in range(len(ids)) for k in range(index[p + 1] - index[p])}
+    return {
+        (int(ids[p]), k): int(index[p]) + k for p in range(len(ids)) for k in range(index[p + 1] - index[p])
+    }
 
 
 def test_yaml_subset_reads_the_reference_config():
     config = parse_yaml_config((REF / "checkpoint" / "all_config.yaml").read_text(), "all_config.yaml")
-    assert config["arch"]["hidden_size"] == 64 and config["arch"]["loss"]["loss_type"] == "stablemax_cross_entropy"
+    assert (
+        config["arch"]["hidden_size"] == 64
+        and config["arch"]["loss"]["loss_type"] == "stablemax_cross_entropy"
+    )
     assert config["arch"]["mlp_t"] is False and config["load_checkpoint"] is None and config["lr"] == 0.001
     assert config["data_paths"] == ["data/arc1small-aug-8"] and config["data_paths_test"] == []
     assert config["evaluators"] == [{"name": "arc@ARC"}]
     assert parse_yaml_config("a: 1.0e-05\nb: 'x: y'\nc:\n  - 2\n  - name: n\n    k: .inf\n", "x") == {
-        "a": 1e-5, "b": "x: y", "c": [2, {"name": "n", "k": float("inf")}]
+        "a": 1e-5,
+        "b": "x: y",
+        "c": [2, {"name": "n", "k": float("inf")}],
     }
 
 
@@ -69,9 +78,17 @@ def test_run_dir_holds_the_reference_weights(run_dir):
     weights = payload["eval_model"]
     assert torch.equal(weights["y_init"], ref["model.inner.H_init"].float())
     assert torch.equal(weights["puzzle_emb"], ref["model.inner.puzzle_emb.weights"])
-    assert torch.equal(weights["blocks.1.mlp.down.weight"], ref["model.inner.L_level.layers.1.mlp.down_proj.weight"])
+    assert torch.equal(
+        weights["blocks.1.mlp.down.weight"], ref["model.inner.L_level.layers.1.mlp.down_proj.weight"]
+    )
     cfg = payload["config"]["model"]
-    assert (cfg["hidden_size"], cfg["num_heads"], cfg["num_layers"], cfg["H_cycles"], cfg["L_cycles"]) == (64, 2, 2, 3, 2)
+    assert (cfg["hidden_size"], cfg["num_heads"], cfg["num_layers"], cfg["H_cycles"], cfg["L_cycles"]) == (
+        64,
+        2,
+        2,
+        3,
+        2,
+    )
     assert cfg["halt_max_steps"] == 4 and cfg["puzzle_emb_len"] == 16 and cfg["forward_dtype"] == "auto"
     assert payload["step"] == 213 and payload["dataset"]["num_puzzle_ids"] == 199
     assert payload["config"]["train"]["beta2"] == 0.95 and payload["config"]["train"]["ema_rate"] == 0.9
@@ -108,7 +125,9 @@ def test_predict_pipeline_reproduces_reference_outputs_on_every_test_row(run_dir
     for lo in range(0, 63, 16):
         inputs = torch.from_numpy(tokens[lo : lo + 16].astype(np.int64))
         ids = torch.from_numpy(plan.puzzle_ids[lo : lo + 16].astype(np.int64))
-        out = evaluate_batch(net.model, {"inputs": inputs, "labels": torch.zeros_like(inputs), "puzzle_ids": ids})
+        out = evaluate_batch(
+            net.model, {"inputs": inputs, "labels": torch.zeros_like(inputs), "puzzle_ids": ids}
+        )
         preds.append(out.logits.argmax(-1).numpy())
         q_halt.append(out.q_halt_logits.numpy())
         logits.append(out.logits.numpy())
@@ -185,7 +204,9 @@ def test_bad_checkpoints_are_one_line_exit_2(tmp_path):
     p = "model.inner."
 
     def hrm(state):
-        state[p + "H_level.layers.0.mlp.down_proj.weight"] = state.pop(p + "L_level.layers.1.mlp.down_proj.weight")
+        state[p + "H_level.layers.0.mlp.down_proj.weight"] = state.pop(
+            p + "L_level.layers.1.mlp.down_proj.weight"
+        )
 
     assert "H_level" in _invoke_import(_state_variant(tmp_path, hrm), DATASET, out)
     line = _invoke_import(_state_variant(tmp_path, lambda s: s.pop(p + "q_head.bias")), DATASET, out)
@@ -197,7 +218,12 @@ def test_bad_checkpoints_are_one_line_exit_2(tmp_path):
     line = _invoke_import(_state_variant(tmp_path, lambda s: s.update({p + "lm_head.weight": s[p + "lm_head.weight"][:, :32]})), DATASET, out)  # fmt: skip
     assert "model.inner.lm_head.weight has shape (12, 32)" in line
     hrm_config = tmp_path / "hrm.yaml"
-    hrm_config.write_text(config.read_text().replace("recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1", "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1"))
+    hrm_config.write_text(
+        config.read_text().replace(
+            "recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1",
+            "hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1",
+        )
+    )
     assert "HRM" in _invoke_import(CHECKPOINT, DATASET, out, hrm_config)
 
 
@@ -207,7 +233,9 @@ def test_bad_datasets_are_one_line_exit_2(tmp_path):
     shutil.copytree(DATASET, short)
     names = json.loads((short / "identifiers.json").read_text())
     (short / "identifiers.json").write_text(json.dumps(names[:-1]))
-    assert "short/identifiers.json: holds 198 names, train/dataset.json counts 199" in _invoke_import(CHECKPOINT, short, out)
+    assert "short/identifiers.json: holds 198 names, train/dataset.json counts 199" in _invoke_import(
+        CHECKPOINT, short, out
+    )
     # identifiers.json of another build (seed 43) beside this build's arrays: same count, other names
     other = tmp_path / "other"
     shutil.copytree(DATASET, other)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+
 class LegacyStream:
     """A `RandomState`'s MT19937 state as arrays numba can advance; `sync_back` returns it."""
 

@@ -126,7 +126,9 @@ def _load_subset(cfg: TrmBuildConfig, subset: str, records: list[dict[str, Any]]
     solutions_path = Path(f"{cfg.prefix}_{subset}_solutions.json")
     solutions = _read_json(solutions_path) if solutions_path.is_file() else None
     if solutions is not None:
-        records.append({"file": str(solutions_path), "sha256": hashlib.sha256(solutions_path.read_bytes()).hexdigest()})
+        records.append(
+            {"file": str(solutions_path), "sha256": hashlib.sha256(solutions_path.read_bytes()).hexdigest()}
+        )
     for task_id, puzzle in puzzles.items():
         if not isinstance(puzzle, dict) or not isinstance(puzzle.get("test"), list):
             raise BadInputError(f"{path}: {task_id}", "a task needs a 'test' list")
@@ -152,7 +154,10 @@ def _plan_task(name: str, puzzle: dict[str, Any], in_test_set: bool, where: str)
         for example in examples:
             if not isinstance(example, dict) or "input" not in example or "output" not in example:
                 raise BadInputError(f"{where}: {name}", f"a {kind} example lacks its input or output")
-            grids += [_grid(example["input"], f"{where}: {name}"), _grid(example["output"], f"{where}: {name}")]
+            grids += [
+                _grid(example["input"], f"{where}: {name}"),
+                _grid(example["output"], f"{where}: {name}"),
+            ]
             pairs[dest].append((len(grids) - 2, len(grids) - 1))
     if not pairs["train"] or (in_test_set and not pairs["test"]):
         raise BadInputError(f"{where}: {name}", "a task needs train pairs (and test pairs in a test set)")

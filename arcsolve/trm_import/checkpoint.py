@@ -63,7 +63,9 @@ def load_reference_state(path: Path) -> dict[str, torch.Tensor]:
         raw = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as err:  # noqa: BLE001 - torch raises many types for a corrupt or truncated file
         detail = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
-        raise BadInputError(where, f"not a readable PyTorch checkpoint (truncated or corrupt?): {detail}") from None
+        raise BadInputError(
+            where, f"not a readable PyTorch checkpoint (truncated or corrupt?): {detail}"
+        ) from None
     if not isinstance(raw, dict) or not raw:
         raise BadInputError(where, "expected a state dict (name -> tensor), as the reference saves")
     state: dict[str, torch.Tensor] = {}
@@ -102,7 +104,10 @@ def convert_state(
             f"{num_puzzle_ids} identifiers: the checkpoint was trained on another dataset build"
         )  # fmt: skip
     with torch.device("meta"):
-        shapes = {k: v.shape for k, v in TRM(arch.model, MAX_GRID**2, ARC_VOCAB_SIZE, num_puzzle_ids).state_dict().items()}
+        shapes = {
+            k: v.shape
+            for k, v in TRM(arch.model, MAX_GRID**2, ARC_VOCAB_SIZE, num_puzzle_ids).state_dict().items()
+        }
     converted: dict[str, torch.Tensor] = {}
     for ref, ours in names.items():
         tensor = state[ref]
@@ -110,10 +115,13 @@ def convert_state(
             raise BadInputError(where, f"{PREFIX}{ref} holds {tensor.dtype}, expected floating point")
         if ref == "puzzle_emb.weights" and arch.puzzle_emb_ndim < arch.model.hidden_size:
             # The reference pads the vector with zeros to the prefix width; position 0 then holds it.
-            tensor = torch.nn.functional.pad(tensor.float(), (0, arch.model.hidden_size - arch.puzzle_emb_ndim))
+            tensor = torch.nn.functional.pad(
+                tensor.float(), (0, arch.model.hidden_size - arch.puzzle_emb_ndim)
+            )
         if tuple(tensor.shape) != tuple(shapes[ours]):
             raise BadInputError(
-                where, f"{PREFIX}{ref} has shape {tuple(tensor.shape)}, the config asks for {tuple(shapes[ours])}"
+                where,
+                f"{PREFIX}{ref} has shape {tuple(tensor.shape)}, the config asks for {tuple(shapes[ours])}",
             )
         if tensor.dtype != torch.float32:
             tensor = tensor.float()  # exact for bfloat16 / float16

@@ -147,7 +147,8 @@ def model_config(config: dict[str, Any], where: str) -> ReferenceArch:
     ndim = _need(arch, "puzzle_emb_ndim", int, where)
     if not 0 < ndim <= hidden:
         raise BadInputError(
-            where, f"arch.puzzle_emb_ndim {ndim}: arcsolve holds a task vector of 1..hidden_size ({hidden}) numbers"
+            where,
+            f"arch.puzzle_emb_ndim {ndim}: arcsolve holds a task vector of 1..hidden_size ({hidden}) numbers",
         )
     emb_len = int(arch.get("puzzle_emb_len", 16))
     emb_len = emb_len if emb_len > 0 else -(-ndim // hidden)  # the reference's ceil division for 0
@@ -164,7 +165,9 @@ def model_config(config: dict[str, Any], where: str) -> ReferenceArch:
     if loss_type not in _LOSSES:
         raise BadInputError(where, f"arch.loss.loss_type {loss_type!r} is not one arcsolve trains with")
     if arch.get("no_ACT_continue", True) is not True:
-        notes.append("no_ACT_continue false: eval halts at halt_max_steps either way; adaptation uses q_halt only")
+        notes.append(
+            "no_ACT_continue false: eval halts at halt_max_steps either way; adaptation uses q_halt only"
+        )
     model = ModelConfig(
         variant="mlp" if mlp_t else "attention",
         hidden_size=hidden,

@@ -103,10 +103,13 @@ def check_test_rows(folder: Path, names: list[str], rows: dict[str, np.ndarray],
         sizes = np.diff(index[p : end + 1])
         if not isinstance(pairs, list) or (sizes != len(pairs)).any():
             raise BadInputError(
-                str(tests_path), f"does not hold task {task!r} with {int(sizes[0])} test pair(s): the folder mixes builds"
+                str(tests_path),
+                f"does not hold task {task!r} with {int(sizes[0])} test pair(s): the folder mixes builds",
             )
         n, lo, hi = len(pairs), int(index[p]), int(index[end])
-        packed = pack_grids([np.array(pair[key], dtype=np.uint8) for key in ("input", "output") for pair in pairs])
+        packed = pack_grids(
+            [np.array(pair[key], dtype=np.uint8) for key in ("input", "output") for pair in pairs]
+        )
         dihedrals = np.array([aug.dihedral for _, aug in parsed[p:end]], dtype=np.int64)
         maps = np.array([aug.colours for _, aug in parsed[p:end]], dtype=np.uint8)
         aug_index = np.repeat(np.arange(end - p), n)
@@ -140,7 +143,9 @@ def _reference_split(folder: Path, split: str, names: list[str]) -> dict[str, np
             f"{info.get('num_puzzle_identifiers')} identifiers: they come from different builds"
         )  # fmt: skip
     if info.get("seq_len") != MAX_GRID**2 or info.get("vocab_size") != ARC_VOCAB_SIZE:
-        raise BadInputError(str(split_dir / "dataset.json"), "is not a 30x30 ARC dataset (seq_len 900, vocab 12)")
+        raise BadInputError(
+            str(split_dir / "dataset.json"), "is not a 30x30 ARC dataset (seq_len 900, vocab 12)"
+        )
     arrays = {
         "inputs": _load_npy(split_dir / "all__inputs.npy"),
         "labels": _load_npy(split_dir / "all__labels.npy"),
@@ -156,7 +161,9 @@ def _reference_split(folder: Path, split: str, names: list[str]) -> dict[str, np
     ):
         raise BadInputError(str(split_dir), "all__*.npy disagree on the number of rows or puzzles")
     if ids.size and (int(ids.min()) < 1 or int(ids.max()) >= len(names)):
-        raise BadInputError(str(split_dir / "all__puzzle_identifiers.npy"), f"holds ids outside 1..{len(names) - 1}")
+        raise BadInputError(
+            str(split_dir / "all__puzzle_identifiers.npy"), f"holds ids outside 1..{len(names) - 1}"
+        )
     return arrays
 
 
@@ -191,17 +198,27 @@ def _read_arcsolve(folder: Path) -> ReferenceDataset:
     dataset = TokenDataset.open(folder, kind="arc")
     ids_path = folder / IDENTIFIERS_FILE
     if not ids_path.is_file():
-        raise BadInputError(str(folder), f"has no {IDENTIFIERS_FILE}: build it with `arcsolve data build arc --trm-prefix`")
+        raise BadInputError(
+            str(folder), f"has no {IDENTIFIERS_FILE}: build it with `arcsolve data build arc --trm-prefix`"
+        )
     if hashlib.sha256(ids_path.read_bytes()).hexdigest() != dataset.meta.get("identifiers_sha256"):
-        raise BadInputError(str(ids_path), "does not belong to this build (its sha256 differs from meta.json's)")
+        raise BadInputError(
+            str(ids_path), "does not belong to this build (its sha256 differs from meta.json's)"
+        )
     names = _identifiers(ids_path)
     task_ids, table = augmentation_table(names, str(ids_path))
-    if len(names) != dataset.num_puzzle_ids or not np.array_equal(table[:, 1:], np.asarray(dataset.augmentations)[:, 1:]):
+    if len(names) != dataset.num_puzzle_ids or not np.array_equal(
+        table[:, 1:], np.asarray(dataset.augmentations)[:, 1:]
+    ):
         raise BadInputError(str(ids_path), "does not match augmentations.npy (another build?)")
     test = dataset.split("test")
     arrays = {"inputs": test.inputs, "labels": test.labels, "puzzle_index": test.puzzle_index}
-    arrays["puzzle_ids"] = test.puzzle_ids[test.puzzle_index[:-1]] if test.num_puzzles else test.puzzle_ids[:0]
-    checked = check_test_rows(folder, names, arrays, str(folder / "test" / "inputs.npy")) if test.num_puzzles else 0
+    arrays["puzzle_ids"] = (
+        test.puzzle_ids[test.puzzle_index[:-1]] if test.num_puzzles else test.puzzle_ids[:0]
+    )
+    checked = (
+        check_test_rows(folder, names, arrays, str(folder / "test" / "inputs.npy")) if test.num_puzzles else 0
+    )
     meta_ids = tuple(dataset.meta.get("task_ids", ()))
     if meta_ids[: len(task_ids)] != task_ids:
         raise BadInputError(str(folder / META_FILE), "task_ids disagree with identifiers.json")

@@ -119,5 +119,12 @@ def import_trm(
         (tmp / "config.toml").write_text(to_toml(asdict(run_cfg)), encoding="utf-8")
         (tmp / "import.json").write_bytes(orjson.dumps(provenance, option=orjson.OPT_INDENT_2))
     return ImportSummary(
-        out, checkpoint, step, data.num_puzzle_ids, len(data.task_ids), data.layout, data.test_rows_checked, arch.notes
+        out,
+        checkpoint,
+        step,
+        data.num_puzzle_ids,
+        len(data.task_ids),
+        data.layout,
+        data.test_rows_checked,
+        arch.notes,
     )
