@@ -23,10 +23,12 @@ from arcsolve.cli import app
 from arcsolve.data.tasks import load_tasks
 from arcsolve.errors import BadInputError
 from arcsolve.model.act import evaluate_batch
+from arcsolve.model.trm import TRM
 from arcsolve.predict.run import load_predict_model
 from arcsolve.predict.views import encode_plan_rows, plan_views
 from arcsolve.trm_import import import_trm
-from arcsolve.trm_import.config import parse_yaml_config
+from arcsolve.trm_import.checkpoint import convert_state, expected_shapes, key_map, load_reference_state
+from arcsolve.trm_import.config import model_config, parse_yaml_config, read_reference_config
 
 REF = Path(__file__).parent / "fixtures" / "trm-reference"
 CHECKPOINT = REF / "checkpoint" / "step_213"
@@ -261,3 +263,36 @@ def test_arcsolve_trm_build_imports_like_the_reference_folder(run_dir, tmp_path)
     assert ours["task_ids"] == ref["task_ids"] and np.array_equal(ours["augmentations"], ref["augmentations"])
     (built / "identifiers.json").write_text("[]")
     assert "does not belong to this build" in _invoke_import(CHECKPOINT, built, tmp_path / "run2")
+
+
+@pytest.mark.parametrize(
+    "arch_edit",
+    [
+        {},
+        {"pos_encodings": "learned"},
+        {"mlp_t": True, "expansion": 2},
+        {"puzzle_emb_ndim": 32, "puzzle_emb_len": 0},
+    ],
+)
+def test_expected_shapes_are_arcsolve_model_shapes(arch_edit):
+    """The shape table the importer checks equals the shapes of arcsolve's own model for the config."""
+    config = read_reference_config(REF / "checkpoint" / "all_config.yaml")
+    config["arch"].update(arch_edit)
+    arch = model_config(config, "cfg")
+    shapes = expected_shapes(arch, 7)
+    model = TRM(arch.model, 900, 12, 7).state_dict()
+    assert {ours: tuple(model[ours].shape) for ours in key_map(arch).values()} == {
+        ours: shapes[ref] for ref, ours in key_map(arch).items()
+    }
+    if arch_edit.get("puzzle_emb_len") == 0:
+        assert arch.model.puzzle_emb_len == 1  # the reference's ceil(ndim / hidden)
+
+
+def test_task_table_is_passed_on_not_copied():
+    """Memory: the memory-mapped table tensor itself goes into the run's weights (no clone), so a
+    paper-size table is held once while the run directory is written."""
+    config = read_reference_config(REF / "checkpoint" / "all_config.yaml")
+    state = load_reference_state(CHECKPOINT)
+    weights = convert_state(state, model_config(config, "cfg"), 199, "ckpt", "dataset")
+    assert weights["puzzle_emb"] is state["puzzle_emb.weights"]
+    assert weights["y_init"].dtype == torch.float32 and state["H_init"].dtype == torch.bfloat16

@@ -20,7 +20,7 @@ import torch
 
 from arcsolve.constants import ARC_VOCAB_SIZE, MAX_GRID
 from arcsolve.errors import BadInputError
-from arcsolve.model.trm import TRM
+from arcsolve.model.layers import swiglu_width
 from arcsolve.trm_import.config import ReferenceArch
 
 PREFIX = "model.inner."
@@ -52,6 +52,36 @@ def key_map(arch: ReferenceArch) -> dict[str, str]:
         names[ref + "mlp.gate_up_proj.weight"] = ours + "mlp.gate_up.weight"  # rows [gate | up]
         names[ref + "mlp.down_proj.weight"] = ours + "mlp.down.weight"
     return names
+
+
+def expected_shapes(arch: ReferenceArch, num_puzzle_ids: int) -> dict[str, tuple[int, ...]]:
+    """Shape of every reference tensor (after padding the task table to hidden), from the config.
+
+    Written out rather than read off a built model: building one costs seconds at paper size (its
+    random init), and predict's strict `load_state_dict` checks the same shapes again anyway."""
+    cfg = arch.model
+    d, positions = cfg.hidden_size, MAX_GRID**2 + cfg.puzzle_emb_len
+    channel = swiglu_width(d, cfg.expansion)
+    shapes: dict[str, tuple[int, ...]] = {
+        "H_init": (d,),
+        "L_init": (d,),
+        "embed_tokens.embedding_weight": (ARC_VOCAB_SIZE, d),
+        "lm_head.weight": (ARC_VOCAB_SIZE, d),
+        "q_head.weight": (2, d),
+        "q_head.bias": (2,),
+        "puzzle_emb.weights": (num_puzzle_ids, d),
+        "embed_pos.embedding_weight": (positions, d),
+    }
+    for i in range(cfg.num_layers):
+        ref = f"L_level.layers.{i}."
+        mixing = swiglu_width(positions, cfg.expansion)
+        shapes[ref + "mlp_t.gate_up_proj.weight"] = (2 * mixing, positions)
+        shapes[ref + "mlp_t.down_proj.weight"] = (positions, mixing)
+        shapes[ref + "self_attn.qkv_proj.weight"] = (3 * d, d)
+        shapes[ref + "self_attn.o_proj.weight"] = (d, d)
+        shapes[ref + "mlp.gate_up_proj.weight"] = (2 * channel, d)
+        shapes[ref + "mlp.down_proj.weight"] = (d, channel)
+    return shapes
 
 
 def load_reference_state(path: Path) -> dict[str, torch.Tensor]:
@@ -103,14 +133,11 @@ def convert_state(
             where, f"{PREFIX}puzzle_emb.weights has {table.shape[0]} rows, but {dataset} has "
             f"{num_puzzle_ids} identifiers: the checkpoint was trained on another dataset build"
         )  # fmt: skip
-    with torch.device("meta"):
-        shapes = {
-            k: v.shape
-            for k, v in TRM(arch.model, MAX_GRID**2, ARC_VOCAB_SIZE, num_puzzle_ids).state_dict().items()
-        }
+    shapes = expected_shapes(arch, num_puzzle_ids)
     converted: dict[str, torch.Tensor] = {}
     for ref, ours in names.items():
         tensor = state[ref]
+        shape = shapes[ref]
         if not tensor.is_floating_point():
             raise BadInputError(where, f"{PREFIX}{ref} holds {tensor.dtype}, expected floating point")
         if ref == "puzzle_emb.weights" and arch.puzzle_emb_ndim < arch.model.hidden_size:
@@ -118,10 +145,9 @@ def convert_state(
             tensor = torch.nn.functional.pad(
                 tensor.float(), (0, arch.model.hidden_size - arch.puzzle_emb_ndim)
             )
-        if tuple(tensor.shape) != tuple(shapes[ours]):
+        if tuple(tensor.shape) != shape:
             raise BadInputError(
-                where,
-                f"{PREFIX}{ref} has shape {tuple(tensor.shape)}, the config asks for {tuple(shapes[ours])}",
+                where, f"{PREFIX}{ref} has shape {tuple(tensor.shape)}, the config asks for {shape}"
             )
         if tensor.dtype != torch.float32:
             tensor = tensor.float()  # exact for bfloat16 / float16

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from arcsolve.augment.kernels import encode_views, pack_grids
-from arcsolve.augment.trm_names import BLANK_NAME, parse_name
-from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
+from arcsolve.augment.trm_names import BLANK_NAME, REFERENCE_TO_DIHEDRAL, SEPARATOR, parse_name
+from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS, NUM_DIHEDRAL
 from arcsolve.data.dataset import META_FILE, TokenDataset, dataset_fingerprint
 from arcsolve.data.trm_builder import IDENTIFIERS_FILE, TEST_PUZZLES_FILE
 from arcsolve.errors import BadInputError
@@ -65,14 +65,39 @@ def _identifiers(path: Path) -> list[str]:
 
 
 def augmentation_table(names: list[str], where: str) -> tuple[tuple[str, ...], np.ndarray]:
-    """Task ids in order of first appearance, and one table row per identifier id."""
+    """Task ids in order of first appearance, and one table row per identifier id.
+
+    Vectorised (a paper-size dataset has 876k names); a bad name is re-parsed by `parse_name`,
+    which says what is wrong with it."""
     table = np.zeros((len(names), AUG_TABLE_COLUMNS), dtype=np.int16)
     table[0] = [-1, 0, *range(NUM_COLORS)]
+    table[1:, 2:] = np.arange(NUM_COLORS)
     tasks: dict[str, int] = {}
+    augmented, trans, perms = [], [], []
     for i, name in enumerate(names[1:], start=1):
-        task, aug = parse_name(name, where)
-        table[i, 0] = tasks.setdefault(task, len(tasks))
-        table[i, 1], table[i, 2:] = aug.dihedral, aug.colours
+        parts = name.split(SEPARATOR) if isinstance(name, str) else []
+        table[i, 0] = tasks.setdefault(parts[0] if parts else "", len(tasks))
+        if len(parts) != 1:
+            if len(parts) != 3 or len(parts[1]) != 2 or len(parts[2]) != NUM_COLORS or not name.isascii():
+                parse_name(name, where)  # raises, naming the problem
+            augmented.append(i)
+            trans.append(parts[1])
+            perms.append(parts[2])
+    if augmented:
+        rows = np.array(augmented)
+        ids = np.frombuffer("".join(trans).encode(), dtype=np.uint8).reshape(-1, 2)
+        digits = (
+            np.frombuffer("".join(perms).encode(), dtype=np.uint8).reshape(-1, NUM_COLORS).astype(np.int16)
+            - 48
+        )
+        ok = (ids[:, 0] == ord("t")) & (ids[:, 1] >= ord("0")) & (ids[:, 1] < ord("0") + NUM_DIHEDRAL)
+        ok &= (np.sort(digits, axis=1) == np.arange(NUM_COLORS)).all(axis=1)
+        if not ok.all():
+            parse_name(names[int(rows[np.flatnonzero(~ok)[0]])], where)
+        table[rows, 1] = np.asarray(REFERENCE_TO_DIHEDRAL)[ids[:, 1] - ord("0")]
+        table[rows, 2:] = digits
+    if "" in tasks or (len(names) > 1 and min(len(n) for n in names) == 0):
+        raise BadInputError(where, "holds an empty identifier")
     return tuple(tasks), table
 
 
@@ -85,20 +110,29 @@ def _load_npy(path: Path) -> np.ndarray:
         raise BadInputError(str(path), f"corrupt .npy file: {err}") from None
 
 
-def check_test_rows(folder: Path, names: list[str], rows: dict[str, np.ndarray], where_rows: str) -> int:
+def check_test_rows(
+    folder: Path,
+    data: tuple[tuple[str, ...], np.ndarray],
+    names: list[str],
+    rows: dict[str, np.ndarray],
+    where: str,
+) -> int:
     """Every test row must be its task's test pair under its identifier's augmentation; return the count.
 
+    `data` is (task ids, augmentation table) as `augmentation_table` read them from the names.
     Consecutive puzzles of one task (a group) are encoded and compared in one batch."""
+    task_ids, table = data
     tests_path = folder / TEST_PUZZLES_FILE
     tasks = _json(tests_path)
-    index, ids = np.asarray(rows["puzzle_index"], dtype=np.int64), rows["puzzle_ids"]
-    parsed = [parse_name(names[int(i)], str(folder / IDENTIFIERS_FILE)) for i in ids]
+    index, ids = (
+        np.asarray(rows["puzzle_index"], dtype=np.int64),
+        np.asarray(rows["puzzle_ids"], dtype=np.int64),
+    )
+    owners = table[ids, 0]
     p = 0
-    while p < len(parsed):
-        task = parsed[p][0]
-        end = p
-        while end < len(parsed) and parsed[end][0] == task:
-            end += 1
+    while p < len(ids):
+        end = p + int(np.argmax(np.append(owners[p:] != owners[p], True)))
+        task = task_ids[owners[p]]
         pairs = (tasks.get(task) or {}).get("test") if isinstance(tasks, dict) else None
         sizes = np.diff(index[p : end + 1])
         if not isinstance(pairs, list) or (sizes != len(pairs)).any():
@@ -110,19 +144,18 @@ def check_test_rows(folder: Path, names: list[str], rows: dict[str, np.ndarray],
         packed = pack_grids(
             [np.array(pair[key], dtype=np.uint8) for key in ("input", "output") for pair in pairs]
         )
-        dihedrals = np.array([aug.dihedral for _, aug in parsed[p:end]], dtype=np.int64)
-        maps = np.array([aug.colours for _, aug in parsed[p:end]], dtype=np.uint8)
         aug_index = np.repeat(np.arange(end - p), n)
         offsets = np.zeros((hi - lo, 2), dtype=np.int64)
         for side, key in enumerate(("inputs", "labels")):
             grid_index = np.tile(np.arange(n), end - p) + side * n
-            expected = encode_views(packed, dihedrals, maps, grid_index, aug_index, offsets, MAX_GRID)
+            expected = encode_views(
+                packed, table[ids[p:end], 1], table[ids[p:end], 2:], grid_index, aug_index, offsets, MAX_GRID
+            )
             wrong = np.flatnonzero((expected != rows[key][lo:hi]).any(axis=1))
             if wrong.size:
-                row = lo + int(wrong[0])
                 name = names[int(ids[p + int(wrong[0]) // n])]
                 raise BadInputError(
-                    where_rows, f"row {row} is not task {task}'s test pair under identifier {name!r} "
+                    where, f"row {lo + int(wrong[0])} is not task {task}'s test pair under identifier {name!r} "
                     "(identifiers.json and the arrays come from different builds)"
                 )  # fmt: skip
         p = end
@@ -189,7 +222,9 @@ def read_dataset(folder: Path) -> ReferenceDataset:
         raise BadInputError(str(folder), "holds no train/ split: not a reference TRM dataset folder")
     checked = 0
     if splits["test"] is not None and (folder / TEST_PUZZLES_FILE).is_file():
-        checked = check_test_rows(folder, names, splits["test"], str(folder / "test" / "all__inputs.npy"))
+        checked = check_test_rows(
+            folder, (task_ids, table), names, splits["test"], str(folder / "test" / "all__inputs.npy")
+        )
     files = [ids_path, folder / TEST_PUZZLES_FILE] + [folder / s / "dataset.json" for s in SPLITS]
     return ReferenceDataset(folder, "reference", task_ids, table, _fingerprint(folder, files), checked)
 
@@ -216,9 +251,8 @@ def _read_arcsolve(folder: Path) -> ReferenceDataset:
     arrays["puzzle_ids"] = (
         test.puzzle_ids[test.puzzle_index[:-1]] if test.num_puzzles else test.puzzle_ids[:0]
     )
-    checked = (
-        check_test_rows(folder, names, arrays, str(folder / "test" / "inputs.npy")) if test.num_puzzles else 0
-    )
+    where = str(folder / "test" / "inputs.npy")
+    checked = check_test_rows(folder, (task_ids, table), names, arrays, where) if test.num_puzzles else 0
     meta_ids = tuple(dataset.meta.get("task_ids", ()))
     if meta_ids[: len(task_ids)] != task_ids:
         raise BadInputError(str(folder / META_FILE), "task_ids disagree with identifiers.json")
