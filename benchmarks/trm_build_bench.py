@@ -9,7 +9,8 @@ bundled: `--concept-prefix P` uses `P_concept_challenges.json` (+ solutions) whe
 otherwise `--concept-copies N` stands in with N renamed copies of each of the 4 small ConceptARC
 tasks in tests/fixtures/trm-reference/inputs (40 copies: 160 tasks, ConceptARC's count, but smaller
 grids than the real set). The build runs in a child process (`child_peak.run_child`), which
-reports its own wall time and peak RSS; the dataset is deleted afterwards. The last line is JSON.
+reports its own wall time and peak RSS (its CPU time comes from the parent's rusage of children:
+on a shared machine that is the steadier number); the dataset is deleted afterwards. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -83,12 +85,15 @@ def main() -> None:
             counts["concept (fixture copies)"] = write_concept_copies(prefix, args.concept_copies)
             subsets.append("concept")
         out = os.path.join(tmp, "dataset")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         stdout, wall, peak = run_child(BUILD, [prefix, out, str(args.aug), ",".join(subsets)])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         result = json.loads(stdout.strip().splitlines()[-1])
         disk = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file())
-    record = {"tasks": counts, "aug": args.aug, "wall_seconds": round(wall, 1), "peak_rss_mib": round(peak),
+    record = {"tasks": counts, "aug": args.aug, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "peak_rss_mib": round(peak),
               "disk_gib": round(disk / 2**30, 2), **result}  # fmt: skip
-    print(f"build --trm-prefix {'+'.join(subsets)} --aug {args.aug}: {wall:.1f} s, peak RSS {peak:.0f} MiB, "
+    print(f"build --trm-prefix {'+'.join(subsets)} --aug {args.aug}: {wall:.1f} s wall ({cpu:.1f} s CPU), peak RSS {peak:.0f} MiB, "
           f"{result['puzzle_ids']:,} puzzle ids, {result['train_examples']:,} train examples")  # fmt: skip
     print(json.dumps(record))
 

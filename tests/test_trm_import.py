@@ -296,3 +296,9 @@ def test_task_table_is_passed_on_not_copied():
     weights = convert_state(state, model_config(config, "cfg"), 199, "ckpt", "dataset")
     assert weights["puzzle_emb"] is state["puzzle_emb.weights"]
     assert weights["y_init"].dtype == torch.float32 and state["H_init"].dtype == torch.bfloat16
+
+
+def test_kaggle_bundle_accepts_the_imported_checkpoint(run_dir):
+    from arcsolve.kaggle.bundle import _check_checkpoint
+
+    assert _check_checkpoint((run_dir / "checkpoints" / "latest.pt").resolve())["step"] == 213
