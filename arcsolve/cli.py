@@ -196,7 +196,7 @@ def data_build_arc(
     test_set: Annotated[
         str, typer.Option(help="with --trm-prefix: the subset whose test pairs form the test split")
     ] = "evaluation",
-    more_subsets: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
+    more_subsets: Annotated[list[str] | None, typer.Argument(hidden=True, metavar="SUBSET")] = None,
 ) -> None:
     """Build an ARC dataset with one puzzle id (task embedding) per augmented task version.
 
