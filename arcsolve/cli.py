@@ -204,6 +204,15 @@ def data_build_arc(
     offsets for the same files, subsets and seed), plus identifiers.json beside meta.json.
     """
     if trm_prefix is not None:
+        if (
+            source is not None
+            or extra_train is not None
+            or canvas != 30
+            or max_grid is not None
+            or not translate
+        ):
+            raise UsageError("--trm-prefix builds the reference's recipe: drop --source, --extra-train, "
+                             "--canvas, --max-grid and --no-translate", ctx=click_context())  # fmt: skip
         from arcsolve.data.trm_builder import TrmBuildConfig, build_trm_dataset
 
         names = [n for word in [subsets or "", *(more_subsets or [])] for n in word.split(",") if n]
