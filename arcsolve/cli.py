@@ -1,91 +1,24 @@
 """The `arcsolve` command line: parses flags, builds a config, calls one function per command.
 
-No logic lives here. Every command body runs inside `_errors_as_lines`, which turns an
+No logic lives here. Every command body runs inside `errors_as_lines`, which turns an
 ArcsolveError into one `arcsolve: error: <where>: <what>` line on stderr and its exit code. Usage
 errors found while parsing (a missing argument, an unknown option, a value that is not a number)
-never reach a command body; `OneLineUsageErrors` prints those as one line too, exit code 2.
+never reach a command body; `OneLineUsageErrors` prints those as one line too, exit code 2
+(both in `arcsolve/cli_support.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
-try:  # Typer 0.2x ships its own copy of click
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-    from typer._click.globals import get_current_context as click_context
-except ImportError:  # older Typer runs on click itself
-    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-    from click.globals import get_current_context as click_context
-
-from arcsolve.errors import ArcsolveError, BadInputError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class OneLineUsageErrors(TyperGroup):
-    """The root command group: click's usage errors become `arcsolve: error: <command>: <what>`.
-
-    Click (vendored by Typer) would print a usage box of several lines. Parsing runs with
-    `standalone_mode=False`, so its exceptions reach this method, which prints them the house way.
-    Help (`--help`, or a group called with nothing) still prints in full.
-    """
-
-    def main(self, args: Any = None, prog_name: Any = None, *rest: Any, **extra: Any) -> Any:
-        if extra.get("standalone_mode", True) is False:
-            return super().main(args, prog_name, *rest, **extra)
-        extra["standalone_mode"] = False
-        try:
-            code = super().main(args, prog_name, *rest, **extra)
-        except NoArgsIsHelpError as err:
-            err.show()
-            sys.exit(err.exit_code)
-        except UsageError as err:
-            typer.echo(_usage_line(err, self, sys.argv[1:] if args is None else list(args)), err=True)
-            sys.exit(err.exit_code)
-        except ClickException as err:
-            typer.echo(f"arcsolve: error: {' '.join(err.format_message().split())}", err=True)
-            sys.exit(err.exit_code)
-        except typer.Abort:
-            typer.echo("arcsolve: interrupted", err=True)
-            sys.exit(130)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
-def _usage_line(err: UsageError, root: Any, argv: list[str]) -> str:
-    """`arcsolve: error: train: Missing argument 'config'. (try 'arcsolve train --help')`.
-
-    The command is the error's context when click attached one below the root; some parser errors
-    (an option without its value) come without, and then the leading words of argv that name
-    commands say which command it was.
-    """
-    names: list[str] = []
-    ctx = err.ctx
-    if ctx is not None and ctx.parent is not None:
-        hint = ctx.command_path
-        while ctx.parent is not None:  # the root's name is the program's ("arcsolve", "python -m ...")
-            names.insert(0, ctx.info_name or "")
-            ctx = ctx.parent
-    else:
-        command = root
-        for word in argv:
-            command = getattr(command, "commands", {}).get(word)
-            if command is None:
-                break
-            names.append(word)
-        hint = " ".join(["arcsolve", *names])
-    where = " ".join(names) or "arcsolve"
-    return f"arcsolve: error: {where}: {' '.join(err.format_message().split())} (try '{hint} --help')"
-
+from arcsolve.cli_support import OneLineUsageErrors, UsageError, errors_as_lines, run_app
+from arcsolve.errors import BadInputError
 
 app = typer.Typer(
     name="arcsolve",
@@ -105,38 +38,8 @@ app.add_typer(submission_app, name="submission")
 app.add_typer(kaggle_app, name="kaggle")
 
 
-def fail(err: ArcsolveError) -> typer.Exit:
-    typer.echo(err.one_line(), err=True)
-    return typer.Exit(err.exit_code)
-
-
-def _errors_as_lines(fn: F) -> F:
-    """Run a command; typed errors become one line on stderr and an exit code, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ArcsolveError as err:
-            raise fail(err) from None
-        except KeyboardInterrupt:
-            typer.echo("arcsolve: interrupted", err=True)
-            raise typer.Exit(130) from None
-        except MemoryError:
-            raise fail(ArcsolveError(fn.__name__, "out of memory")) from None
-        except OSError as err:  # disk full, permission denied on an output, ...
-            where = err.filename or fn.__name__
-            raise fail(ArcsolveError(str(where), err.strerror or str(err))) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _not_implemented(command: str) -> None:
-    raise ArcsolveError(command, "not implemented yet")
-
-
 @data_app.command("validate")
-@_errors_as_lines
+@errors_as_lines
 def data_validate(
     source: Annotated[
         str,
@@ -163,8 +66,9 @@ def data_validate(
 
 
 @build_app.command("arc")
-@_errors_as_lines
+@errors_as_lines
 def data_build_arc(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option(help="dataset directory to write")],
     source: Annotated[
         str | None, typer.Option(help="tasks whose train pairs train and whose test pairs are the test split")
@@ -212,7 +116,7 @@ def data_build_arc(
             or not translate
         ):
             raise UsageError("--trm-prefix builds the reference's recipe: drop --source, --extra-train, "
-                             "--canvas, --max-grid and --no-translate", ctx=click_context())  # fmt: skip
+                             "--canvas, --max-grid and --no-translate", ctx=ctx)  # fmt: skip
         from arcsolve.data.trm_builder import TrmBuildConfig, build_trm_dataset
 
         names = [n for word in [subsets or "", *(more_subsets or [])] for n in word.split(",") if n]
@@ -232,7 +136,7 @@ def data_build_arc(
         )
         return
     if source is None or more_subsets:  # the same usage error click gives for a missing option
-        raise UsageError("Missing option '--source' (or --trm-prefix).", ctx=click_context())
+        raise UsageError("Missing option '--source' (or --trm-prefix).", ctx=ctx)
     from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 
     cfg = ArcBuildConfig(
@@ -257,7 +161,7 @@ app.add_typer(import_app, name="import")
 
 
 @import_app.command("trm")
-@_errors_as_lines
+@errors_as_lines
 def import_trm_checkpoint(
     checkpoint: Annotated[Path, typer.Argument(help="a reference TRM checkpoint (e.g. step_NNN)")],
     dataset: Annotated[
@@ -277,7 +181,7 @@ def import_trm_checkpoint(
 
 
 @build_app.command("sudoku")
-@_errors_as_lines
+@errors_as_lines
 def data_build_sudoku(
     out: Annotated[Path, typer.Option(help="dataset directory to write")],
     n_train: Annotated[int, typer.Option(help="training puzzles")] = 1000,
@@ -302,7 +206,7 @@ def data_build_sudoku(
 
 
 @build_app.command("maze")
-@_errors_as_lines
+@errors_as_lines
 def data_build_maze(
     out: Annotated[Path, typer.Option(help="dataset directory to write")],
     n_train: Annotated[int, typer.Option(help="training mazes")] = 1000,
@@ -339,7 +243,7 @@ def data_build_maze(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def quickstart(
     out: Annotated[Path, typer.Option(help="where everything goes")] = Path("runs/quickstart"),
 ) -> None:
@@ -350,7 +254,7 @@ def quickstart(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def info(
     config: Annotated[Path, typer.Argument(help="a training config TOML")],
     set_: Annotated[
@@ -368,7 +272,7 @@ def info(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def train(
     config: Annotated[Path, typer.Argument(help="a training config TOML")],
     out: Annotated[Path, typer.Option(help="run directory")],
@@ -391,7 +295,7 @@ def train(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def predict(
     checkpoint: Annotated[Path, typer.Argument(help="a checkpoint .pt or a run directory")],
     tasks: Annotated[str, typer.Option(help="task SOURCE to answer")],
@@ -463,7 +367,7 @@ def predict(
 
 
 @submission_app.command("validate")
-@_errors_as_lines
+@errors_as_lines
 def submission_validate(
     submission: Annotated[Path, typer.Argument(help="submission.json")],
     tasks: Annotated[str, typer.Option(help="the task SOURCE it answers")],
@@ -483,7 +387,7 @@ def submission_validate(
 
 
 @submission_app.command("score")
-@_errors_as_lines
+@errors_as_lines
 def submission_score(
     submission: Annotated[Path, typer.Argument(help="submission.json")],
     tasks: Annotated[str, typer.Option(help="the task SOURCE, with test outputs")],
@@ -510,7 +414,7 @@ def submission_score(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def bench(
     kind: Annotated[str, typer.Argument(help="sudoku or maze")],
     config: Annotated[
@@ -529,7 +433,7 @@ def bench(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def show(
     source: Annotated[str, typer.Argument(help="task SOURCE")],
     task_id: Annotated[str, typer.Argument(help="the task to draw")],
@@ -544,7 +448,7 @@ def show(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def report(
     run_dir: Annotated[Path, typer.Argument(help="a run directory with metrics.jsonl")],
     out: Annotated[Path, typer.Option(help="FILE.png or FILE.html")],
@@ -557,7 +461,7 @@ def report(
 
 
 @kaggle_app.command("bundle")
-@_errors_as_lines
+@errors_as_lines
 def kaggle_bundle(
     checkpoint: Annotated[Path, typer.Option(help="the checkpoint to ship")],
     out: Annotated[Path, typer.Option(help="folder to upload as a Kaggle dataset")],
@@ -576,16 +480,8 @@ def kaggle_bundle(
 
 
 def main() -> None:
-    """Console entry point. The last guard: anything unexpected is still one line, not a traceback."""
-    try:
-        app()
-    except ArcsolveError as err:  # raised outside a command body (e.g. while parsing)
-        typer.echo(err.one_line(), err=True)
-        sys.exit(err.exit_code)
-    except Exception as err:  # noqa: BLE001 - a bug of ours; say what and where, briefly
-        with contextlib.suppress(Exception):
-            typer.echo(f"arcsolve: error: internal: {type(err).__name__}: {err}".splitlines()[0], err=True)
-        sys.exit(1)
+    """Console entry point (`arcsolve`, `python -m arcsolve`)."""
+    run_app(app)
 
 
 __all__ = ["app", "main", "BadInputError"]

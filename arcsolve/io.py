@@ -1,4 +1,5 @@
-"""Atomic file and directory writes: a reader never sees a half-written output.
+"""Reading the user's files with one-line errors, and atomic file and directory writes: a reader never
+sees a half-written output.
 
 A file is written to a temporary sibling, flushed to disk, then renamed over the target (rename is
 atomic on POSIX). A directory is built as `NAME.tmp/` and renamed to `NAME` only when complete.
@@ -17,6 +18,25 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+from arcsolve.errors import BadInputError
+
+
+def read_input_bytes(path: str | Path, expected: str, error: type[BadInputError] = BadInputError) -> bytes:
+    """The bytes of a file the user named; every way reading can fail is one `error(path, what)`
+    line: no such file, a directory instead of `expected` (e.g. "a JSON file"), permission denied,
+    or any other OS error (a name too long, an I/O error, a NUL byte in the path)."""
+    where = str(path)
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(where, "no such file") from None
+    except IsADirectoryError:
+        raise error(where, f"is a directory, expected {expected}") from None
+    except PermissionError:
+        raise error(where, "permission denied") from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        raise error(where, f"cannot read: {getattr(err, 'strerror', None) or err}") from None
 
 
 @functools.cache

@@ -34,7 +34,7 @@ from arcsolve.train.state import TrainState
 VOCAB = 12
 NUM_PUZZLE_IDS = 1024
 
-# The paper's ARC-AGI-1 recipe (shared/reference/TRM.md §3.5): 100k epochs over 960 task groups with
+# The paper's ARC-AGI-1 recipe (paper §5 and the reference README's command): 100k epochs over 960 task groups with
 # 4.146 examples per puzzle on average at a global batch of 768 rows, i.e. about 518k steps.
 PAPER_STEPS = int(100_000 * 960 * 4.146 / 768)
 PAPER_BATCH = 768

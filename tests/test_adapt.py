@@ -37,7 +37,8 @@ from arcsolve.predict.adapt import (
 )
 from arcsolve.predict.budget import plan_work
 from arcsolve.predict.config import AdaptConfig, PredictConfig
-from arcsolve.predict.run import load_predict_model, run_predict
+from arcsolve.predict.model import load_predict_model
+from arcsolve.predict.run import run_predict
 from arcsolve.submission import validate_submission
 from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
 from arcsolve.train.loop import run_train
@@ -125,6 +126,7 @@ def adapted(recolour, **adapt):
     return start_adaptation(net, unseen_only(recolour), cfg, batch_size=32)
 
 
+@pytest.mark.slow
 def test_adaptation_learns_an_unseen_task_the_blank_embedding_cannot(recolour):
     net, adapter = adapted(recolour)
     ex = adapter.examples
@@ -146,6 +148,7 @@ def test_adaptation_learns_an_unseen_task_the_blank_embedding_cannot(recolour):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["none", "last", "all"])
 def test_only_new_rows_change_and_weights_only_when_asked(recolour, which):
     before = load_predict_model(recolour[0], torch.device("cpu")).model.state_dict()
@@ -170,6 +173,7 @@ def test_only_new_rows_change_and_weights_only_when_asked(recolour, which):
     assert all(p.requires_grad for p in net.model.parameters())  # flags restored for whoever comes next
 
 
+@pytest.mark.slow
 def test_examples_skip_known_tasks_and_never_read_test_outputs(recolour):
     tasks = load_tasks(str(recolour[1]))
     net = load_predict_model(recolour[0], torch.device("cpu"))
@@ -194,6 +198,7 @@ def predict(recolour, out: Path, **changes):
     return run_predict(cfg)
 
 
+@pytest.mark.slow
 def test_predict_with_adaptation_answers_the_unseen_task_and_is_reproducible(recolour, tmp_path):
     plain = predict(recolour, tmp_path / "plain" / "submission.json")
     assert plain.adapt is None and plain.unknown_tasks == 1
@@ -216,6 +221,7 @@ def test_predict_with_adaptation_answers_the_unseen_task_and_is_reproducible(rec
     assert summary.to_dict()["adapt"]["steps"] == ADAPT_STEPS
 
 
+@pytest.mark.slow
 def test_holdout_scores_adaptation_without_test_outputs(recolour, tmp_path):
     summary = predict(recolour, tmp_path / "s.json", adapt=AdaptConfig(steps=ADAPT_STEPS, holdout=True))
     report = summary.adapt
@@ -225,6 +231,7 @@ def test_holdout_scores_adaptation_without_test_outputs(recolour, tmp_path):
     assert "held-out pairs" in report.line()
 
 
+@pytest.mark.slow
 def test_float16_forward_dtype_runs_float32_on_cpu(recolour, tmp_path):
     cfg = ModelConfig(forward_dtype="float16")
     assert cfg.dtype_for(torch.device("cpu")) == torch.float32
@@ -252,6 +259,7 @@ def test_plan_work_splits_the_time():
     assert plan_work(-5.0, 0.1, 0.01, 500, 1000, 100).steps == 0
 
 
+@pytest.mark.slow
 def test_time_budget_is_kept_and_shared_between_adaptation_and_views(recolour, tmp_path):
     budget = 8.0
     began = time.monotonic()
@@ -308,6 +316,7 @@ def test_flags_reach_the_config():
     assert AdaptConfig(lr=0.5).weights_lr() == 0.05
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_a_valid_submission_and_exits_nonzero(recolour, tmp_path):
     out = tmp_path / "submission.json"
     command = [sys.executable, "-m", "arcsolve", "predict", str(recolour[0]), "--tasks", str(recolour[1])]
@@ -331,6 +340,7 @@ def test_sigterm_leaves_a_valid_submission_and_exits_nonzero(recolour, tmp_path)
     assert validate_submission(orjson.loads(out.read_bytes()), load_tasks(str(recolour[1]))) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("budget", [0.0, 300.0])
 def test_votes_reach_the_disk_while_views_run_under_a_budget(recolour, tmp_path, monkeypatch, budget):
     import arcsolve.predict.run as run

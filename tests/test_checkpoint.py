@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import numpy as np
@@ -161,7 +162,7 @@ def test_foreign_or_broken_files_are_refused_with_bad_input(trained, tmp_path):
     run, _, _ = trained
     good = (run / "checkpoints" / "step_00000006.pt").read_bytes()
     cases = {
-        "random.pt": os.urandom(4096),
+        "random.pt": random.Random(0).randbytes(4096),
         "truncated.pt": good[: len(good) // 2],
         "empty.pt": b"",
         "text.pt": b"not a checkpoint\n",

@@ -136,6 +136,7 @@ def step_kinds(records: list[dict]) -> list[tuple[int, str]]:
     return [(r["step"], next((k.split("/")[0] for k in r if "/" in k), "header")) for r in records]
 
 
+@pytest.mark.slow
 def test_torchrun_trains_on_cpu_with_gloo(two_ranks):
     _, run, _, after_four = two_ranks
     assert after_four["checkpoints"] == ["step_00000004.pt"]
@@ -147,6 +148,7 @@ def test_torchrun_trains_on_cpu_with_gloo(two_ranks):
     assert (run / "config.toml").exists()
 
 
+@pytest.mark.slow
 def test_resume_under_torchrun_keeps_both_ranks_identical(two_ranks):
     root, run, _, _ = two_ranks
     rank0 = torch.load(root / "resumed.rank0.pt")

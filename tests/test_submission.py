@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 
 from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.errors import BadInputError, RunFailure
-from arcsolve.predict.vote import VoteTable, default_fallbacks, vote_attempts
+from arcsolve.predict.vote import VoteTable, vote_attempts
 from arcsolve.submission import (
     InvalidSubmissionError,
     build_submission,
@@ -27,6 +27,7 @@ from arcsolve.submission import (
     write_fallback_submission,
     write_submission,
 )
+from arcsolve.submission.attempts import default_fallbacks
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CHALLENGES = FIXTURES / "kaggle" / "arc-agi_fixture_challenges.json"
@@ -138,6 +139,7 @@ def task_sets(draw) -> list[Task]:
     return tasks
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tasks=task_sets(), data=st.data())
 def test_any_partial_vote_table_gives_a_valid_complete_submission(tasks, data):
@@ -324,6 +326,7 @@ SHAPED = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(value=JSON | SHAPED)
 def test_fuzz_decoded_values_never_raise(tasks, value):
@@ -331,6 +334,7 @@ def test_fuzz_decoded_values_never_raise(tasks, value):
     check_messages(validate_submission(json.dumps(value).encode(), tasks))  # NaN/huge ints via bytes
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(raw=st.binary(max_size=200) | SHAPED.map(lambda v: json.dumps(v).encode()[:-1]))
 def test_fuzz_raw_bytes_never_raise(tasks, raw):

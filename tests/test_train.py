@@ -349,6 +349,7 @@ def test_non_finite_weights_after_a_finite_loss_are_never_saved(mixed, tmp_path,
     assert all(torch.isfinite(v).all() for v in load_checkpoint(run)["model"].values())
 
 
+@pytest.mark.slow
 def test_a_tiny_model_learns_one_task_exactly_through_run_train(tmp_path):
     # Eight train pairs: from three, whether the held-out pair came out exact depended on the seed
     # (4 of 10 seeds failed at 120 steps); from eight, 20 of 20 seeds passed.
@@ -389,6 +390,7 @@ print(torch.get_num_threads())
 """
 
 
+@pytest.mark.slow
 def test_building_a_puzzle_recipe_keeps_torch_threads(tmp_path):
     """The sudoku generator's numba prange kernels must not leave torch on another thread count."""
     env = {**os.environ, "NUMBA_NUM_THREADS": "2"}

@@ -37,7 +37,7 @@ from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, tran
 from arcsolve.augment.trm_names import BLANK_NAME, REFERENCE_TO_DIHEDRAL, SEPARATOR
 from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
 from arcsolve.data.arc_builder import ARC_EXTRAS
-from arcsolve.data.dataset import DatasetWriter
+from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.legacy_rng import LegacyStream, draw_augmentations, draw_offsets
 from arcsolve.errors import BadInputError, ConfigError
 

@@ -1,7 +1,8 @@
 """Adaptive computation time (ACT) around the TRM: the carry, halting, and one supervision step.
 
 A batch slot holds one sequence until that sequence halts; only then does the slot take the next
-batch's row (TRM.md §1.5). So each call of `act_step`:
+batch's row (adaptive computational time, paper §2.5 and §4.6; the reference's ACT wrapper in
+models/recursive_reasoning/trm.py). So each call of `act_step`:
 1. resets the slots that halted last call (y, z to the init vectors, steps to 0) and loads the new
    batch's rows into them; slots still running keep their data and the new rows there are dropped;
 2. runs one TRM supervision step; steps += 1;

@@ -31,12 +31,9 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from arcsolve.constants import AUG_TABLE_COLUMNS, PAD_TOKEN
 from arcsolve.data.arc_builder import ArcBuildConfig, encode_task_versions
@@ -46,12 +43,11 @@ from arcsolve.model.act import act_step, evaluate_batch, initial_carry
 from arcsolve.model.losses import act_loss
 from arcsolve.model.trm import TRM
 from arcsolve.predict.config import AdaptConfig, PredictConfig
+from arcsolve.predict.model import PredictModel
 from arcsolve.predict.views import task_seed
-from arcsolve.train.data import arrays_to_batch
+from arcsolve.progress import progress_bar
+from arcsolve.runtime import arrays_to_batch
 from arcsolve.train.optim import AdamATan2, SparseSignSGD
-
-if TYPE_CHECKING:
-    from arcsolve.predict.run import PredictModel
 
 _BATCH_STREAM = 0xADA  # second seed word of the batch-order generator
 
@@ -315,7 +311,7 @@ class Adapter:
         self.model.train()
         last = 0.0
         try:
-            with _progress(progress, steps) as bar:
+            with progress_bar("adapt", "steps", progress and steps > 0) as bar:
                 job = bar.add_task("adapt", total=steps)
                 for _ in range(steps):
                     if should_stop is not None and should_stop(last):
@@ -355,17 +351,6 @@ class Adapter:
             counted = sum(h[2] for h in self.history[-k:])
             report.last_exact = sum(h[1] for h in self.history[-k:]) / counted if counted else None
         return report
-
-
-def _progress(enabled: bool, total: int) -> Progress:
-    columns = (
-        TextColumn("[bold]adapt"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps"),
-        TimeRemainingColumn(),
-    )
-    return Progress(*columns, console=Console(stderr=True), disable=not enabled or total <= 0)
 
 
 def start_adaptation(

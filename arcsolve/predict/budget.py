@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -34,10 +33,8 @@ from arcsolve.data.tasks import Task
 from arcsolve.model.act import act_step, initial_carry
 from arcsolve.predict.adapt import AdaptReport, start_adaptation
 from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.model import PredictModel
 from arcsolve.predict.views import ViewPlan, encode_plan_rows, plan_views
-
-if TYPE_CHECKING:
-    from arcsolve.predict.run import PredictModel
 
 
 class Stopper:

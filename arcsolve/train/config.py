@@ -1,6 +1,7 @@
 """The training config: `[data]` (a dataset path or a build recipe), `[model]` and `[train]`.
 
-Defaults of `TrainConfig` are the paper's ARC recipe (TRM.md §3.1); the CPU configs override them.
+Defaults of `TrainConfig` are the paper's ARC recipe (paper §5 and the reference code's
+defaults); the CPU configs override them.
 """
 
 from __future__ import annotations

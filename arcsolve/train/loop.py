@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from arcsolve.config import to_toml
 from arcsolve.data.dataset import TokenDataset
@@ -24,11 +23,13 @@ from arcsolve.io import atomic_write_text
 from arcsolve.model.act import StepOutputs, act_step, initial_carry
 from arcsolve.model.losses import finalize_metrics
 from arcsolve.model.trm import TRM, count_parameters
+from arcsolve.progress import progress_bar
+from arcsolve.runtime import resolve_device, set_cpu_threads
 from arcsolve.train import distributed as dist
 from arcsolve.train.batches import BatchCursor, TrainBatches
 from arcsolve.train.checkpoint import git_revision, latest_checkpoint, load_checkpoint, save_checkpoint
 from arcsolve.train.config import RunConfig
-from arcsolve.train.data import open_dataset, rows_to_batch, set_cpu_threads
+from arcsolve.train.data import open_dataset, rows_to_batch
 from arcsolve.train.evaluate import evaluate_split
 from arcsolve.train.metrics import MetricsLog
 from arcsolve.train.state import TrainState, build_state, gather_carries, restore_state, state_payload
@@ -38,17 +39,6 @@ def total_steps(cfg: RunConfig, batches: TrainBatches) -> int:
     if cfg.train.max_steps > 0:
         return cfg.train.max_steps
     return cfg.train.epochs * batches.batches_per_epoch()
-
-
-def _progress(enabled: bool) -> Progress:
-    columns = (
-        TextColumn("[bold]train"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeRemainingColumn(),
-    )
-    return Progress(*columns, disable=not enabled, transient=False)
 
 
 def _prepare_run_dir(out: Path, resume: bool, is_main: bool) -> None:
@@ -73,7 +63,7 @@ def run_train(
     tc = cfg.train
     if max_steps is not None and max_steps < 1:
         raise ConfigError("--max-steps", f"must be >= 1, got {max_steps}")
-    device = dist.resolve_device(tc.device)
+    device = resolve_device(tc.device, "train.device")
     info = dist.init_distributed(device)
     device = dist.local_device(device, info)
     set_cpu_threads(tc.cpu_threads)
@@ -143,7 +133,7 @@ def _train(
     compiled = _maybe_compile(state.model, tc.compile, device)
     metrics: dict[str, Any] = {}
     started, logged_at = time.perf_counter(), state.step
-    with _progress(show) as bar:
+    with progress_bar("train", "{task.fields[info]}", show) as bar:
         job = bar.add_task("train", total=end, completed=state.step, info="")
         while state.step < end:
             last_step = state.step + 1 == end

@@ -1,4 +1,5 @@
-"""Optimizers: AdamATan2 for the weights, sparse sign-SGD for the task-embedding table (TRM.md §3.2).
+"""Optimizers: AdamATan2 for the weights, sparse sign-SGD for the task-embedding table (the
+paper's training setup, §5).
 
 AdamW is torch's own (`torch.optim.AdamW`); the training loop picks between it and AdamATan2.
 """
