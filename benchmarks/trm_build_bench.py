@@ -71,8 +71,9 @@ def main() -> None:
     parser.add_argument("--aug", type=int, default=1000)
     parser.add_argument("--concept-copies", type=int, default=40, help="0: build without a concept subset")
     parser.add_argument("--concept-prefix", default=None, help="use PREFIX_concept_*.json (real ConceptARC)")
+    parser.add_argument("--tmp-dir", default=None, help="where to write (e.g. /dev/shm: no disk throttling)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="trm-build-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="trm-build-bench-", dir=args.tmp_dir) as tmp:
         prefix = os.path.join(tmp, "arc-agi")
         counts = {s: write_kaggle(f"arc1:{s}", prefix, s) for s in ("training", "evaluation")}
         subsets = ["training", "evaluation"]
