@@ -261,13 +261,36 @@ def info(
         list[str] | None, typer.Option("--set", help="override, e.g. model.hidden_size=128")
     ] = None,
     world_size: Annotated[int, typer.Option(help="devices the global batch is split over")] = 1,
+    gpu: Annotated[
+        str, typer.Option(help="GPU model for the projected wall time (e.g. H100, A100)")
+    ] = "H100",
+    mfu: Annotated[float, typer.Option(help="assumed fraction of the GPU's bf16 peak")] = 0.4,
+    groups: Annotated[int, typer.Option(help="train split's task groups (with --puzzles, --examples)")] = 0,
+    puzzles: Annotated[int, typer.Option(help="train split's puzzles (augmented versions)")] = 0,
+    examples: Annotated[int, typer.Option(help="train split's example rows")] = 0,
+    test_rows: Annotated[int, typer.Option(help="test split's rows (for the evaluation cost)")] = 0,
 ) -> None:
-    """Parameter count, FLOPs per example and memory estimate for CONFIG."""
+    """Parameters, FLOPs, memory, optimizer steps, evaluation points and projected wall time for CONFIG.
+
+    The train split's shape comes from the dataset (built or cached), else it is estimated from the
+    recipe; --groups/--puzzles/--examples give it outright (e.g. a build you do not have here)."""
+    from arcsolve.errors import ConfigError
     from arcsolve.train.config import load_run_config
-    from arcsolve.train.info import config_info
+    from arcsolve.train.info import SplitSizes, config_info, plan_lines, split_sizes
+    from arcsolve.train.plan import TrainShape
 
     cfg = load_run_config(config, set_ or [])
-    for line in config_info(cfg).lines(cfg.train.global_batch_size, world_size):
+    micro_batch = cfg.train.global_batch_size // cfg.train.grad_accum_steps  # rows in flight at once
+    shape = config_info(cfg)
+    for line in shape.lines(micro_batch, world_size):
+        typer.echo(line)
+    given = (groups, puzzles, examples)
+    if any(given) and not all(n > 0 for n in given):
+        raise ConfigError("--groups/--puzzles/--examples", "give all three, each > 0")
+    if not 0 < mfu <= 1:
+        raise ConfigError("--mfu", f"must lie in (0, 1], got {mfu}")
+    sizes = SplitSizes(TrainShape(*given), test_rows or None, True) if all(given) else split_sizes(cfg)
+    for line in plan_lines(cfg, sizes, world_size, mfu, gpu, shape.seq_len)[1]:
         typer.echo(line)
 
 

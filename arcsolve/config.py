@@ -15,6 +15,8 @@ import typing
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
+import numpy as np
+
 from arcsolve.errors import ConfigError
 from arcsolve.io import read_input_bytes
 
@@ -58,6 +60,10 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
         items = [_coerce(v, item_tp, f"{key}[{i}]", where) for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if tp is Any:
+        return value
+    if tp is np.ndarray:  # arrays travel inside checkpoints (e.g. the augmentation table), never in TOML
+        if not isinstance(value, np.ndarray):
+            raise ConfigError(where, f"'{key}' must be an array, got {type(value).__name__}")
         return value
     if tp is bool:
         if not isinstance(value, bool):

@@ -13,9 +13,9 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -51,13 +51,19 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
     A process killed mid-write leaves that sibling behind (nothing can delete it); its name never
     matches NAME, and `remove_stale_temp_files` tells it from a live writer's by the pid."""
+    atomic_write_with(path, lambda handle: handle.write(data))
+
+
+def atomic_write_with(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
+    """`atomic_write_bytes` for a writer that streams into the open file (no copy of the whole
+    output in memory): `write(handle)` fills the temporary sibling, which is then fsynced and renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, _default_file_mode())  # mkstemp makes 0600; outputs get the usual umask-based mode
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

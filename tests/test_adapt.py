@@ -352,3 +352,19 @@ def test_votes_reach_the_disk_while_views_run_under_a_budget(recolour, tmp_path,
     predict(recolour, tmp_path / "s.json", time_budget=budget, batch_size=2)
     # 8 views in batches of 2: a save is due before every batch (WRITE_EVERY = 0), then the final write
     assert len(writes) == (5 if budget else 1)
+
+
+@pytest.mark.slow
+def test_adaptation_trains_with_the_checkpoints_optimizer_and_settings(recolour):
+    """The fixture was trained with AdamW (no weight decay): adaptation uses that, not a hard-coded
+    AdamATan2, at the adaptation rates, through the training step (its state counts the steps)."""
+    net, adapter = adapted(recolour, model="all", lr=2e-2, model_lr=5e-3)
+    assert type(adapter.state.optimizer) is torch.optim.AdamW
+    group = adapter.state.optimizer.param_groups[0]
+    trained = net.run_cfg.train
+    assert group["betas"] == (trained.beta1, trained.beta2) and group["weight_decay"] == trained.weight_decay
+    assert group["lr"] == 5e-3 and adapter.state.embedding_optimizer.param_groups[0]["lr"] == 2e-2
+    adapter.run(3)
+    assert adapter.state.step == 3 and adapter.steps == 3
+    _, frozen = adapted(recolour, model="none")
+    assert frozen.state.optimizer is None
