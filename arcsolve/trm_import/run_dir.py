@@ -25,6 +25,7 @@ from arcsolve.errors import BadInputError
 from arcsolve.io import atomic_directory
 from arcsolve.train.checkpoint import CHECKPOINT_FORMAT, git_revision
 from arcsolve.train.config import DataConfig, RunConfig
+from arcsolve.train.run_meta import DatasetMeta
 from arcsolve.trm_import.checkpoint import convert_state, load_reference_state
 from arcsolve.trm_import.config import model_config, read_reference_config, train_config
 from arcsolve.trm_import.dataset import read_dataset
@@ -86,16 +87,16 @@ def import_trm(
         "format": CHECKPOINT_FORMAT,
         "step": step,
         "config": asdict(run_cfg),
-        "dataset": {
-            "fingerprint": data.fingerprint,
-            "kind": "arc",
-            "seq_len": MAX_GRID**2,
-            "vocab_size": ARC_VOCAB_SIZE,
-            "num_puzzle_ids": data.num_puzzle_ids,
-            "canvas": MAX_GRID,
-            "task_ids": list(data.task_ids),
-            "augmentations": data.augmentations,
-        },
+        "dataset": DatasetMeta(
+            fingerprint=data.fingerprint,
+            kind="arc",
+            seq_len=MAX_GRID**2,
+            vocab_size=ARC_VOCAB_SIZE,
+            num_puzzle_ids=data.num_puzzle_ids,
+            canvas=MAX_GRID,
+            task_ids=data.task_ids,
+            augmentations=data.augmentations,
+        ).to_dict(),
         "eval_model": weights,
         "git_revision": git_revision(),
     }
