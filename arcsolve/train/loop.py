@@ -82,16 +82,11 @@ def run_train(
         dist.shutdown(info)
 
 
-def _train(
-    cfg: RunConfig,
-    out: Path,
-    dataset: TokenDataset,
-    device: torch.device,
-    info: dist.DistInfo,
-    max_steps: int | None,
-    resume: bool,
-    show: bool,
-) -> dict[str, Any]:
+def _start_or_resume(
+    cfg: RunConfig, out: Path, dataset: TokenDataset, device: torch.device, info: dist.DistInfo, resume: bool
+) -> tuple[TrainState, TrainBatches, MetricsLog]:
+    """A fresh state, or the run's latest checkpoint restored into it; the metrics log and the
+    written config.toml agree with it; every rank holds rank 0's weights."""
     tc = cfg.train
     train_split = dataset.split("train")
     # Nothing in the step draws from torch's global RNG today, but whatever does later (dropout,
@@ -114,6 +109,22 @@ def _train(
     if info.is_main:  # only now: a refused --resume must not overwrite the run's config
         atomic_write_text(out / "config.toml", to_toml(asdict(cfg)))
     dist.broadcast_module(state.model, info)
+    return state, batches, log
+
+
+def _train(
+    cfg: RunConfig,
+    out: Path,
+    dataset: TokenDataset,
+    device: torch.device,
+    info: dist.DistInfo,
+    max_steps: int | None,
+    resume: bool,
+    show: bool,
+) -> dict[str, Any]:
+    tc = cfg.train
+    train_split = dataset.split("train")
+    state, batches, log = _start_or_resume(cfg, out, dataset, device, info, resume)
     # The schedule runs over the config's horizon; --max-steps only stops early, so a run cut into
     # pieces with --max-steps and --resume follows the same learning rates as one straight run.
     plan = _plan(cfg, batches)
