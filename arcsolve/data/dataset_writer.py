@@ -184,6 +184,12 @@ class DatasetWriter:
             self._splits[name] = SplitWriter(self._tmp / name, self.seq_len, self.extras)
         return self._splits[name]
 
+    def write_file(self, name: str, data: bytes) -> None:
+        """An extra file beside meta.json (not an array: meta.json does not list it)."""
+        if self._tmp is None:
+            raise RuntimeError("use DatasetWriter as a context manager")
+        (self._tmp / name).write_bytes(data)
+
     def finish(
         self, num_puzzle_ids: int, fields: dict[str, Any], augmentations: np.ndarray | None = None
     ) -> dict[str, Any]:

@@ -1,0 +1,332 @@
+"""Build an ARC dataset exactly as the reference TRM builder does, into arcsolve's dataset format.
+
+`arcsolve data build arc --trm-prefix PREFIX --subsets training evaluation concept --test-set
+evaluation --aug 1000 --seed 42` reads `PREFIX_<subset>_challenges.json` (+ `_solutions.json`) and
+reproduces the reference builder (SamsungSAILMontreal/TinyRecursiveModels,
+`dataset/build_arc_dataset.py`) draw for draw on NumPy's legacy generator seeded with `seed`:
+1. per subset, in order: the tasks in file order are shuffled; then per task, in shuffled order,
+   up to 5 x aug candidates (randint(0, 8), then a permutation of colours 1..9) until `aug`
+   versions are new. A candidate is new when the multiset of its (input, output) pairs differs from
+   every kept version's (the original included), over all of the task's pairs;
+2. identifier ids in order of first appearance: train-split puzzles, then test-split puzzles;
+3. per train-split puzzle, randint picks the example left at (0, 0) and every other example gets a
+   random offset (randint per row, then per column) that fits both its grids.
+Train split: every pair of every task, except the test pairs of `--test-set` tasks, which form the
+test split (at (0, 0)). Rows of a puzzle follow the task's JSON key order.
+
+So `identifiers.json` (written beside `meta.json`, the reference's format) is byte-identical to the
+reference's for the same files, subsets and seed, and the rows, puzzle ids and offsets equal the
+reference arrays. One difference: when the first subset is a test set, the reference's split order
+depends on Python's string hashing (a set of splits); here the train split always comes first.
+The bulk draws run in numba (`legacy_rng`), duplicates are found on exact bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, transform_packed, view_shapes
+from arcsolve.augment.trm_names import BLANK_NAME, REFERENCE_TO_DIHEDRAL, SEPARATOR
+from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
+from arcsolve.data.arc_builder import ARC_EXTRAS
+from arcsolve.data.dataset_writer import DatasetWriter
+from arcsolve.data.legacy_rng import LegacyStream, draw_augmentations, draw_offsets
+from arcsolve.errors import BadInputError, ConfigError
+
+IDENTIFIERS_FILE = "identifiers.json"
+TEST_PUZZLES_FILE = "test_puzzles.json"
+TRIES_FACTOR = 5  # the reference's ARCAugmentRetriesFactor
+_TO_DIHEDRAL = np.array(REFERENCE_TO_DIHEDRAL, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class TrmBuildConfig:
+    prefix: str
+    subsets: tuple[str, ...] = ("training", "evaluation", "concept")
+    test_set: str = "evaluation"
+    test_set2: str = "your_test_set"  # the reference's second test-set name (its default)
+    aug: int = 1000
+    seed: int = 42
+
+    def validate(self, where: str = "data build arc") -> None:
+        if not self.subsets:
+            raise ConfigError(where, "subsets: name at least one subset, e.g. training evaluation concept")
+        if len(set(self.subsets)) != len(self.subsets):
+            raise ConfigError(where, f"subsets: {list(self.subsets)} names a subset twice")
+        if not 0 <= self.aug <= np.iinfo(np.int16).max:
+            raise ConfigError(where, f"aug: {self.aug} must lie in 0..{np.iinfo(np.int16).max}")
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(where, f"seed: {self.seed} must lie in 0..2^32-1 (NumPy's legacy seed)")
+
+
+@dataclass
+class _TaskPlan:
+    """One task: its grids, which pairs go where, and its kept versions (identity first)."""
+
+    name: str
+    packed: PackedGrids
+    train_pairs: np.ndarray  # int64 [n, 2] grid ids (input, output) of the train-split examples
+    test_pairs: np.ndarray  # int64 [m, 2], empty unless the task belongs to a test set
+    ref_dihedrals: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))  # reference ids
+    colour_maps: np.ndarray = field(default_factory=lambda: np.arange(NUM_COLORS, dtype=np.uint8)[None])
+
+    @property
+    def dihedrals(self) -> np.ndarray:
+        return _TO_DIHEDRAL[self.ref_dihedrals]
+
+    def names(self) -> list[str]:
+        digits = (self.colour_maps[1:] + ord("0")).astype(np.uint8)
+        return [self.name] + [
+            f"{self.name}{SEPARATOR}t{k}{SEPARATOR}{row.tobytes().decode('ascii')}"
+            for k, row in zip(self.ref_dihedrals[1:].tolist(), digits, strict=True)
+        ]
+
+
+def _grid(value: Any, where: str) -> np.ndarray:
+    try:
+        grid = np.array(value)
+    except ValueError:
+        grid = np.zeros(0)
+    if (
+        grid.ndim != 2
+        or grid.size == 0
+        or grid.dtype.kind not in "iu"
+        or max(grid.shape) > MAX_GRID
+        or grid.min() < 0
+        or grid.max() >= NUM_COLORS
+    ):
+        raise BadInputError(where, "a grid is not a 1..30 x 1..30 rectangle of integers 0..9")
+    return grid.astype(np.uint8)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise BadInputError(str(path), "no such file") from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise BadInputError(str(path), f"not valid JSON: {err}") from None
+
+
+def _load_subset(cfg: TrmBuildConfig, subset: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tasks of one subset in file order, test outputs merged in (`[[0]]` when there is no solutions file)."""
+    path = Path(f"{cfg.prefix}_{subset}_challenges.json")
+    puzzles = _read_json(path)
+    if not isinstance(puzzles, dict):
+        raise BadInputError(str(path), "expected a JSON object {task_id: task}")
+    records.append({"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+    solutions_path = Path(f"{cfg.prefix}_{subset}_solutions.json")
+    solutions = _read_json(solutions_path) if solutions_path.is_file() else None
+    if solutions is not None:
+        records.append(
+            {"file": str(solutions_path), "sha256": hashlib.sha256(solutions_path.read_bytes()).hexdigest()}
+        )
+    for task_id, puzzle in puzzles.items():
+        if not isinstance(puzzle, dict) or not isinstance(puzzle.get("test"), list):
+            raise BadInputError(f"{path}: {task_id}", "a task needs a 'test' list")
+        if solutions is None:
+            for example in puzzle["test"]:
+                example.setdefault("output", [[0]])
+            continue
+        outputs = solutions.get(task_id) if isinstance(solutions, dict) else None
+        if not isinstance(outputs, list) or len(outputs) > len(puzzle["test"]):
+            raise BadInputError(f"{solutions_path}: {task_id}", "missing, or more outputs than test inputs")
+        for k, grid in enumerate(outputs):
+            puzzle["test"][k]["output"] = grid
+    return puzzles
+
+
+def _plan_task(name: str, puzzle: dict[str, Any], in_test_set: bool, where: str) -> _TaskPlan:
+    grids: list[np.ndarray] = []
+    pairs: dict[str, list[tuple[int, int]]] = {"train": [], "test": []}
+    for kind, examples in puzzle.items():
+        if kind not in ("train", "test") or not isinstance(examples, list):
+            raise BadInputError(f"{where}: {name}", f"unexpected key '{kind}' (a task holds train and test)")
+        dest = "test" if kind == "test" and in_test_set else "train"
+        for example in examples:
+            if not isinstance(example, dict) or "input" not in example or "output" not in example:
+                raise BadInputError(f"{where}: {name}", f"a {kind} example lacks its input or output")
+            grids += [
+                _grid(example["input"], f"{where}: {name}"),
+                _grid(example["output"], f"{where}: {name}"),
+            ]
+            pairs[dest].append((len(grids) - 2, len(grids) - 1))
+    if not pairs["train"] or (in_test_set and not pairs["test"]):
+        raise BadInputError(f"{where}: {name}", "a task needs train pairs (and test pairs in a test set)")
+    as_array = {k: np.array(v, dtype=np.int64).reshape(-1, 2) for k, v in pairs.items()}
+    return _TaskPlan(name, pack_grids(grids), as_array["train"], as_array["test"])
+
+
+@njit(cache=True, nogil=True)
+def _less(cells, heights, widths, starts, a, p, q):
+    """Is pair p's byte string (shapes, input cells, output cells) below pair q's, lexicographically?"""
+    head_p = (heights[a, p[0]], widths[a, p[0]], heights[a, p[1]], widths[a, p[1]])
+    head_q = (heights[a, q[0]], widths[a, q[0]], heights[a, q[1]], widths[a, q[1]])
+    for t in range(4):
+        if head_p[t] != head_q[t]:
+            return head_p[t] < head_q[t]
+    for side in range(2):
+        gp, gq = p[side], q[side]
+        for t in range(heights[a, gp] * widths[a, gp]):  # same shapes here, so same lengths
+            x, y = cells[a, starts[gp] + t], cells[a, starts[gq] + t]
+            if x != y:
+                return x < y
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _pair_multiset_keys(cells, heights, widths, starts, pairs, out):
+    """out[a] = the task's (input, output) pairs under augmentation a, sorted: equal rows <=> equal
+    multisets of pairs, the reference's duplicate test (it compares sorted pair hashes)."""
+    n = pairs.shape[0]
+    order = np.empty(n, dtype=np.int64)
+    for a in range(cells.shape[0]):
+        for i in range(n):
+            order[i] = i
+        for i in range(1, n):  # insertion sort: a task has a handful of pairs
+            j = i
+            while j > 0 and _less(cells, heights, widths, starts, a, pairs[order[j]], pairs[order[j - 1]]):
+                order[j], order[j - 1] = order[j - 1], order[j]
+                j -= 1
+        at = 0
+        for i in range(n):
+            for g in (pairs[order[i], 0], pairs[order[i], 1]):
+                out[a, at] = heights[a, g]
+                out[a, at + 1] = widths[a, g]
+                at += 2
+                size = heights[a, g] * widths[a, g]
+                out[a, at : at + size] = cells[a, starts[g] : starts[g] + size]
+                at += size
+
+
+def _version_keys(plan: _TaskPlan, ref_dihedrals: np.ndarray, maps: np.ndarray) -> np.ndarray:
+    dihedrals = _TO_DIHEDRAL[ref_dihedrals]
+    cells = transform_packed(plan.packed, dihedrals, maps)
+    heights, widths = view_shapes(plan.packed, dihedrals)
+    pairs = np.concatenate([plan.train_pairs, plan.test_pairs])
+    out = np.empty((len(dihedrals), cells.shape[1] + 4 * len(pairs)), dtype=np.uint8)
+    _pair_multiset_keys(cells, heights, widths, plan.packed.starts, pairs, out)
+    return out
+
+
+def _find_versions(plan: _TaskPlan, aug: int, stream: LegacyStream) -> bool:
+    """Draw candidates until `aug` new versions or 5 x aug draws; return whether `aug` were found.
+
+    A chunk of draws never overshoots: it asks for exactly the versions still missing, so the
+    reference's early stop can only fall on a chunk's last draw."""
+    identity = (np.zeros(1, np.int64), np.arange(NUM_COLORS, dtype=np.uint8)[None])
+    seen = {_version_keys(plan, *identity)[0].tobytes()}
+    kept_d, kept_m = [identity[0]], [identity[1]]
+    found, tried = 0, 0
+    while found < aug and tried < TRIES_FACTOR * aug:
+        count = min(aug - found, TRIES_FACTOR * aug - tried)
+        ref_d, maps = np.empty(count, np.int64), np.empty((count, NUM_COLORS), np.uint8)
+        draw_augmentations(stream.key, stream.pos, count, ref_d, maps)
+        keep = np.zeros(count, dtype=np.bool_)
+        for i, row in enumerate(_version_keys(plan, ref_d, maps)):
+            key = row.tobytes()
+            if key not in seen:
+                seen.add(key)
+                keep[i] = True
+        kept_d.append(ref_d[keep])
+        kept_m.append(maps[keep])
+        found += int(keep.sum())
+        tried += count
+    plan.ref_dihedrals, plan.colour_maps = np.concatenate(kept_d), np.concatenate(kept_m)
+    return found >= aug
+
+
+def _train_offsets(plans: list[_TaskPlan], stream: LegacyStream) -> list[np.ndarray]:
+    """Every train-split example's offset (one numba pass over the whole split), per task."""
+    sizes, rooms_r, rooms_c = [], [], []
+    for plan in plans:
+        heights, widths = view_shapes(plan.packed, plan.dihedrals)
+        ins, outs = plan.train_pairs[:, 0], plan.train_pairs[:, 1]
+        rooms_r.append((MAX_GRID - np.maximum(heights[:, ins], heights[:, outs])).reshape(-1))
+        rooms_c.append((MAX_GRID - np.maximum(widths[:, ins], widths[:, outs])).reshape(-1))
+        sizes.append(np.full(len(plan.ref_dihedrals), len(ins), dtype=np.int64))
+    room_r, room_c = np.concatenate(rooms_r), np.concatenate(rooms_c)
+    offsets = np.empty((room_r.shape[0], 2), dtype=np.int64)
+    draw_offsets(stream.key, stream.pos, np.concatenate(sizes), room_r, room_c, offsets)
+    bounds = np.cumsum([0] + [r.shape[0] for r in rooms_r])
+    return [offsets[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _write_group(split, plan: _TaskPlan, pairs: np.ndarray, ids: np.ndarray, offsets: np.ndarray) -> None:
+    n_versions, n_pairs = len(plan.ref_dihedrals), len(pairs)
+    aug_index = np.repeat(np.arange(n_versions, dtype=np.int64), n_pairs)
+    grid_in, grid_out = np.tile(pairs[:, 0], n_versions), np.tile(pairs[:, 1], n_versions)
+    versions = (plan.packed, plan.dihedrals, plan.colour_maps)
+    split.add_group(
+        encode_views(*versions, grid_in, aug_index, offsets, MAX_GRID),
+        encode_views(*versions, grid_out, aug_index, offsets, MAX_GRID),
+        puzzle_ids=np.repeat(ids, n_pairs).astype(np.int32),
+        puzzle_sizes=np.full(n_versions, n_pairs),
+        offsets=offsets.astype(np.int16),
+        example_index=np.tile(np.arange(n_pairs, dtype=np.int16), n_versions),
+    )
+
+
+def build_trm_dataset(cfg: TrmBuildConfig, out: str | Path, overwrite: bool = False) -> dict[str, Any]:
+    """Build dataset `out` (atomically) the reference's way; return its meta (plus `seconds`)."""
+    cfg.validate()
+    started = time.perf_counter()
+    state = np.random.RandomState(cfg.seed)
+    plans: list[_TaskPlan] = []
+    records: list[dict[str, Any]] = []
+    test_puzzles: dict[str, Any] = {}
+    short = 0
+    for subset in cfg.subsets:
+        in_test_set = subset in (cfg.test_set, cfg.test_set2)
+        puzzles = list(_load_subset(cfg, subset, records).items())
+        state.shuffle(puzzles)
+        stream = LegacyStream(state)
+        for name, puzzle in puzzles:
+            if in_test_set:
+                test_puzzles[name] = puzzle
+            plans.append(_plan_task(name, puzzle, in_test_set, f"{cfg.prefix}_{subset}_challenges.json"))
+            short += not _find_versions(plans[-1], cfg.aug, stream)
+        stream.sync_back(state)
+    names = [plan.names() for plan in plans]
+    identifiers: dict[str, int] = {}  # name -> id; id 0 is the blank
+    for group in names:  # train split first: every task has train-split puzzles
+        for name in group:
+            identifiers.setdefault(name, len(identifiers) + 1)
+    table = np.zeros((len(identifiers) + 1, AUG_TABLE_COLUMNS), dtype=np.int16)
+    table[0] = [-1, 0, *range(NUM_COLORS)]
+    group_ids = [np.array([identifiers[n] for n in group], dtype=np.int64) for group in names]
+    for index, (plan, ids) in enumerate(zip(plans, group_ids, strict=True)):
+        table[ids, 0], table[ids, 1], table[ids, 2:] = index, plan.dihedrals, plan.colour_maps
+    stream = LegacyStream(state)
+    offsets = _train_offsets(plans, stream)
+    listing = [BLANK_NAME] + list(identifiers)
+    with DatasetWriter(out, "arc", MAX_GRID**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite) as writer:
+        for plan, ids, rows in zip(plans, group_ids, offsets, strict=True):
+            _write_group(writer.split("train"), plan, plan.train_pairs, ids, rows)
+        for plan, ids in zip(plans, group_ids, strict=True):
+            if len(plan.test_pairs):
+                at_origin = np.zeros((len(ids) * len(plan.test_pairs), 2), dtype=np.int64)
+                _write_group(writer.split("test"), plan, plan.test_pairs, ids, at_origin)
+        identifiers_bytes = json.dumps(listing).encode("utf-8")
+        writer.write_file(IDENTIFIERS_FILE, identifiers_bytes)
+        writer.write_file(TEST_PUZZLES_FILE, json.dumps(test_puzzles).encode("utf-8"))
+        fields = {
+            "canvas": MAX_GRID,
+            "task_ids": [plan.name for plan in plans],
+            "num_source_tasks": sum(1 for plan in plans if len(plan.test_pairs)),
+            "sources": records,
+            "build": {"builder": "trm", **asdict(cfg)},
+            "seed": cfg.seed,
+            "identifiers_sha256": hashlib.sha256(identifiers_bytes).hexdigest(),
+            "tasks_short_of_aug": short,
+        }
+        meta = writer.finish(len(listing), fields, table)
+    return {**meta, "seconds": time.perf_counter() - started}
