@@ -10,8 +10,12 @@ The order of work protects the submission:
    argmax tokens out, decoded and inverted to the original frame in one numba pass, one vote each.
    Only one batch of logits exists at a time and the vote table holds distinct grids only, so
    memory stays flat however many views run;
-4. pick two attempts per test input (votes, then fallbacks) and replace the file atomically; write
-   predictions.jsonl (ranked candidates per test input) beside it.
+4. with --rank poe or hybrid, the log-probabilities of each test input's first --poe-views views are
+   kept (`poe.ViewStore`) and its candidates re-ranked by their summed log-probability at the end
+   (`rank.rank_table`; time for it is reserved from the budget, and the submissions written while
+   views run hold the vote order);
+5. pick two attempts per test input (ranked candidates, then fallbacks) and replace the file
+   atomically; write predictions.jsonl (ranked candidates, votes, PoE scores) beside it.
 
 With the same checkpoint, tasks, tta, seed, batch size and device the submission is byte-identical.
 A time budget stops feeding views once spent; the views are rank-major, so every test input has
@@ -42,10 +46,19 @@ from arcsolve.model.act import evaluate_batch
 from arcsolve.model.config import ModelConfig
 from arcsolve.model.trm import TRM
 from arcsolve.predict.adapt import AdaptReport
-from arcsolve.predict.budget import Stopper, adapt_and_plan, reserve_seconds, rows_that_fit, stop_on_sigterm
+from arcsolve.predict.budget import (
+    Stopper,
+    adapt_and_plan,
+    rank_reserve_seconds,
+    reserve_seconds,
+    rows_that_fit,
+    stop_on_sigterm,
+)
 from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.poe import ViewStore, view_log_probs
+from arcsolve.predict.rank import rank_table, write_ranked_jsonl
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
-from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts, write_predictions_jsonl
+from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts
 from arcsolve.submission import score_submission, write_fallback_submission, write_submission
 from arcsolve.submission.writer import Submission
 from arcsolve.train.checkpoint import load_checkpoint, resolve_checkpoint_path
@@ -75,11 +88,12 @@ class LoopStats:
     encode_seconds: float = 0.0
     model_seconds: float = 0.0
     decode_vote_seconds: float = 0.0  # decode + inverse transform + vote
+    store_seconds: float = 0.0  # log-probabilities of the views kept for --rank poe / hybrid
     stopped_early: bool = False
 
     @property
     def loop_seconds(self) -> float:
-        return self.encode_seconds + self.model_seconds + self.decode_vote_seconds
+        return self.encode_seconds + self.model_seconds + self.decode_vote_seconds + self.store_seconds
 
 
 @dataclass(frozen=True)
@@ -98,9 +112,14 @@ class PredictSummary:
     outside_model_fraction: float  # share of the view loop spent encoding, decoding, inverting, voting
     views_per_second: float  # over the view loop
     stopped_early: bool
-    pass_at_k: dict[int, float] = field(default_factory=dict)  # voted candidates only; {} if unknown
+    pass_at_k: dict[int, float] = field(default_factory=dict)  # ranked candidates only; {} if unknown
     score: float | None = None  # the written submission's score, when every task's outputs are known
     adapt: AdaptReport | None = None  # test-time adaptation of the unknown tasks, when asked for
+    rank: str = "votes"  # the --rank mode
+    rank_seconds: float = 0.0  # re-ranking after the views (0 for votes)
+    store_seconds: float = 0.0  # keeping log-probabilities in the view loop (0 for votes)
+    store_mb: float = 0.0  # log-probabilities held at the end of the view loop (their peak)
+    scored_inputs: int = 0  # test inputs ranked from their views (the others: by votes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +140,11 @@ class PredictSummary:
             "pass_at_k": {str(k): v for k, v in self.pass_at_k.items()},
             "score": self.score,
             "adapt": None if self.adapt is None else asdict(self.adapt),
+            "rank": self.rank,
+            "rank_seconds": round(self.rank_seconds, 3),
+            "store_seconds": round(self.store_seconds, 3),
+            "store_mb": round(self.store_mb, 2),
+            "scored_inputs": self.scored_inputs,
         }
 
     def lines(self) -> list[str]:
@@ -135,8 +159,15 @@ class PredictSummary:
         ]
         if self.adapt is not None:
             lines.insert(1, self.adapt.line())
+        if self.rank != "votes":
+            lines.append(
+                f"rank {self.rank}: {self.scored_inputs} test input(s) scored over their views, "
+                f"{self.store_mb:.1f} MB of log-probabilities, {self.store_seconds + self.rank_seconds:.2f} s"
+            )
         if self.pass_at_k:
-            lines.append("votes: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
+            lines.append(
+                f"{self.rank}: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items())
+            )
         if self.score is not None:
             lines.append(f"submission score: {self.score:.4f}")
         lines.append(f"predictions: {self.predictions_path}")
@@ -218,8 +249,10 @@ def answer_views(
     stopper: Stopper | None = None,
     save: Callable[[], None] | None = None,
     view_seconds: float | None = None,
+    store: ViewStore | None = None,
 ) -> LoopStats:
-    """Run every planned view through the model, batch by batch, voting as it goes.
+    """Run every planned view through the model, batch by batch, voting as it goes; with `store`, also
+    keep the log-probabilities of the views of rank < `store.max_views` (each input's first ones).
 
     With a deadline (`deadline`, a `time.monotonic()` value, or `stopper`'s) each batch holds only
     as many views as fit in the time left, at the cost per view of the last batch (or
@@ -252,17 +285,34 @@ def answer_views(
             outputs = evaluate_batch(net.model, batch)
             predicted = outputs.logits.argmax(-1).to(torch.uint8).cpu().numpy()
             confidence = torch.sigmoid(outputs.q_halt_logits.float()).cpu().numpy().tolist()
-            del outputs  # the logits are the biggest tensor of the loop; never keep two batches
             modelled = time.perf_counter()
+            if store is not None:
+                _store_batch(store, task_ids, views, outputs.logits, net.model.cfg.loss)
+            stored = time.perf_counter()
+            del outputs  # the logits are the biggest tensor of the loop; never keep two batches
             stats.invalid += _vote_batch(table, task_ids, views, predicted, confidence, net.canvas)
             done = time.perf_counter()
             stats.views += len(views)
             stats.encode_seconds += encoded - began
             stats.model_seconds += modelled - encoded
-            stats.decode_vote_seconds += done - modelled
+            stats.store_seconds += stored - modelled
+            stats.decode_vote_seconds += done - stored
             view_seconds = (done - began) / len(views)
             bar.update(job, completed=stats.views)
     return stats
+
+
+def _store_batch(
+    store: ViewStore, task_ids: list[str], views: ViewPlan, logits: torch.Tensor, loss: str
+) -> None:
+    """Keep the log-probabilities of the batch's rows that are among their input's first views."""
+    kept = np.flatnonzero(views.rank < store.max_views)
+    if not kept.size:
+        return
+    logprobs = view_log_probs(logits[torch.from_numpy(kept).to(logits.device)], loss)
+    cells = zip(views.task_index[kept].tolist(), views.test_index[kept].tolist(), strict=True)
+    keys = [(task_ids[t], i) for t, i in cells]
+    store.add_rows(keys, logprobs, views.dihedrals[kept], views.colour_maps[kept])
 
 
 def _vote_batch(
@@ -289,8 +339,10 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     """Answer every test input of `cfg.tasks` with the checkpoint; write the submission and predictions.
 
     The time budget counts from `started` (a `time.monotonic()` value; default: now) and the work is
-    planned to end `reserve_seconds` before it runs out. A SIGTERM stops the work early, writes what
-    was voted, and raises RunFailure. The submission file is valid at every moment.
+    planned to end `reserve_seconds` before it runs out, and with --rank poe / hybrid the views a
+    further `rank_reserve_seconds` earlier (inputs the ranking does not reach in time keep their vote
+    order). A SIGTERM stops the work early, writes what was voted (in vote order), and raises
+    RunFailure. The submission file is valid at every moment.
     """
     cfg.validate("predict")
     started = time.monotonic() if started is None else started
@@ -303,27 +355,40 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     write_fallback_submission(out, tasks)
     set_cpu_threads(cfg.cpu_threads)
     table = VoteTable()
+    store = ViewStore(cfg.poe_views) if cfg.rank != "votes" else None
+    inputs = sum(len(task.test_inputs) for task in tasks)
 
     def save() -> Submission:
         return write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
 
     with stop_on_sigterm(stopper):
         net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device), cfg.forward_dtype)
+        rank_reserve = 0.0
+        if store is not None and stopper.deadline is not None:  # the ranking at the end needs time too
+            rank_reserve = rank_reserve_seconds(inputs, cfg.poe_views, cfg.poe_candidates, net.canvas)
+            stopper.deadline -= rank_reserve
         net, plan, report, view_seconds = adapt_and_plan(net, tasks, cfg, stopper)
         # Under a budget the run may be killed at its end, so the votes so far go to disk as they come.
         midway = save if stopper.deadline is not None else None
         try:
             stats = answer_views(
-                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper, midway, view_seconds
+                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper, midway, view_seconds, store
             )
         except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
             save()
             raise RunFailure(
                 "predict", f"{err}; {out} holds the votes gathered so far plus fallbacks"
             ) from None
-    submission = save()
+    store_mb = 0.0 if store is None else store.nbytes / 2**20
+    ranking_began = time.perf_counter()
+    until = None if stopper.deadline is None else stopper.deadline + rank_reserve
+    if stopper.signal is not None:  # asked to stop: no scoring, the vote order stands
+        until = time.monotonic()
+    ranked = rank_table(table, store, tasks, cfg.rank, cfg.poe_candidates, until)
+    submission = write_submission(out, tasks, vote_attempts(ranked, tasks, k=SUBMISSION_ATTEMPTS))
+    rank_seconds = time.perf_counter() - ranking_began
     predictions = cfg.predictions_file()
-    write_predictions_jsonl(predictions, table, tasks, cfg.max_candidates or None)
+    write_ranked_jsonl(predictions, ranked, tasks, cfg.max_candidates or None)
     if stopper.signal is not None:
         raise RunFailure(
             "predict",
@@ -337,7 +402,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         out=out,
         predictions_path=predictions,
         tasks=len(tasks),
-        test_inputs=sum(len(task.test_inputs) for task in tasks),
+        test_inputs=inputs,
         unknown_tasks=len(plan.unknown),
         skipped_inputs=len(plan.skipped),
         views_planned=len(plan),
@@ -348,7 +413,12 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         outside_model_fraction=(loop - stats.model_seconds) / loop if loop > 0 else 0.0,
         views_per_second=stats.views / loop if loop > 0 else 0.0,
         stopped_early=stats.stopped_early,
-        pass_at_k=pass_at_k(table, tasks, ks),
+        pass_at_k=pass_at_k(ranked, tasks, ks),
         score=score_submission(submission, tasks).score if known else None,
         adapt=report,
+        rank=cfg.rank,
+        rank_seconds=rank_seconds if store is not None else 0.0,
+        store_seconds=stats.store_seconds,
+        store_mb=store_mb,
+        scored_inputs=ranked.scored_inputs,
     )
