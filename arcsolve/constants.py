@@ -22,3 +22,8 @@ DIHEDRAL_INVERSE = (0, 3, 2, 1, 4, 5, 6, 7)
 
 # Columns of the augmentation table: original task index, dihedral id, colour map of colours 0..9.
 AUG_TABLE_COLUMNS = 2 + NUM_COLORS
+
+# Flags of every numba kernel (augmentation and the puzzle generators): cached compilation, and the
+# GIL released so torch's threads keep running while a kernel does.
+JIT_FLAGS = {"cache": True, "nogil": True}
+PARALLEL_FLAGS = {**JIT_FLAGS, "parallel": True}

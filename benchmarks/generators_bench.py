@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from bench_naive import naive_generate_maze, naive_sudoku_attempt, sudoku_rate  # noqa: E402
 
-from arcsolve.bench import kernels  # noqa: E402
-from arcsolve.bench.maze import generate_maze  # noqa: E402
-from arcsolve.bench.sudoku import SUDOKU_LEVELS, generate_sudoku, item_seeds  # noqa: E402
+from arcsolve.data import sudoku_kernels as kernels  # noqa: E402
+from arcsolve.data.maze import generate_maze  # noqa: E402
+from arcsolve.data.sudoku import SUDOKU_LEVELS, generate_sudoku, item_seeds  # noqa: E402
 
 
 def timed(fn, *args):

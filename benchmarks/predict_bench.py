@@ -50,7 +50,8 @@ from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
 from arcsolve.model.config import ModelConfig
 from arcsolve.predict.config import PredictConfig
-from arcsolve.predict.run import answer_views, load_predict_model, run_predict
+from arcsolve.predict.model import load_predict_model
+from arcsolve.predict.run import answer_views, run_predict
 from arcsolve.predict.views import plan_views
 from arcsolve.predict.vote import VoteTable
 from arcsolve.train.config import DataConfig, RunConfig, TrainConfig

@@ -37,7 +37,8 @@ from arcsolve.predict.adapt import (
 )
 from arcsolve.predict.budget import plan_work
 from arcsolve.predict.config import AdaptConfig, PredictConfig
-from arcsolve.predict.run import load_predict_model, run_predict
+from arcsolve.predict.model import load_predict_model
+from arcsolve.predict.run import run_predict
 from arcsolve.submission import validate_submission
 from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
 from arcsolve.train.loop import run_train

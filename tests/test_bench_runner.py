@@ -15,7 +15,7 @@ from arcsolve.bench.runner import (
     load_bench_config,
     run_bench,
 )
-from arcsolve.bench.sudoku import SUDOKU_LEVELS
+from arcsolve.data.sudoku import SUDOKU_LEVELS
 from arcsolve.errors import BadInputError, ConfigError
 
 TINY_SUDOKU = """

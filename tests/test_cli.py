@@ -106,3 +106,20 @@ def test_usage_error_through_the_real_entry_point():
     assert proc.stderr.splitlines() == [
         "arcsolve: error: train: Option '--set' requires an argument. (try 'arcsolve train --help')"
     ]
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_cuda_without_a_gpu_is_one_line_exit_2_in_train_and_predict(tmp_path, command):
+    """One device resolver (arcsolve/runtime.py) for every command: same message, same exit code."""
+    if command == "train":
+        args = ["train", "configs/arc1-cpu-tiny.toml", "--out", str(tmp_path / "run"), "--set", "train.device=cuda"]
+    else:
+        args = ["predict", str(tmp_path / "missing.pt"), "--tasks", "arc1:training", "--out",
+                str(tmp_path / "s.json"), "--device", "cuda"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("arcsolve: error:")
+    assert "no CUDA device is visible" in lines[0]
+    assert not (tmp_path / "run").exists()

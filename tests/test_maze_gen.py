@@ -11,8 +11,8 @@ from bench_naive import maze_bfs, maze_shortest_path_counts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arcsolve.bench import kernels
-from arcsolve.bench.maze import (
+from arcsolve.data import maze_kernels as kernels
+from arcsolve.data.maze import (
     MAZE_GOAL,
     MAZE_OPEN,
     MAZE_PATH,

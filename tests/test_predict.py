@@ -16,8 +16,9 @@ from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.errors import BadInputError, ConfigError
 from arcsolve.model.config import ModelConfig
 from arcsolve.predict.config import PredictConfig
-from arcsolve.predict.run import resolve_device, run_predict
+from arcsolve.predict.run import run_predict
 from arcsolve.predict.views import encode_plan_rows, known_versions, plan_views
+from arcsolve.runtime import resolve_device
 from arcsolve.submission import fallback_submission, submission_bytes, validate_submission
 from arcsolve.train.checkpoint import load_checkpoint
 from arcsolve.train.config import DataConfig, RunConfig, TrainConfig

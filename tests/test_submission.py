@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 
 from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.errors import BadInputError, RunFailure
-from arcsolve.predict.vote import VoteTable, default_fallbacks, vote_attempts
+from arcsolve.predict.vote import VoteTable, vote_attempts
 from arcsolve.submission import (
     InvalidSubmissionError,
     build_submission,
@@ -27,6 +27,7 @@ from arcsolve.submission import (
     write_fallback_submission,
     write_submission,
 )
+from arcsolve.submission.attempts import default_fallbacks
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CHALLENGES = FIXTURES / "kaggle" / "arc-agi_fixture_challenges.json"

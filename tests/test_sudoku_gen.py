@@ -11,7 +11,7 @@ from bench_naive import sudoku_count, sudoku_is_valid_solution, sudoku_rate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arcsolve.bench.sudoku import (
+from arcsolve.data.sudoku import (
     SUDOKU_LEVELS,
     augment_sudoku,
     count_solutions,

@@ -9,16 +9,13 @@ import orjson
 import pytest
 
 from arcsolve.data.tasks import Task
-from arcsolve.predict.vote import (
-    VoteTable,
+from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts, write_predictions_jsonl
+from arcsolve.submission.attempts import (
     as_valid_grid,
     default_fallbacks,
     grid_key,
     guess_output_shape,
-    pass_at_k,
     pick_attempts,
-    vote_attempts,
-    write_predictions_jsonl,
 )
 
 

@@ -18,11 +18,16 @@ import numpy as np
 from numba import njit
 
 from arcsolve.augment.transforms import SWAPS_SIDES
-from arcsolve.constants import COLOR_OFFSET, DIHEDRAL_INVERSE, EOS_TOKEN, MAX_GRID, NUM_COLORS, NUM_DIHEDRAL
+from arcsolve.constants import (
+    COLOR_OFFSET,
+    DIHEDRAL_INVERSE,
+    EOS_TOKEN,
+    JIT_FLAGS,
+    MAX_GRID,
+    NUM_COLORS,
+    NUM_DIHEDRAL,
+)
 from arcsolve.errors import BadInputError
-
-# Every kernel takes its flags from here.
-JIT_FLAGS = {"cache": True, "nogil": True}
 
 _SWAPS = np.array(SWAPS_SIDES, dtype=np.bool_)
 _INVERSE = np.array(DIHEDRAL_INVERSE, dtype=np.int64)

@@ -33,10 +33,10 @@ from arcsolve.data.dataset import TokenDataset
 from arcsolve.errors import BadInputError, ConfigError, RunFailure
 from arcsolve.io import atomic_write_bytes
 from arcsolve.model.trm import TRM
-from arcsolve.train import distributed as dist
+from arcsolve.runtime import resolve_device, set_cpu_threads
 from arcsolve.train.checkpoint import latest_checkpoint, load_checkpoint
 from arcsolve.train.config import RunConfig, load_run_config
-from arcsolve.train.data import open_dataset, set_cpu_threads
+from arcsolve.train.data import open_dataset
 from arcsolve.train.evaluate import evaluate_split
 from arcsolve.train.loop import run_train
 from arcsolve.train.metrics import read_metrics
@@ -234,7 +234,7 @@ def run_bench(
 
     subset = 0 < cfg.train.eval_max_examples < test.num_examples
     if subset or "exact_accuracy" not in metrics:
-        device = dist.resolve_device(cfg.train.device)
+        device = resolve_device(cfg.train.device, "train.device")
         set_cpu_threads(cfg.train.cpu_threads)
         model = _final_weights(cfg, dataset, out, device)
         metrics = {

@@ -15,10 +15,10 @@ from typing import Literal
 
 import numpy as np
 
-from arcsolve.bench.maze import MAZE_VOCAB_SIZE, augment_maze_dihedral, generate_maze
-from arcsolve.bench.sudoku import SUDOKU_VOCAB_SIZE, augment_sudoku, encode_sudoku, generate_sudoku
 from arcsolve.constants import BLANK_PUZZLE_ID
 from arcsolve.data.dataset import DatasetWriter
+from arcsolve.data.maze import MAZE_VOCAB_SIZE, augment_maze_dihedral, generate_maze
+from arcsolve.data.sudoku import SUDOKU_VOCAB_SIZE, augment_sudoku, encode_sudoku, generate_sudoku
 from arcsolve.errors import ConfigError
 
 _TEST_SEED_OFFSET = 1_000_003  # test puzzles come from a seed stream of their own

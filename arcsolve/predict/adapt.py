@@ -31,7 +31,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -46,12 +45,10 @@ from arcsolve.model.act import act_step, evaluate_batch, initial_carry
 from arcsolve.model.losses import act_loss
 from arcsolve.model.trm import TRM
 from arcsolve.predict.config import AdaptConfig, PredictConfig
+from arcsolve.predict.model import PredictModel
 from arcsolve.predict.views import task_seed
-from arcsolve.train.data import arrays_to_batch
+from arcsolve.runtime import arrays_to_batch
 from arcsolve.train.optim import AdamATan2, SparseSignSGD
-
-if TYPE_CHECKING:
-    from arcsolve.predict.run import PredictModel
 
 _BATCH_STREAM = 0xADA  # second seed word of the batch-order generator
 

@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -34,10 +33,8 @@ from arcsolve.data.tasks import Task
 from arcsolve.model.act import act_step, initial_carry
 from arcsolve.predict.adapt import AdaptReport, start_adaptation
 from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.model import PredictModel
 from arcsolve.predict.views import ViewPlan, encode_plan_rows, plan_views
-
-if TYPE_CHECKING:
-    from arcsolve.predict.run import PredictModel
 
 
 class Stopper:
@@ -217,3 +214,20 @@ def adapt_and_plan(
     if cfg.adapt.holdout and not stopper.should_stop():
         report.holdout_after, report.holdout_tokens_after = adapter.holdout_accuracy(cfg.batch_size)
     return net, plan, adapter.fill_report(report), per_view
+
+
+# Seconds `rank.rank_table` needs per (candidate, stored view) pair on a 30x30 canvas, with margin;
+# see rank_reserve_seconds.
+RANK_SECONDS_PER_PAIR = 2e-5
+RANK_SECONDS_PER_INPUT = 2e-3
+
+
+def rank_reserve_seconds(test_inputs: int, poe_views: int, poe_candidates: int, canvas: int) -> float:
+    """Time kept back from the views for ranking by product of experts at the end: per test input a
+    fixed cost plus one per (candidate, view) pair, scaled by the canvas area; the candidates are
+    the top `poe_candidates` voted plus about one argmax grid per shape (counted as half as many again).
+    The constants are ~3x the cost measured on one core of the 2-core machine (`benchmarks/predict_bench.py
+    rank`); an input the ranking does not reach in time keeps its vote order, so an underestimate
+    costs ranking quality, never the deadline."""
+    pairs = 1.5 * poe_candidates * poe_views * (canvas * canvas) / 900
+    return 1.0 + test_inputs * (RANK_SECONDS_PER_INPUT + pairs * RANK_SECONDS_PER_PAIR)

@@ -37,14 +37,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from arcsolve.augment import decode_views
-from arcsolve.config import from_dict
-from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS
 from arcsolve.data.tasks import Task, load_tasks
-from arcsolve.errors import BadInputError, RunFailure
+from arcsolve.errors import RunFailure
 from arcsolve.io import remove_stale_temp_files
 from arcsolve.model.act import evaluate_batch
-from arcsolve.model.config import ModelConfig
-from arcsolve.model.trm import TRM
 from arcsolve.predict.adapt import AdaptReport
 from arcsolve.predict.budget import (
     Stopper,
@@ -55,30 +51,17 @@ from arcsolve.predict.budget import (
     stop_on_sigterm,
 )
 from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.model import PredictModel, load_predict_model
 from arcsolve.predict.poe import ViewStore, view_log_probs
 from arcsolve.predict.rank import rank_table, write_ranked_jsonl
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
 from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts
+from arcsolve.runtime import resolve_device, set_cpu_threads
 from arcsolve.submission import score_submission, write_fallback_submission, write_submission
 from arcsolve.submission.writer import Submission
-from arcsolve.train.checkpoint import load_checkpoint, resolve_checkpoint_path
-from arcsolve.train.data import set_cpu_threads
 
 SUBMISSION_ATTEMPTS = 2
 WRITE_EVERY = 10.0  # seconds between intermediate submissions while views are answered
-
-
-@dataclass(frozen=True)
-class PredictModel:
-    """A checkpoint's model in eval mode plus what planning views needs from its dataset."""
-
-    model: TRM
-    canvas: int
-    task_ids: tuple[str, ...]
-    aug_table: np.ndarray  # int16 [num_puzzle_ids, 12]
-    permute_black: bool
-    translate: bool = True  # the dataset recipe's translation (adaptation encodes its examples alike)
-    train_cfg: dict[str, Any] = field(default_factory=dict)  # the checkpoint's [train] (decays, betas)
 
 
 @dataclass
@@ -172,59 +155,6 @@ class PredictSummary:
             lines.append(f"submission score: {self.score:.4f}")
         lines.append(f"predictions: {self.predictions_path}")
         return lines
-
-
-def resolve_device(choice: str) -> torch.device:
-    if choice == "auto":
-        choice = "cuda" if torch.cuda.is_available() else "cpu"
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise BadInputError("predict", "device = 'cuda' but no CUDA device is visible; use --device cpu")
-    return torch.device(choice)
-
-
-def load_predict_model(
-    checkpoint: str | Path, device: torch.device, forward_dtype: str | None = None
-) -> PredictModel:
-    """Rebuild the checkpoint's TRM with its EMA weights, in eval mode on `device`; `forward_dtype`
-    replaces the checkpoint's model.forward_dtype when given."""
-    path = resolve_checkpoint_path(Path(checkpoint))
-    where = str(path)
-    payload = load_checkpoint(path, map_location="cpu", mmap=True)
-    data = payload.get("dataset") or {}
-    if data.get("kind") != "arc":
-        raise BadInputError(where, f"trained on a {data.get('kind')!r} dataset; predict answers ARC tasks")
-    canvas, seq_len = data.get("canvas"), data.get("seq_len")
-    if not isinstance(canvas, int) or seq_len != canvas * canvas:
-        raise BadInputError(where, f"dataset canvas {canvas!r} does not match seq_len {seq_len!r}")
-    if data.get("vocab_size") != ARC_VOCAB_SIZE:
-        raise BadInputError(where, f"vocab_size {data.get('vocab_size')!r}, expected {ARC_VOCAB_SIZE}")
-    table = data.get("augmentations")
-    num_ids = int(data.get("num_puzzle_ids", 0))
-    if table is None or np.shape(table) != (num_ids, AUG_TABLE_COLUMNS):
-        raise BadInputError(where, "checkpoint holds no augmentation table of one row per puzzle id")
-    model_fields = dict(payload["config"]["model"])
-    if forward_dtype is not None:
-        model_fields["forward_dtype"] = forward_dtype
-    cfg = from_dict(ModelConfig, model_fields, where=f"{where}: config")
-    model = TRM(cfg, seq_len, ARC_VOCAB_SIZE, num_ids)
-    try:
-        model.load_state_dict(payload["eval_model"])
-    except (KeyError, RuntimeError) as err:
-        raise BadInputError(
-            where, f"eval_model weights do not fit its config ({type(err).__name__})"
-        ) from None
-    recipe = (payload["config"].get("data") or {}).get("arc") or {}
-    train_cfg = dict(payload["config"].get("train") or {})
-    del payload  # the optimizer states and the training weights are not needed any more
-    return PredictModel(
-        model=model.to(device).eval(),
-        canvas=canvas,
-        task_ids=tuple(data.get("task_ids", ())),
-        aug_table=np.asarray(table),
-        permute_black=bool(recipe.get("permute_black", False)),
-        translate=bool(recipe.get("translate", True)),
-        train_cfg=train_cfg,
-    )
 
 
 def _progress(enabled: bool) -> Progress:
@@ -362,7 +292,8 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         return write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
 
     with stop_on_sigterm(stopper):
-        net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device), cfg.forward_dtype)
+        device = resolve_device(cfg.device, "predict --device")
+        net = load_predict_model(cfg.checkpoint, device, cfg.forward_dtype)
         rank_reserve = 0.0
         if store is not None and stopper.deadline is not None:  # the ranking at the end needs time too
             rank_reserve = rank_reserve_seconds(inputs, cfg.poe_views, cfg.poe_candidates, net.canvas)

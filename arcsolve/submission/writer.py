@@ -19,7 +19,7 @@ import orjson
 from arcsolve.data.tasks import Task
 from arcsolve.errors import RunFailure
 from arcsolve.io import atomic_write_bytes
-from arcsolve.predict.vote import VoteTable, as_valid_grid, vote_attempts
+from arcsolve.submission.attempts import as_valid_grid, fallback_attempts
 from arcsolve.submission.validate import ATTEMPT_KEYS, check_submission, summarize_problems
 
 Submission = dict[str, list[dict[str, list[list[int]]]]]
@@ -97,7 +97,7 @@ def fallback_submission(tasks: Sequence[Task]) -> Submission:
     """A complete, valid submission with no model: per test input the first two distinct
     `default_fallbacks` (usually attempt_1 = the test input, attempt_2 = a blank grid of the
     guessed output shape). `predict` writes this first so that a valid file exists at once."""
-    return build_submission(tasks, vote_attempts(VoteTable(), tasks, k=len(ATTEMPT_KEYS)))
+    return build_submission(tasks, fallback_attempts(tasks, k=len(ATTEMPT_KEYS)))
 
 
 def write_fallback_submission(path: str | Path, tasks: Sequence[Task]) -> Submission:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.dataset import SplitArrays, TokenDataset
 from arcsolve.data.puzzle_builders import MazeBuildConfig, build_maze_dataset, build_sudoku_dataset
 from arcsolve.errors import RunFailure
+from arcsolve.runtime import arrays_to_batch
 from arcsolve.train.config import DataConfig
 
 
@@ -78,16 +78,6 @@ def rows_to_batch(split: SplitArrays, rows: np.ndarray, device: torch.device) ->
     return arrays_to_batch(split.inputs[rows], split.labels[rows], split.puzzle_ids[rows], device)
 
 
-def arrays_to_batch(
-    inputs: np.ndarray, labels: np.ndarray, puzzle_ids: np.ndarray, device: torch.device
-) -> dict[str, torch.Tensor]:
-    """The model's batch dict (int64 tensors on `device`) from token rows and their puzzle ids."""
-    arrays = {"inputs": inputs, "labels": labels, "puzzle_ids": puzzle_ids}
-    batch = {k: torch.from_numpy(np.ascontiguousarray(v).astype(np.int64)) for k, v in arrays.items()}
-    pin = device.type == "cuda"
-    return {k: (v.pin_memory() if pin else v).to(device, non_blocking=pin) for k, v in batch.items()}
-
-
 def pad_batch(batch: dict[str, torch.Tensor], size: int) -> tuple[dict[str, torch.Tensor], int]:
     """Pad a short eval batch to `size` rows with PAD inputs, no labels and the blank puzzle id."""
     n = batch["inputs"].shape[0]
@@ -98,10 +88,3 @@ def pad_batch(batch: dict[str, torch.Tensor], size: int) -> tuple[dict[str, torc
         extra = torch.zeros((size - n, *value.shape[1:]), dtype=value.dtype, device=value.device)
         padded[key] = torch.cat([value, extra])
     return padded, n
-
-
-def set_cpu_threads(threads: int) -> None:
-    if threads > 0:
-        torch.set_num_threads(threads)
-        with contextlib.suppress(RuntimeError):
-            torch.set_num_interop_threads(max(1, min(threads, os.cpu_count() or 1)))

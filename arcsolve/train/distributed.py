@@ -24,15 +24,6 @@ class DistInfo:
         return self.world_size > 1
 
 
-def resolve_device(choice: str) -> torch.device:
-    """`auto` picks CUDA when present; an explicit `cuda` without a GPU is an error, not a silent CPU run."""
-    if choice == "auto":
-        choice = "cuda" if torch.cuda.is_available() else "cpu"
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("train.device = 'cuda' but no CUDA device is visible")
-    return torch.device(choice)
-
-
 def init_distributed(device: torch.device) -> DistInfo:
     """Join the process group when launched by torchrun (WORLD_SIZE > 1); a plain run stays single-process."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))

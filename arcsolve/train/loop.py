@@ -24,11 +24,12 @@ from arcsolve.io import atomic_write_text
 from arcsolve.model.act import StepOutputs, act_step, initial_carry
 from arcsolve.model.losses import finalize_metrics
 from arcsolve.model.trm import TRM, count_parameters
+from arcsolve.runtime import resolve_device, set_cpu_threads
 from arcsolve.train import distributed as dist
 from arcsolve.train.batches import BatchCursor, TrainBatches
 from arcsolve.train.checkpoint import git_revision, latest_checkpoint, load_checkpoint, save_checkpoint
 from arcsolve.train.config import RunConfig
-from arcsolve.train.data import open_dataset, rows_to_batch, set_cpu_threads
+from arcsolve.train.data import open_dataset, rows_to_batch
 from arcsolve.train.evaluate import evaluate_split
 from arcsolve.train.metrics import MetricsLog
 from arcsolve.train.state import TrainState, build_state, gather_carries, restore_state, state_payload
@@ -73,7 +74,7 @@ def run_train(
     tc = cfg.train
     if max_steps is not None and max_steps < 1:
         raise ConfigError("--max-steps", f"must be >= 1, got {max_steps}")
-    device = dist.resolve_device(tc.device)
+    device = resolve_device(tc.device, "train.device")
     info = dist.init_distributed(device)
     device = dist.local_device(device, info)
     set_cpu_threads(tc.cpu_threads)

@@ -11,14 +11,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from arcsolve.errors import BadInputError
 from arcsolve.io import atomic_write_bytes
 from arcsolve.viz.palette import GRID_LINE, MARK_COLOURS, DrawnGrid, GridRow, GridView, palette_rgb
-
-if TYPE_CHECKING:
-    from arcsolve.viz.curves import Panel, Series
+from arcsolve.viz.series import Panel, Series
 
 # A power of two: W / DPI inches is exact in binary, so the saved image is exactly W x H pixels and
 # the boxes we compute match the file to the pixel.

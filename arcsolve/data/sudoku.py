@@ -3,7 +3,7 @@
 Puzzles and solutions are uint8 [n, 81], row-major, 0 = blank, digits 1..9. Every generated puzzle has
 exactly one solution.
 
-Generation (numba kernels in arcsolve.bench.kernels): a random complete grid (the three diagonal boxes
+Generation (numba kernels in arcsolve.data.sudoku_kernels): a random complete grid (the three diagonal boxes
 get random permutations, a search with random digit order fills the rest, then a random band/row/
 stack/column shuffle and transpose), then cells are blanked in random order, each kept blank only if
 the solution stays unique (checked with a bitmask solver that counts solutions up to 2). Each attempt
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from arcsolve.bench import kernels
+from arcsolve.data import sudoku_kernels as kernels
 
 SUDOKU_CELLS = 81
 SUDOKU_PAD, SUDOKU_BLANK, SUDOKU_DIGIT_OFFSET = 0, 1, 1  # token = digit + 1, so digits 1..9 -> 2..10

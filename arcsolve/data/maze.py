@@ -3,7 +3,7 @@
 Token code (vocab 6): 0 PAD, 1 wall '#', 2 open ' ', 3 start 'S', 4 goal 'G', 5 path 'o' (labels only).
 Grids are S x S, row-major, flattened to S*S tokens.
 
-Generation (numba kernels in arcsolve.bench.kernels): a randomised depth-first perfect maze on a lattice
+Generation (numba kernels in arcsolve.data.maze_kernels): a randomised depth-first perfect maze on a lattice
 of nodes two cells apart (long winding corridors), then up to 5% of the node count of extra walls are
 knocked out so the maze has some loops. S is a random open cell; G is a random cell among those whose
 shortest distance from S is >= min_path and that have exactly one shortest path from S, so the label
@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from arcsolve.bench import kernels
-from arcsolve.bench.sudoku import item_seeds
 from arcsolve.constants import NUM_DIHEDRAL
+from arcsolve.data import maze_kernels as kernels
+from arcsolve.data.sudoku import item_seeds
 
 MAZE_PAD = 0
 MAZE_WALL, MAZE_OPEN, MAZE_START, MAZE_GOAL, MAZE_PATH = (
