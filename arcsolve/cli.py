@@ -345,6 +345,11 @@ def predict(
     adapt_holdout: Annotated[
         bool, typer.Option(help="hold out each task's last train pair and score it before/after adapting")
     ] = False,
+    rank: Annotated[
+        str, typer.Option(help="candidate order: votes, poe (summed log-probability over views) or hybrid")
+    ] = "votes",
+    poe_views: Annotated[int, typer.Option(help="views per test input kept for --rank poe/hybrid")] = 32,
+    poe_candidates: Annotated[int, typer.Option(help="top voted candidates scored by poe/hybrid")] = 10,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission.
 
@@ -370,6 +375,9 @@ def predict(
         "predictions_path": None if predictions is None else str(predictions),
         "progress": sys.stderr.isatty(),
         "forward_dtype": forward_dtype,
+        "rank": rank,
+        "poe_views": poe_views,
+        "poe_candidates": poe_candidates,
         "adapt": {
             "steps": adapt_steps,
             "lr": adapt_lr,

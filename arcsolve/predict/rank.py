@@ -29,7 +29,8 @@ import orjson
 from arcsolve.data.tasks import Task
 from arcsolve.io import atomic_write_bytes
 from arcsolve.predict.poe import StoredViews, ViewStore, argmax_candidates, score_candidates
-from arcsolve.predict.vote import VoteTable, grid_key
+from arcsolve.predict.vote import VoteTable
+from arcsolve.submission.attempts import grid_key
 
 RankMode = Literal["votes", "poe", "hybrid"]
 RANK_MODES: tuple[str, ...] = ("votes", "poe", "hybrid")
@@ -57,13 +58,18 @@ def _voted(table: VoteTable, task_id: str, index: int) -> list[RankedCandidate]:
     return [RankedCandidate(g, v, c, None, "votes") for g, v, c in table.ranked(task_id, index)]
 
 
-def _interleave(*orders: list[RankedCandidate]) -> list[RankedCandidate]:
-    out, seen = [], set()
-    for position in range(max(map(len, orders), default=0)):
-        for order in orders:
-            if position < len(order) and grid_key(order[position].grid) not in seen:
-                seen.add(grid_key(order[position].grid))
-                out.append(order[position])
+def _alternate(*orders: list[RankedCandidate]) -> list[RankedCandidate]:
+    """Take in turn from each order its best candidate not taken yet, until all are taken."""
+    out: list[RankedCandidate] = []
+    seen: set[bytes] = set()
+    queues = [list(order) for order in orders]
+    while any(queues):
+        for queue in queues:
+            while queue and grid_key(queue[0].grid) in seen:
+                queue.pop(0)
+            if queue:
+                seen.add(grid_key(queue[0].grid))
+                out.append(queue.pop(0))
     return out
 
 
@@ -93,14 +99,12 @@ def rank_candidates(
         RankedCandidate(c.grid, c.votes, c.mean_confidence, float(s), c.source)
         for c, s in zip(pool, scores.tolist(), strict=True)
     ]
-    by_poe = sorted(
-        scored, key=lambda c: (-c.poe_score, -c.votes, -c.mean_confidence, grid_key(c.grid))
-    )
+    by_poe = sorted(scored, key=lambda c: (-c.poe_score, -c.votes, -c.mean_confidence, grid_key(c.grid)))
     rest = [c for c in voted if grid_key(c.grid) not in in_pool]
     if mode == "poe":
         return by_poe + rest
     if mode == "hybrid":
-        return _interleave(by_poe, scored) + rest  # `scored` keeps the pool's vote order
+        return _alternate(by_poe, scored) + rest  # `scored` keeps the pool's vote order
     raise ValueError(f"unknown rank mode {mode!r}; expected one of {RANK_MODES}")
 
 
