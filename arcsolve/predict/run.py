@@ -148,9 +148,7 @@ class PredictSummary:
                 f"{self.store_mb:.1f} MB of log-probabilities, {self.store_seconds + self.rank_seconds:.2f} s"
             )
         if self.pass_at_k:
-            lines.append(
-                f"{self.rank}: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items())
-            )
+            lines.append(f"{self.rank}: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
         if self.score is not None:
             lines.append(f"submission score: {self.score:.4f}")
         lines.append(f"predictions: {self.predictions_path}")
@@ -302,9 +300,8 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         # Under a budget the run may be killed at its end, so the votes so far go to disk as they come.
         midway = save if stopper.deadline is not None else None
         try:
-            stats = answer_views(
-                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper, midway, view_seconds, store
-            )
+            loop_args = (cfg.batch_size, None, cfg.progress, stopper, midway, view_seconds, store)
+            stats = answer_views(net, plan, tasks, table, *loop_args)
         except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
             save()
             raise RunFailure(
