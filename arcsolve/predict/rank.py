@@ -9,7 +9,9 @@
   already taken): attempt 1 is the PoE favourite, attempt 2 the most voted of the others, so
   pass@2 hedges between the two rankings. The unscored rest follows as in poe.
 
-A test input with no stored views (none answered, or none kept) is ranked by votes in every mode.
+A test input with no stored views (none answered, or none kept) is ranked by votes in every mode; one
+with views but no valid vote gets the argmax grid of its likeliest output shape
+(`guess_output_shape`), a model-made guess ahead of the model-free fallbacks.
 `rank_table` ranks every test input, in task order, until a deadline; inputs it does not reach keep
 their vote order. The result answers `ranked()` like a `VoteTable`, so `vote_attempts` and
 `pass_at_k` take it as they are, and `write_ranked_jsonl` records each candidate's votes and score.
@@ -30,7 +32,7 @@ from arcsolve.data.tasks import Task
 from arcsolve.io import atomic_write_bytes
 from arcsolve.predict.poe import StoredViews, ViewStore, argmax_candidates, score_candidates
 from arcsolve.predict.vote import VoteTable
-from arcsolve.submission.attempts import grid_key
+from arcsolve.submission.attempts import grid_key, guess_output_shape
 
 RankMode = Literal["votes", "poe", "hybrid"]
 RANK_MODES: tuple[str, ...] = ("votes", "poe", "hybrid")
@@ -79,14 +81,16 @@ def rank_candidates(
     mode: str,
     top_k: int,
     count_pad: bool = False,
+    extra_shapes: Sequence[tuple[int, int]] = (),
 ) -> list[RankedCandidate]:
-    """One test input's candidates in `mode`'s order (see the module docstring); `voted` in vote order."""
-    if mode == "votes" or views is None or not len(views) or not voted:
+    """One test input's candidates in `mode`'s order (see the module docstring); `voted` in vote order.
+    `extra_shapes` get an argmax grid too (besides the shapes of the top `top_k` voted)."""
+    if mode == "votes" or views is None or not len(views):
         return list(voted)
     pool = list(voted[:top_k])
     by_key = {grid_key(c.grid): c for c in voted}
     in_pool = {grid_key(c.grid) for c in pool}
-    shapes = list(dict.fromkeys(c.grid.shape for c in pool))
+    shapes = list(dict.fromkeys([c.grid.shape for c in pool] + [tuple(s) for s in extra_shapes]))
     for grid in argmax_candidates(views, shapes):
         key = grid_key(grid)
         if key in in_pool:
@@ -169,7 +173,9 @@ def rank_table(
             if views is None:
                 continue
             voted = _voted(table, task.task_id, index)
-            ranked.set(task.task_id, index, rank_candidates(voted, views, mode, top_k, count_pad), len(views))
+            guess = [] if voted else [guess_output_shape(task, index)]
+            order = rank_candidates(voted, views, mode, top_k, count_pad, guess)
+            ranked.set(task.task_id, index, order, len(views))
             if not keep_views:
                 store.drop(key)
     return ranked
