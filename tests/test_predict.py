@@ -419,3 +419,21 @@ def test_ranking_fits_the_time_budget_and_adapted_tasks_are_ranked(trained, tmp_
     ) == []
     spent = predict(trained, tmp_path / "spent" / "submission.json", rank="poe", time_budget=1e-9)
     assert spent.views == 0 and spent.scored_inputs == 0
+
+
+def test_rank_benchmark_compares_the_modes_on_the_same_views(trained, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from predict_bench import Options
+    from rank_sweep import MODES, RankOptions, rank_sweep
+
+    run, tasks = trained
+    result = rank_sweep(Options(checkpoint=str(run), tta=[1, 4]), RankOptions(poe_views=2), str(tasks))
+    assert [row["tta"] for row in result["sweep"]] == [1, 4] and result["test_inputs"] == 5
+    for row in result["sweep"]:
+        for name, _, _ in MODES:
+            r = row[name]
+            assert r["tasks"] == 2 and r["pass@1"] <= r["pass@2"] <= r["any"]  # b_ovf, d_two known
+            assert r["pass@1"] >= 0.5 and r["pass@1_tasks"] == pytest.approx(2 * r["pass@1"])
+        assert row["poe"]["any"] >= row["votes"]["any"]  # PoE only adds candidates
+        assert row["overhead"] >= 0
+    assert "| poe | pass@2 |" in capsys.readouterr().out

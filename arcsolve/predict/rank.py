@@ -82,16 +82,18 @@ def rank_candidates(
     top_k: int,
     count_pad: bool = False,
     extra_shapes: Sequence[tuple[int, int]] = (),
+    argmax: bool = True,
 ) -> list[RankedCandidate]:
     """One test input's candidates in `mode`'s order (see the module docstring); `voted` in vote order.
-    `extra_shapes` get an argmax grid too (besides the shapes of the top `top_k` voted)."""
+    `extra_shapes` get an argmax grid too (besides the shapes of the top `top_k` voted); `argmax`
+    False scores the voted grids only (a diagnostic of what the argmax grids add)."""
     if mode == "votes" or views is None or not len(views):
         return list(voted)
     pool = list(voted[:top_k])
     by_key = {grid_key(c.grid): c for c in voted}
     in_pool = {grid_key(c.grid) for c in pool}
     shapes = list(dict.fromkeys([c.grid.shape for c in pool] + [tuple(s) for s in extra_shapes]))
-    for grid in argmax_candidates(views, shapes):
+    for grid in argmax_candidates(views, shapes) if argmax else []:
         key = grid_key(grid)
         if key in in_pool:
             continue
@@ -157,6 +159,7 @@ def rank_table(
     until: float | None = None,
     count_pad: bool = False,
     keep_views: bool = False,
+    argmax: bool = True,
 ) -> RankedTable:
     """Rank every test input of `tasks` in task order; stop scoring when `time.monotonic()` passes
     `until` (the inputs left keep their vote order). Each input's views leave `store` once it is
@@ -173,8 +176,8 @@ def rank_table(
             if views is None:
                 continue
             voted = _voted(table, task.task_id, index)
-            guess = [] if voted else [guess_output_shape(task, index)]
-            order = rank_candidates(voted, views, mode, top_k, count_pad, guess)
+            guess = [] if voted or not argmax else [guess_output_shape(task, index)]
+            order = rank_candidates(voted, views, mode, top_k, count_pad, guess, argmax)
             ranked.set(task.task_id, index, order, len(views))
             if not keep_views:
                 store.drop(key)
