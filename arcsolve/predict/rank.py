@@ -110,7 +110,8 @@ def rank_candidates(
     if mode == "poe":
         return by_poe + rest
     if mode == "hybrid":
-        return _alternate(by_poe, scored) + rest  # `scored` keeps the pool's vote order
+        by_votes = sorted(scored, key=lambda c: (-c.votes, -c.mean_confidence, grid_key(c.grid)))
+        return _alternate(by_poe, by_votes) + rest
     raise ValueError(f"unknown rank mode {mode!r}; expected one of {RANK_MODES}")
 
 
