@@ -145,7 +145,7 @@ class PredictSummary:
         if self.rank != "votes":
             lines.append(
                 f"rank {self.rank}: {self.scored_inputs} test input(s) scored over their views, "
-                f"{self.store_mb:.1f} MB of log-probabilities, {self.store_seconds + self.rank_seconds:.2f} s"
+                f"{self.store_mb:.2f} MB of log-probabilities, {self.store_seconds + self.rank_seconds:.2f} s"
             )
         if self.pass_at_k:
             lines.append(f"{self.rank}: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
