@@ -3,11 +3,14 @@
     python benchmarks/predict_bench.py rank CHECKPOINT [--tasks SRC] [--tta 1 8 32 100] [--poe-views 32]
         [--poe-candidates 10] [--adapt-steps 600 --adapt-model all --adapt-aug 99]
 
-Nothing is trained (with --adapt-steps, the unknown tasks are adapted once, before every --tta). For each
---tta, one pass of the views through the model (`arcsolve.predict.run.answer_views`) votes and keeps
-the log-probabilities of each test input's first --poe-views views; the same votes and views are then
-ranked in every mode (`arcsolve.predict.rank.rank_table`): votes, poe, hybrid, and two diagnostics,
-poe-voted (PoE order of the voted grids only, no argmax grids) and poe+pad (PAD cells scored too).
+Nothing is trained (with --adapt-steps, the unknown tasks are adapted once, first). One plan at the
+largest --tta is answered once, in its rank-major order (`arcsolve.predict.run.answer_views`, voting and
+keeping the log-probabilities of each test input's first --poe-views views); when the views of rank
+< t are done for a --tta t, the votes and views so far are ranked in every mode
+(`arcsolve.predict.rank.rank_table`): votes, poe, hybrid, and two diagnostics, poe-voted (PoE order of
+the voted grids only, no argmax grids) and poe+pad (PAD cells scored too). So the t views of an input
+are its identity view and t - 1 versions drawn at random, as in `predict --tta t`, though not the same
+draw (the numbers are a sample of the same distribution, not a replay of that command).
 
 Each mode reports pass@1, pass@2 and "among candidates" (the answer anywhere in the mode's list of
 candidates, fallbacks excluded) as the task mean (the reference evaluator's score) and the solved-task
@@ -87,26 +90,37 @@ def rank_sweep(opts, ropts: RankOptions, source: str) -> dict:
             adapter.run(ropts.adapt_steps, progress=opts.progress)
         adapt_seconds = time.perf_counter() - began
         print(f"adapted {len(tasks)} tasks: {ropts.adapt_steps} steps, {adapt_seconds:.0f} s")
-    rows = []
-    for tta in opts.tta:
-        plan = plan_views(
-            tasks, tta, opts.seed, net.canvas, net.aug_table, net.task_ids, permute_black=net.permute_black
+    rows, done, loop, stored = [], 0, 0.0, 0.0
+    ttas = sorted(set(opts.tta))
+    plan = plan_views(
+        tasks, ttas[-1], opts.seed, net.canvas, net.aug_table, net.task_ids, permute_black=net.permute_black
+    )
+    table, store = VoteTable(), ViewStore(ropts.poe_views)
+    for tta in ttas:
+        end = int((plan.rank < tta).sum())  # rank-major: the views of rank < tta come first
+        stats = answer_views(
+            net,
+            plan.subset(slice(done, end)),
+            tasks,
+            table,
+            opts.batch_size,
+            progress=opts.progress,
+            store=store,
         )
-        table, store = VoteTable(), ViewStore(ropts.poe_views)
-        stats = answer_views(net, plan, tasks, table, opts.batch_size, progress=opts.progress, store=store)
+        done, loop, stored = end, loop + stats.loop_seconds, stored + stats.store_seconds
         row = {
             "tta": tta,
-            "views": stats.views,
-            "loop_seconds": round(stats.loop_seconds, 2),
-            "store_seconds": round(stats.store_seconds, 3),
+            "views": done,
+            "loop_seconds": round(loop, 2),
+            "store_seconds": round(stored, 3),
             "store_mb": round(store.nbytes / 2**20, 2),
         }
         for name, mode, options in MODES:
             began = time.perf_counter()
             ranked = rank_table(table, store, tasks, mode, ropts.poe_candidates, keep_views=True, **options)
             row[name] = {**scores(ranked, tasks), "seconds": round(time.perf_counter() - began, 3)}
-        rest = stats.loop_seconds - stats.store_seconds
-        row["overhead"] = round((stats.store_seconds + row["poe"]["seconds"]) / rest, 4) if rest > 0 else None
+        rest = loop - stored
+        row["overhead"] = round((stored + row["poe"]["seconds"]) / rest, 4) if rest > 0 else None
         rows.append(row)
         print(line(row))
     print(markdown(rows))
