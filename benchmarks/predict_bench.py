@@ -314,6 +314,7 @@ def main() -> None:
     )
     parser.add_argument("--poe-views", type=int, default=32)
     parser.add_argument("--poe-candidates", type=int, default=10, help="rank: top voted grids scored")
+    parser.add_argument("--poe-views-max", type=int, default=0, help="rank: views kept for the poe-all row")
     parser.add_argument("--adapt-steps", type=int, default=0, help="rank: adapt the unknown tasks first")
     parser.add_argument("--adapt-model", default="none", choices=("none", "last", "all"))
     parser.add_argument("--adapt-aug", type=int, default=8)
@@ -358,13 +359,14 @@ def main() -> None:
             )
             if args.mode == "rank":
                 ranking = RankOptions(
-                    args.poe_views,
-                    args.poe_candidates,
-                    args.adapt_steps,
-                    args.adapt_model,
-                    args.adapt_aug,
-                    args.adapt_lr,
-                    args.adapt_batch_size,
+                    poe_views=args.poe_views,
+                    poe_candidates=args.poe_candidates,
+                    poe_views_max=args.poe_views_max,
+                    adapt_steps=args.adapt_steps,
+                    adapt_model=args.adapt_model,
+                    adapt_aug=args.adapt_aug,
+                    adapt_lr=args.adapt_lr,
+                    adapt_batch_size=args.adapt_batch_size,
                 )
                 result = rank_sweep(opts, ranking, source)
             else:

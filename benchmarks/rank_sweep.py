@@ -37,13 +37,14 @@ from arcsolve.predict.views import plan_views
 from arcsolve.predict.vote import VoteTable, pass_at_k
 
 ANY = 10**6  # "among candidates": pass@K with K above any candidate count
-# (row name, --rank mode, rank_table options)
+# (row name, --rank mode, rank_table options); "poe-all" scores with every stored view (--poe-views-max)
 MODES = (
     ("votes", "votes", {}),
     ("poe", "poe", {}),
     ("hybrid", "hybrid", {}),
     ("poe-voted", "poe", {"argmax": False}),
     ("poe+pad", "poe", {"count_pad": True}),
+    ("poe-all", "poe", {"views_limit": None}),
 )
 
 
@@ -51,6 +52,7 @@ MODES = (
 class RankOptions:
     poe_views: int = 32
     poe_candidates: int = 10
+    poe_views_max: int = 0  # views kept per input (0 = poe_views); the poe-all row scores with them all
     adapt_steps: int = 0
     adapt_model: str = "none"
     adapt_aug: int = 8
@@ -95,7 +97,7 @@ def rank_sweep(opts, ropts: RankOptions, source: str) -> dict:
     plan = plan_views(
         tasks, ttas[-1], opts.seed, net.canvas, net.aug_table, net.task_ids, permute_black=net.permute_black
     )
-    table, store = VoteTable(), ViewStore(ropts.poe_views)
+    table, store = VoteTable(), ViewStore(max(ropts.poe_views, ropts.poe_views_max))
     for tta in ttas:
         end = int((plan.rank < tta).sum())  # rank-major: the views of rank < tta come first
         stats = answer_views(
@@ -117,6 +119,7 @@ def rank_sweep(opts, ropts: RankOptions, source: str) -> dict:
         }
         for name, mode, options in MODES:
             began = time.perf_counter()
+            options = {"views_limit": ropts.poe_views, **options}
             ranked = rank_table(table, store, tasks, mode, ropts.poe_candidates, keep_views=True, **options)
             row[name] = {**scores(ranked, tasks), "seconds": round(time.perf_counter() - began, 3)}
         rest = loop - stored

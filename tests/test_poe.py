@@ -244,6 +244,7 @@ def test_store_keeps_the_first_views_and_states_its_bound():
     assert store.add_rows([("t", 0)] * 3, rows, np.array([0, 1, 2]), maps) == 2
     views = store.views(("t", 0))
     assert views.dihedrals.tolist() == [0, 1] and views.logprobs[:, 0, 0].tolist() == [-1, -2]
+    assert store.views(("t", 0), limit=1).dihedrals.tolist() == [0]
     assert store.nbytes == 2 * rows[0].nbytes == bound_bytes(2, CANVAS, 1)
     store.drop(("t", 0))
     assert store.nbytes == 0 and store.views(("t", 0)) is None

@@ -105,11 +105,12 @@ class ViewStore:
             kept += self.add(key, logprobs[k], int(dihedrals[k]), colour_maps[k])
         return kept
 
-    def views(self, key: Hashable) -> StoredViews | None:
-        """The views stored for `key` (None when it has none)."""
+    def views(self, key: Hashable, limit: int | None = None) -> StoredViews | None:
+        """The views stored for `key`, the first `limit` of them if given (None when it has none)."""
         views = self._views.get(key)
         if not views:
             return None
+        views = views[:limit]
         return StoredViews(
             logprobs=np.stack([lp for lp, _, _ in views]),
             dihedrals=np.array([d for _, d, _ in views], dtype=np.int64),

@@ -161,10 +161,12 @@ def rank_table(
     count_pad: bool = False,
     keep_views: bool = False,
     argmax: bool = True,
+    views_limit: int | None = None,
 ) -> RankedTable:
     """Rank every test input of `tasks` in task order; stop scoring when `time.monotonic()` passes
     `until` (the inputs left keep their vote order). Each input's views leave `store` once it is
-    ranked, unless `keep_views` (to rank the same views again in another mode)."""
+    ranked, unless `keep_views` (to rank the same views again in another mode). `views_limit` scores
+    with only each input's first so many stored views (a benchmark's comparison of view counts)."""
     ranked = RankedTable(table, mode)
     if mode == "votes" or store is None:
         return ranked
@@ -173,7 +175,7 @@ def rank_table(
             if until is not None and time.monotonic() > until:
                 return ranked
             key = (task.task_id, index)
-            views = store.views(key)
+            views = store.views(key, views_limit)
             if views is None:
                 continue
             voted = _voted(table, task.task_id, index)
