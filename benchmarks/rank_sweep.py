@@ -30,7 +30,7 @@ from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.predict.adapt import start_adaptation
 from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.model import load_predict_model
-from arcsolve.predict.poe import ViewStore
+from arcsolve.predict.poe import store_for_plan
 from arcsolve.predict.rank import rank_table
 from arcsolve.predict.run import answer_views
 from arcsolve.predict.views import plan_views
@@ -97,7 +97,9 @@ def rank_sweep(opts, ropts: RankOptions, source: str) -> dict:
     plan = plan_views(
         tasks, ttas[-1], opts.seed, net.canvas, net.aug_table, net.task_ids, permute_black=net.permute_black
     )
-    table, store = VoteTable(), ViewStore(max(ropts.poe_views, ropts.poe_views_max))
+    task_ids = [task.task_id for task in tasks]
+    table = VoteTable()
+    store = store_for_plan(plan, task_ids, max(ropts.poe_views, ropts.poe_views_max), net.canvas)
     for tta in ttas:
         end = int((plan.rank < tta).sum())  # rank-major: the views of rank < tta come first
         stats = answer_views(

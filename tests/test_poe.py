@@ -206,7 +206,7 @@ def test_more_probable_grid_wins_under_poe_when_votes_split():
         assert top[0].poe_score > top[1].poe_score and top[0].votes == 1
         assert pass_at_k(ranked, [task], [1]) == {1: 1.0}
     assert pass_at_k(table, [task], [1]) == {1: 0.0}
-    expected = reference_score(logprobs, views, b)
+    expected = reference_score(logprobs.astype(np.float16).astype(np.float64), views, b)  # as stored
     assert ranked.candidates("t", 0)[0].poe_score == pytest.approx(expected, rel=1e-12)
 
 
@@ -249,6 +249,11 @@ def test_store_keeps_the_first_views_and_states_its_bound():
     store.drop(("t", 0))
     assert store.nbytes == 0 and store.views(("t", 0)) is None
     assert bound_bytes(32, 30, 1) == 32 * 900 * 12 * 2  # 0.69 MB per test input
+    # reserved up front (one buffer for every input, as predict does): same behaviour
+    reserved = ViewStore(2, keys=[("t", 0), ("u", 0)], cells=CANVAS * CANVAS)
+    assert reserved.add_rows([("u", 0)] * 3, rows, np.array([0, 1, 2]), maps) == 2
+    assert reserved.views(("u", 0)).logprobs[:, 0, 0].tolist() == [-1, -2]
+    assert reserved.views(("t", 0)) is None and reserved.nbytes == 2 * rows[0].nbytes
 
 
 def test_modes_keep_every_voted_candidate_and_record_scores():

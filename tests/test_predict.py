@@ -414,9 +414,12 @@ def test_ranking_fits_the_time_budget_and_adapted_tasks_are_ranked(trained, tmp_
     assert summary.scored_inputs == 4 and not summary.stopped_early and summary.seconds < 60
     records = {r["task_id"]: r for r in read_jsonl(summary.predictions_path)}
     assert records["a_new"]["poe_views"] == 4  # its identity + 3 adapted versions
-    assert validate_submission(
-        orjson.loads((tmp_path / "submission.json").read_bytes()), load_tasks(str(trained[1]))
-    ) == []
+    assert (
+        validate_submission(
+            orjson.loads((tmp_path / "submission.json").read_bytes()), load_tasks(str(trained[1]))
+        )
+        == []
+    )
     spent = predict(trained, tmp_path / "spent" / "submission.json", rank="poe", time_budget=1e-9)
     assert spent.views == 0 and spent.scored_inputs == 0
 

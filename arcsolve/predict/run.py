@@ -52,7 +52,7 @@ from arcsolve.predict.budget import (
 )
 from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.model import PredictModel, load_predict_model
-from arcsolve.predict.poe import ViewStore, view_log_probs
+from arcsolve.predict.poe import ViewStore, store_for_plan, view_log_probs
 from arcsolve.predict.rank import rank_table, write_ranked_jsonl
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
 from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts
@@ -283,7 +283,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     write_fallback_submission(out, tasks)
     set_cpu_threads(cfg.cpu_threads)
     table = VoteTable()
-    store = ViewStore(cfg.poe_views) if cfg.rank != "votes" else None
+    store: ViewStore | None = None
     inputs = sum(len(task.test_inputs) for task in tasks)
 
     def save() -> Submission:
@@ -293,10 +293,12 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         device = resolve_device(cfg.device, "predict --device")
         net = load_predict_model(cfg.checkpoint, device, cfg.forward_dtype)
         rank_reserve = 0.0
-        if store is not None and stopper.deadline is not None:  # the ranking at the end needs time too
+        if cfg.rank != "votes" and stopper.deadline is not None:  # the ranking at the end needs time too
             rank_reserve = rank_reserve_seconds(inputs, cfg.poe_views, cfg.poe_candidates, net.canvas)
             stopper.deadline -= rank_reserve
         net, plan, report, view_seconds = adapt_and_plan(net, tasks, cfg, stopper)
+        if cfg.rank != "votes":
+            store = store_for_plan(plan, [task.task_id for task in tasks], cfg.poe_views, net.canvas)
         # Under a budget the run may be killed at its end, so the votes so far go to disk as they come.
         midway = save if stopper.deadline is not None else None
         try:
