@@ -1,89 +1,24 @@
 """The `arcsolve` command line: parses flags, builds a config, calls one function per command.
 
-No logic lives here. Every command body runs inside `_errors_as_lines`, which turns an
+No logic lives here. Every command body runs inside `errors_as_lines`, which turns an
 ArcsolveError into one `arcsolve: error: <where>: <what>` line on stderr and its exit code. Usage
 errors found while parsing (a missing argument, an unknown option, a value that is not a number)
-never reach a command body; `OneLineUsageErrors` prints those as one line too, exit code 2.
+never reach a command body; `OneLineUsageErrors` prints those as one line too, exit code 2
+(both in `arcsolve/cli_support.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
-try:  # Typer 0.2x ships its own copy of click
-    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-except ImportError:  # older Typer runs on click itself
-    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
-
-from arcsolve.errors import ArcsolveError, BadInputError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class OneLineUsageErrors(TyperGroup):
-    """The root command group: click's usage errors become `arcsolve: error: <command>: <what>`.
-
-    Click (vendored by Typer) would print a usage box of several lines. Parsing runs with
-    `standalone_mode=False`, so its exceptions reach this method, which prints them the house way.
-    Help (`--help`, or a group called with nothing) still prints in full.
-    """
-
-    def main(self, args: Any = None, prog_name: Any = None, *rest: Any, **extra: Any) -> Any:
-        if extra.get("standalone_mode", True) is False:
-            return super().main(args, prog_name, *rest, **extra)
-        extra["standalone_mode"] = False
-        try:
-            code = super().main(args, prog_name, *rest, **extra)
-        except NoArgsIsHelpError as err:
-            err.show()
-            sys.exit(err.exit_code)
-        except UsageError as err:
-            typer.echo(_usage_line(err, self, sys.argv[1:] if args is None else list(args)), err=True)
-            sys.exit(err.exit_code)
-        except ClickException as err:
-            typer.echo(f"arcsolve: error: {' '.join(err.format_message().split())}", err=True)
-            sys.exit(err.exit_code)
-        except typer.Abort:
-            typer.echo("arcsolve: interrupted", err=True)
-            sys.exit(130)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
-def _usage_line(err: UsageError, root: Any, argv: list[str]) -> str:
-    """`arcsolve: error: train: Missing argument 'config'. (try 'arcsolve train --help')`.
-
-    The command is the error's context when click attached one below the root; some parser errors
-    (an option without its value) come without, and then the leading words of argv that name
-    commands say which command it was.
-    """
-    names: list[str] = []
-    ctx = err.ctx
-    if ctx is not None and ctx.parent is not None:
-        hint = ctx.command_path
-        while ctx.parent is not None:  # the root's name is the program's ("arcsolve", "python -m ...")
-            names.insert(0, ctx.info_name or "")
-            ctx = ctx.parent
-    else:
-        command = root
-        for word in argv:
-            command = getattr(command, "commands", {}).get(word)
-            if command is None:
-                break
-            names.append(word)
-        hint = " ".join(["arcsolve", *names])
-    where = " ".join(names) or "arcsolve"
-    return f"arcsolve: error: {where}: {' '.join(err.format_message().split())} (try '{hint} --help')"
-
+from arcsolve.cli_support import OneLineUsageErrors, errors_as_lines, run_app
+from arcsolve.errors import BadInputError
 
 app = typer.Typer(
     name="arcsolve",
@@ -103,38 +38,8 @@ app.add_typer(submission_app, name="submission")
 app.add_typer(kaggle_app, name="kaggle")
 
 
-def fail(err: ArcsolveError) -> typer.Exit:
-    typer.echo(err.one_line(), err=True)
-    return typer.Exit(err.exit_code)
-
-
-def _errors_as_lines(fn: F) -> F:
-    """Run a command; typed errors become one line on stderr and an exit code, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ArcsolveError as err:
-            raise fail(err) from None
-        except KeyboardInterrupt:
-            typer.echo("arcsolve: interrupted", err=True)
-            raise typer.Exit(130) from None
-        except MemoryError:
-            raise fail(ArcsolveError(fn.__name__, "out of memory")) from None
-        except OSError as err:  # disk full, permission denied on an output, ...
-            where = err.filename or fn.__name__
-            raise fail(ArcsolveError(str(where), err.strerror or str(err))) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _not_implemented(command: str) -> None:
-    raise ArcsolveError(command, "not implemented yet")
-
-
 @data_app.command("validate")
-@_errors_as_lines
+@errors_as_lines
 def data_validate(
     source: Annotated[
         str,
@@ -161,7 +66,7 @@ def data_validate(
 
 
 @build_app.command("arc")
-@_errors_as_lines
+@errors_as_lines
 def data_build_arc(
     source: Annotated[
         str, typer.Option(help="tasks whose train pairs train and whose test pairs are the test split")
@@ -200,7 +105,7 @@ def data_build_arc(
 
 
 @build_app.command("sudoku")
-@_errors_as_lines
+@errors_as_lines
 def data_build_sudoku(
     out: Annotated[Path, typer.Option(help="dataset directory to write")],
     n_train: Annotated[int, typer.Option(help="training puzzles")] = 1000,
@@ -225,7 +130,7 @@ def data_build_sudoku(
 
 
 @build_app.command("maze")
-@_errors_as_lines
+@errors_as_lines
 def data_build_maze(
     out: Annotated[Path, typer.Option(help="dataset directory to write")],
     n_train: Annotated[int, typer.Option(help="training mazes")] = 1000,
@@ -262,7 +167,7 @@ def data_build_maze(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def quickstart(
     out: Annotated[Path, typer.Option(help="where everything goes")] = Path("runs/quickstart"),
 ) -> None:
@@ -273,25 +178,48 @@ def quickstart(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def info(
     config: Annotated[Path, typer.Argument(help="a training config TOML")],
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override, e.g. model.hidden_size=128")
     ] = None,
     world_size: Annotated[int, typer.Option(help="devices the global batch is split over")] = 1,
+    gpu: Annotated[
+        str, typer.Option(help="GPU model for the projected wall time (e.g. H100, A100)")
+    ] = "H100",
+    mfu: Annotated[float, typer.Option(help="assumed fraction of the GPU's bf16 peak")] = 0.4,
+    groups: Annotated[int, typer.Option(help="train split's task groups (with --puzzles, --examples)")] = 0,
+    puzzles: Annotated[int, typer.Option(help="train split's puzzles (augmented versions)")] = 0,
+    examples: Annotated[int, typer.Option(help="train split's example rows")] = 0,
+    test_rows: Annotated[int, typer.Option(help="test split's rows (for the evaluation cost)")] = 0,
 ) -> None:
-    """Parameter count, FLOPs per example and memory estimate for CONFIG."""
+    """Parameters, FLOPs, memory, optimizer steps, evaluation points and projected wall time for CONFIG.
+
+    The train split's shape comes from the dataset (built or cached), else it is estimated from the
+    recipe; --groups/--puzzles/--examples give it outright (e.g. a build you do not have here)."""
+    from arcsolve.errors import ConfigError
     from arcsolve.train.config import load_run_config
-    from arcsolve.train.info import config_info
+    from arcsolve.train.info import SplitSizes, config_info, plan_lines, split_sizes
+    from arcsolve.train.plan import TrainShape
 
     cfg = load_run_config(config, set_ or [])
-    for line in config_info(cfg).lines(cfg.train.global_batch_size, world_size):
+    micro_batch = cfg.train.global_batch_size // cfg.train.grad_accum_steps  # rows in flight at once
+    shape = config_info(cfg)
+    for line in shape.lines(micro_batch, world_size):
+        typer.echo(line)
+    given = (groups, puzzles, examples)
+    if any(given) and not all(n > 0 for n in given):
+        raise ConfigError("--groups/--puzzles/--examples", "give all three, each > 0")
+    if not 0 < mfu <= 1:
+        raise ConfigError("--mfu", f"must lie in (0, 1], got {mfu}")
+    sizes = SplitSizes(TrainShape(*given), test_rows or None, True) if all(given) else split_sizes(cfg)
+    for line in plan_lines(cfg, sizes, world_size, mfu, gpu, shape.seq_len)[1]:
         typer.echo(line)
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def train(
     config: Annotated[Path, typer.Argument(help="a training config TOML")],
     out: Annotated[Path, typer.Option(help="run directory")],
@@ -314,7 +242,7 @@ def train(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def predict(
     checkpoint: Annotated[Path, typer.Argument(help="a checkpoint .pt or a run directory")],
     tasks: Annotated[str, typer.Option(help="task SOURCE to answer")],
@@ -394,7 +322,7 @@ def predict(
 
 
 @submission_app.command("validate")
-@_errors_as_lines
+@errors_as_lines
 def submission_validate(
     submission: Annotated[Path, typer.Argument(help="submission.json")],
     tasks: Annotated[str, typer.Option(help="the task SOURCE it answers")],
@@ -414,7 +342,7 @@ def submission_validate(
 
 
 @submission_app.command("score")
-@_errors_as_lines
+@errors_as_lines
 def submission_score(
     submission: Annotated[Path, typer.Argument(help="submission.json")],
     tasks: Annotated[str, typer.Option(help="the task SOURCE, with test outputs")],
@@ -441,7 +369,7 @@ def submission_score(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def bench(
     kind: Annotated[str, typer.Argument(help="sudoku or maze")],
     config: Annotated[
@@ -460,7 +388,7 @@ def bench(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def show(
     source: Annotated[str, typer.Argument(help="task SOURCE")],
     task_id: Annotated[str, typer.Argument(help="the task to draw")],
@@ -475,7 +403,7 @@ def show(
 
 
 @app.command()
-@_errors_as_lines
+@errors_as_lines
 def report(
     run_dir: Annotated[Path, typer.Argument(help="a run directory with metrics.jsonl")],
     out: Annotated[Path, typer.Option(help="FILE.png or FILE.html")],
@@ -488,7 +416,7 @@ def report(
 
 
 @kaggle_app.command("bundle")
-@_errors_as_lines
+@errors_as_lines
 def kaggle_bundle(
     checkpoint: Annotated[Path, typer.Option(help="the checkpoint to ship")],
     out: Annotated[Path, typer.Option(help="folder to upload as a Kaggle dataset")],
@@ -507,16 +435,8 @@ def kaggle_bundle(
 
 
 def main() -> None:
-    """Console entry point. The last guard: anything unexpected is still one line, not a traceback."""
-    try:
-        app()
-    except ArcsolveError as err:  # raised outside a command body (e.g. while parsing)
-        typer.echo(err.one_line(), err=True)
-        sys.exit(err.exit_code)
-    except Exception as err:  # noqa: BLE001 - a bug of ours; say what and where, briefly
-        with contextlib.suppress(Exception):
-            typer.echo(f"arcsolve: error: internal: {type(err).__name__}: {err}".splitlines()[0], err=True)
-        sys.exit(1)
+    """Console entry point (`arcsolve`, `python -m arcsolve`)."""
+    run_app(app)
 
 
 __all__ = ["app", "main", "BadInputError"]

@@ -15,7 +15,10 @@ import typing
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
+import numpy as np
+
 from arcsolve.errors import ConfigError
+from arcsolve.io import read_input_bytes
 
 T = TypeVar("T")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -57,6 +60,10 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
         items = [_coerce(v, item_tp, f"{key}[{i}]", where) for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if tp is Any:
+        return value
+    if tp is np.ndarray:  # arrays travel inside checkpoints (e.g. the augmentation table), never in TOML
+        if not isinstance(value, np.ndarray):
+            raise ConfigError(where, f"'{key}' must be an array, got {type(value).__name__}")
         return value
     if tp is bool:
         if not isinstance(value, bool):
@@ -144,16 +151,7 @@ def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(str(path), "is a directory, expected a TOML file") from None
-    except PermissionError:
-        raise ConfigError(str(path), "permission denied") from None
-    except OSError as err:  # a name too long, an I/O error, ...
-        raise ConfigError(str(path), f"cannot read: {err.strerror or err}") from None
+    raw = read_input_bytes(path, "a TOML file", ConfigError)
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -1,4 +1,5 @@
-"""Atomic file and directory writes: a reader never sees a half-written output.
+"""Reading the user's files with one-line errors, and atomic file and directory writes: a reader never
+sees a half-written output.
 
 A file is written to a temporary sibling, flushed to disk, then renamed over the target (rename is
 atomic on POSIX). A directory is built as `NAME.tmp/` and renamed to `NAME` only when complete.
@@ -12,11 +13,30 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
+
+from arcsolve.errors import BadInputError
+
+
+def read_input_bytes(path: str | Path, expected: str, error: type[BadInputError] = BadInputError) -> bytes:
+    """The bytes of a file the user named; every way reading can fail is one `error(path, what)`
+    line: no such file, a directory instead of `expected` (e.g. "a JSON file"), permission denied,
+    or any other OS error (a name too long, an I/O error, a NUL byte in the path)."""
+    where = str(path)
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(where, "no such file") from None
+    except IsADirectoryError:
+        raise error(where, f"is a directory, expected {expected}") from None
+    except PermissionError:
+        raise error(where, "permission denied") from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        raise error(where, f"cannot read: {getattr(err, 'strerror', None) or err}") from None
 
 
 @functools.cache
@@ -31,13 +51,19 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
     A process killed mid-write leaves that sibling behind (nothing can delete it); its name never
     matches NAME, and `remove_stale_temp_files` tells it from a live writer's by the pid."""
+    atomic_write_with(path, lambda handle: handle.write(data))
+
+
+def atomic_write_with(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
+    """`atomic_write_bytes` for a writer that streams into the open file (no copy of the whole
+    output in memory): `write(handle)` fills the temporary sibling, which is then fsynced and renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, _default_file_mode())  # mkstemp makes 0600; outputs get the usual umask-based mode
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -4,8 +4,8 @@
 
 Cases (rows x tokens):
 - train/tiny: the CPU tiny config (hidden 128, 2 layers, T=2, n=2, 4 ACT steps), 64 rows x 64 tokens,
-  one step exactly as the training loop runs it (act_step, stablemax loss, backward, the loop's
-  finite check, AdamATan2, sparse sign-SGD, EMA);
+  one step exactly as the training loop runs it (`train_step`: act_step, stablemax loss, backward,
+  the device-side finite flag; then AdamATan2, sparse sign-SGD, EMA);
 - train/paper: the paper's ARC model (hidden 512, T=3, n=6), 1 row x 900 tokens, the same step;
 - predict/tiny: `evaluate_batch` (all 4 ACT steps, eval mode) on 64 views of the tiny config;
 - predict/paper: `evaluate_batch` of the paper's model on 1 view x 900 tokens with 1 ACT step of its
@@ -29,12 +29,14 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from arcsolve.io import atomic_write_json
-from arcsolve.model import TRM, ModelConfig, act_step, initial_carry
+from arcsolve.model import TRM, ModelConfig
 from arcsolve.model.act import evaluate_batch
-from arcsolve.model.losses import act_loss
+from arcsolve.train.config import RunConfig, TrainConfig
+from arcsolve.train.distributed import DistInfo
 from arcsolve.train.ema import EMA
-from arcsolve.train.loop import _loss_and_grads_finite
 from arcsolve.train.optim import AdamATan2, SparseSignSGD
+from arcsolve.train.state import TrainState
+from arcsolve.train.step import FiniteWatch, train_step
 
 VOCAB = 12
 NUM_PUZZLE_IDS = 1024
@@ -80,22 +82,24 @@ def make_step(case: Case):
         return lambda: evaluate_batch(model, batch)
 
     model.train()
+    tc = TrainConfig(global_batch_size=case.rows, lr=1e-4, device="cpu")
     optimizer = AdamATan2(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
     embedding = SparseSignSGD(model.puzzle_emb, lr=1e-2, weight_decay=0.1)
-    ema = EMA(model, 0.999)
-    halt = torch.Generator().manual_seed(1)
-    state = {"carry": initial_carry(model, batch)}
+    state = TrainState(
+        RunConfig(model=case.cfg, train=tc),
+        model,
+        optimizer,
+        embedding,
+        EMA(model, 0.999),
+        torch.Generator().manual_seed(1),
+    )
+    watch = FiniteWatch(torch.device("cpu"))
 
-    def step() -> None:
-        state["carry"], outputs = act_step(model, state["carry"], batch, halt)
-        loss, _ = act_loss(outputs, case.cfg.loss)
-        (loss / case.rows).backward()
-        if not _loss_and_grads_finite(loss, model, outputs):
-            raise RuntimeError("non-finite loss in the profiled step")
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        embedding.step(outputs.puzzle_ids, outputs.puzzle_rows.grad)
-        ema.update(model)
+    def step() -> None:  # the loop's step; its finite flag stays on the device (read after profiling)
+        result = train_step(state, model, batch, DistInfo())
+        watch.record(state.step + 1, result)
+        state.optimizer_step(result.rows, DistInfo())
+        state.step += 1
 
     return step
 

@@ -24,19 +24,21 @@ from dataclasses import dataclass, replace
 import orjson
 import torch
 
-from arcsolve.model import TRM, ModelConfig, act_step, flops_per_example, initial_carry
+from arcsolve.model import TRM, ModelConfig, flops_per_example
+from arcsolve.train.batches import reference_total_steps
 from arcsolve.train.config import RunConfig, TrainConfig
 from arcsolve.train.distributed import DistInfo
 from arcsolve.train.ema import EMA
 from arcsolve.train.optim import AdamATan2, SparseSignSGD
 from arcsolve.train.state import TrainState
+from arcsolve.train.step import train_step
 
 VOCAB = 12
 NUM_PUZZLE_IDS = 1024
 
-# The paper's ARC-AGI-1 recipe (shared/reference/TRM.md §3.5): 100k epochs over 960 task groups with
+# The paper's ARC-AGI-1 recipe (paper §5 and the reference README's command): 100k epochs over 960 task groups with
 # 4.146 examples per puzzle on average at a global batch of 768 rows, i.e. about 518k steps.
-PAPER_STEPS = int(100_000 * 960 * 4.146 / 768)
+PAPER_STEPS = reference_total_steps(100_000, 960, 876_405, 3_633_410, 768)  # 518,226 (tests/test_plan.py)
 PAPER_BATCH = 768
 H100_BF16_DENSE = 989e12  # FLOP/s, H100 SXM, dense bf16 tensor cores (no sparsity)
 H100_MFU = 0.40  # assumed model-FLOP utilisation
@@ -110,14 +112,11 @@ def step_seconds(shape: Shape) -> list[float]:
         "labels": torch.randint(1, VOCAB, (shape.rows, shape.seq_len), generator=g),
         "puzzle_ids": torch.randint(1, NUM_PUZZLE_IDS, (shape.rows,), generator=g),
     }
-    state.carry = initial_carry(state.model, batch)
     times = []
     for i in range(shape.steps + 1):
         start = time.perf_counter()
-        state.carry, outputs = act_step(state.model, state.carry, batch, state.halt_generator)
-        loss, _ = state.loss_fn(outputs)
-        (loss / shape.rows).backward()
-        state.optimizer_step(outputs, DistInfo())
+        result = train_step(state, state.model, batch, DistInfo())  # the loop's own step
+        state.optimizer_step(result.rows, DistInfo())
         if i:
             times.append(time.perf_counter() - start)
     return times

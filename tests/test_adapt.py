@@ -126,6 +126,7 @@ def adapted(recolour, **adapt):
     return start_adaptation(net, unseen_only(recolour), cfg, batch_size=32)
 
 
+@pytest.mark.slow
 def test_adaptation_learns_an_unseen_task_the_blank_embedding_cannot(recolour):
     net, adapter = adapted(recolour)
     ex = adapter.examples
@@ -147,6 +148,7 @@ def test_adaptation_learns_an_unseen_task_the_blank_embedding_cannot(recolour):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["none", "last", "all"])
 def test_only_new_rows_change_and_weights_only_when_asked(recolour, which):
     before = load_predict_model(recolour[0], torch.device("cpu")).model.state_dict()
@@ -171,6 +173,7 @@ def test_only_new_rows_change_and_weights_only_when_asked(recolour, which):
     assert all(p.requires_grad for p in net.model.parameters())  # flags restored for whoever comes next
 
 
+@pytest.mark.slow
 def test_examples_skip_known_tasks_and_never_read_test_outputs(recolour):
     tasks = load_tasks(str(recolour[1]))
     net = load_predict_model(recolour[0], torch.device("cpu"))
@@ -195,6 +198,7 @@ def predict(recolour, out: Path, **changes):
     return run_predict(cfg)
 
 
+@pytest.mark.slow
 def test_predict_with_adaptation_answers_the_unseen_task_and_is_reproducible(recolour, tmp_path):
     plain = predict(recolour, tmp_path / "plain" / "submission.json")
     assert plain.adapt is None and plain.unknown_tasks == 1
@@ -217,6 +221,7 @@ def test_predict_with_adaptation_answers_the_unseen_task_and_is_reproducible(rec
     assert summary.to_dict()["adapt"]["steps"] == ADAPT_STEPS
 
 
+@pytest.mark.slow
 def test_holdout_scores_adaptation_without_test_outputs(recolour, tmp_path):
     summary = predict(recolour, tmp_path / "s.json", adapt=AdaptConfig(steps=ADAPT_STEPS, holdout=True))
     report = summary.adapt
@@ -226,6 +231,7 @@ def test_holdout_scores_adaptation_without_test_outputs(recolour, tmp_path):
     assert "held-out pairs" in report.line()
 
 
+@pytest.mark.slow
 def test_float16_forward_dtype_runs_float32_on_cpu(recolour, tmp_path):
     cfg = ModelConfig(forward_dtype="float16")
     assert cfg.dtype_for(torch.device("cpu")) == torch.float32
@@ -253,6 +259,7 @@ def test_plan_work_splits_the_time():
     assert plan_work(-5.0, 0.1, 0.01, 500, 1000, 100).steps == 0
 
 
+@pytest.mark.slow
 def test_time_budget_is_kept_and_shared_between_adaptation_and_views(recolour, tmp_path):
     budget = 8.0
     began = time.monotonic()
@@ -309,6 +316,7 @@ def test_flags_reach_the_config():
     assert AdaptConfig(lr=0.5).weights_lr() == 0.05
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_a_valid_submission_and_exits_nonzero(recolour, tmp_path):
     out = tmp_path / "submission.json"
     command = [sys.executable, "-m", "arcsolve", "predict", str(recolour[0]), "--tasks", str(recolour[1])]
@@ -332,6 +340,7 @@ def test_sigterm_leaves_a_valid_submission_and_exits_nonzero(recolour, tmp_path)
     assert validate_submission(orjson.loads(out.read_bytes()), load_tasks(str(recolour[1]))) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("budget", [0.0, 300.0])
 def test_votes_reach_the_disk_while_views_run_under_a_budget(recolour, tmp_path, monkeypatch, budget):
     import arcsolve.predict.run as run
@@ -343,3 +352,19 @@ def test_votes_reach_the_disk_while_views_run_under_a_budget(recolour, tmp_path,
     predict(recolour, tmp_path / "s.json", time_budget=budget, batch_size=2)
     # 8 views in batches of 2: a save is due before every batch (WRITE_EVERY = 0), then the final write
     assert len(writes) == (5 if budget else 1)
+
+
+@pytest.mark.slow
+def test_adaptation_trains_with_the_checkpoints_optimizer_and_settings(recolour):
+    """The fixture was trained with AdamW (no weight decay): adaptation uses that, not a hard-coded
+    AdamATan2, at the adaptation rates, through the training step (its state counts the steps)."""
+    net, adapter = adapted(recolour, model="all", lr=2e-2, model_lr=5e-3)
+    assert type(adapter.state.optimizer) is torch.optim.AdamW
+    group = adapter.state.optimizer.param_groups[0]
+    trained = net.run_cfg.train
+    assert group["betas"] == (trained.beta1, trained.beta2) and group["weight_decay"] == trained.weight_decay
+    assert group["lr"] == 5e-3 and adapter.state.embedding_optimizer.param_groups[0]["lr"] == 2e-2
+    adapter.run(3)
+    assert adapter.state.step == 3 and adapter.steps == 3
+    _, frozen = adapted(recolour, model="none")
+    assert frozen.state.optimizer is None

@@ -13,7 +13,8 @@ import pytest
 from arcsolve.augment import decode_views, unpack_views
 from arcsolve.config import from_dict
 from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
-from arcsolve.data.dataset import DatasetWriter, NpyAppender, TokenDataset, dataset_fingerprint
+from arcsolve.data.dataset import TokenDataset, dataset_fingerprint
+from arcsolve.data.dataset_writer import DatasetWriter, NpyAppender
 from arcsolve.data.tasks import load_tasks
 from arcsolve.errors import BadInputError, ConfigError
 

@@ -209,6 +209,7 @@ def _read_override_prefix() -> list[str] | None:
     return prefix if probe.returncode == 0 else None
 
 
+@pytest.mark.slow
 def test_validate_unreadable_sources_for_real(tmp_path):
     """EACCES on a folder, a file, a folder that can be entered but not listed, and a parent folder."""
     prefix = _read_override_prefix()
@@ -291,6 +292,7 @@ def check_validate_result(result) -> None:
     assert (result.exit_code == 2) == bool(lines), result.stderr
 
 
+@pytest.mark.slow
 @FUZZ
 @given(value=json_values | task_like | st.dictionaries(st.text(max_size=8), task_like, max_size=3))
 def test_validate_random_json(scratch, value):
@@ -300,6 +302,7 @@ def test_validate_random_json(scratch, value):
     check_validate_result(invoke("data", "validate", path))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(content=st.binary(max_size=300))
 def test_validate_random_bytes(scratch, content):
@@ -351,6 +354,7 @@ def examples(mutate: bool) -> st.SearchStrategy:
     return st.lists(pair, min_size=1, max_size=2)  # empty lists: see BAD_TASK_FILES
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_validate_almost_valid_grids_agree_with_the_rules(scratch, data):
@@ -584,6 +588,7 @@ def test_random_config_files(scratch, content):
 # What a terminal shows: python -m arcsolve.
 
 
+@pytest.mark.slow
 def test_python_dash_m_prints_exactly_one_line(tmp_path, dataset):
     (tmp_path / "binary.json").write_bytes(bytes(range(256)))
     (tmp_path / "deep.json").write_bytes(b"[" * 100_000)

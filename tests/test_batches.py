@@ -78,3 +78,53 @@ def test_eval_batches_cover_everything_once_in_order():
     np.testing.assert_array_equal(np.concatenate(chunks), np.arange(10))
     shares = [np.concatenate(eval_batches(10, 3, rank=r, world_size=2)) for r in range(2)]
     np.testing.assert_array_equal(np.sort(np.concatenate(shares)), np.arange(10))
+
+
+# The reference stream ("reference" step accounting): epochs are one stream within an interval.
+
+
+def test_reference_stream_spans_epochs_and_drops_one_partial_batch_per_interval():
+    group_index, puzzle_index = toy_index([[1]] * 10)  # 10 groups, one 1-example puzzle each: no cuts
+    stream = TrainBatches(group_index, puzzle_index, 4, seed=3, accounting="reference", epochs_per_interval=3)
+    batches = [stream.next_global() for _ in range(8)]
+    orders = [np.concatenate(epoch_batches(group_index, puzzle_index, 1, seed=3, epoch=e)) for e in range(4)]
+    interval = np.concatenate(orders[:3])  # 30 picks -> 7 full batches, the last 2 picks dropped
+    for i in range(7):
+        np.testing.assert_array_equal(batches[i], np.sort(interval[4 * i : 4 * i + 4]))
+    np.testing.assert_array_equal(batches[7], np.sort(orders[3][:4]))  # the next interval starts afresh
+    assert stream.cursor == BatchCursor(3, 4)
+    whole = TrainBatches(group_index, puzzle_index, 4, seed=3)
+    assert whole.batches_per_epoch() * 3 == 6  # whole-batch epochs: one batch fewer over the same data
+
+
+def test_reference_stream_cuts_the_overflowing_puzzle_and_resumes_mid_interval():
+    group_index, puzzle_index = toy_index([[3, 3], [3], [3, 3, 3]] * 4)
+    make = dict(batch_size=4, seed=1, accounting="reference", epochs_per_interval=5)
+    straight = TrainBatches(group_index, puzzle_index, **make)
+    first = [straight.next_global() for _ in range(20)]
+    for batch in first:  # whole puzzles plus a random part of the one that overflows, no row twice
+        assert len(batch) == 4 and len(np.unique(batch)) == 4
+        counts = np.bincount([puzzle_of(puzzle_index, e) for e in batch])
+        assert sorted(c for c in counts if c) in ([1, 3], [2, 2], [1, 1, 2], [4])
+    partway = TrainBatches(group_index, puzzle_index, **make)
+    for _ in range(9):
+        partway.next_global()
+    again = TrainBatches(group_index, puzzle_index, **make, cursor=BatchCursor(**vars(partway.cursor)))
+    for expected in first[9:]:
+        np.testing.assert_array_equal(again.next_global(), expected)
+
+
+def test_reference_stream_rank_slices_make_up_the_sorted_global_batch():
+    group_index, puzzle_index = toy_index([[2, 3]] * 30)
+    make = dict(batch_size=8, seed=2, accounting="reference", epochs_per_interval=2)
+    whole = TrainBatches(group_index, puzzle_index, **make).next()
+    parts = [TrainBatches(group_index, puzzle_index, **make, rank=r, world_size=4).next() for r in range(4)]
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+    assert np.all(np.diff(whole) >= 0)
+
+
+def test_reference_stream_refuses_an_interval_that_may_not_fill_a_batch():
+    group_index, puzzle_index = toy_index([[1, 5], [1]])  # at worst 2 examples per epoch
+    with pytest.raises(ValueError, match="no full batch"):
+        TrainBatches(group_index, puzzle_index, 8, seed=0, accounting="reference", epochs_per_interval=3)
+    TrainBatches(group_index, puzzle_index, 8, seed=0, accounting="reference", epochs_per_interval=4)

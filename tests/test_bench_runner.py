@@ -70,6 +70,7 @@ def test_copy_input_baseline_on_a_hand_made_case():
         copy_input_baseline(inputs, labels[:2])
 
 
+@pytest.mark.slow
 def test_tiny_sudoku_run_reports_every_field(tmp_path):
     printed: list[str] = []
     config = _write_config(tmp_path, TINY_SUDOKU)
@@ -101,6 +102,7 @@ def test_tiny_sudoku_run_reports_every_field(tmp_path):
     assert eval_curve(out / "metrics.jsonl") == result.curve
 
 
+@pytest.mark.slow
 def test_tiny_maze_run_with_full_evaluation_during_training(tmp_path):
     text = (
         TINY_SUDOKU.replace(

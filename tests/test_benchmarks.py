@@ -30,6 +30,7 @@ def positive(value) -> bool:
     return isinstance(value, float) and math.isfinite(value) and value > 0
 
 
+@pytest.mark.slow
 def test_micro_run_writes_every_key(bench_modules, tmp_path, monkeypatch, capsys):
     run, readme_table = bench_modules
     out = tmp_path / "bench.json"

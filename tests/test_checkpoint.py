@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from arcsolve.train.checkpoint import (
 from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
 from arcsolve.train.data import rows_to_batch
 from arcsolve.train.loop import run_train
+from arcsolve.train.run_meta import checkpoint_meta, describe_dataset
 
 
 def build_dataset(root: Path) -> Path:
@@ -150,7 +152,7 @@ def test_a_failed_write_leaves_the_previous_checkpoint_latest(tmp_path, monkeypa
     def disk_full(path, data):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(checkpoint_module, "atomic_write_bytes", disk_full)
+    monkeypatch.setattr(checkpoint_module, "atomic_torch_save", disk_full)
     with pytest.raises(OSError):
         save_checkpoint(tmp_path, 2, {"weights": torch.ones(2)})
     assert latest_checkpoint(tmp_path).name == "step_00000001.pt"
@@ -161,7 +163,7 @@ def test_foreign_or_broken_files_are_refused_with_bad_input(trained, tmp_path):
     run, _, _ = trained
     good = (run / "checkpoints" / "step_00000006.pt").read_bytes()
     cases = {
-        "random.pt": os.urandom(4096),
+        "random.pt": random.Random(0).randbytes(4096),
         "truncated.pt": good[: len(good) // 2],
         "empty.pt": b"",
         "text.pt": b"not a checkpoint\n",
@@ -194,3 +196,61 @@ def test_strip_compile_prefix_gives_the_plain_names():
         "plain": 2,
     }
     TRM(model.cfg, 4, 12, 3).load_state_dict(stripped)  # loads without renaming
+
+
+def test_the_task_table_is_stored_once(trained):
+    """Weights and eval weights share the live task table; torch.save writes a shared storage once."""
+    import zipfile
+
+    run, data, state = trained
+    table_bytes = state.model.puzzle_emb.numel() * state.model.puzzle_emb.element_size()
+    with zipfile.ZipFile(latest_checkpoint(run)) as archive:
+        sizes = [info.file_size for info in archive.infolist() if "/data/" in info.filename]
+    assert sizes.count(table_bytes) == 1
+    payload = load_checkpoint(run)
+    assert payload["eval_model"]["puzzle_emb"].data_ptr() == payload["model"]["puzzle_emb"].data_ptr()
+
+
+def test_a_checkpoint_from_before_step_accounting_resumes_only_with_whole_batches(trained, tmp_path):
+    """Old checkpoints have no train.step_accounting: their data cursor counts whole-batch epochs."""
+    run, data, _ = trained
+    payload = load_checkpoint(run)
+    del payload["config"]["train"]["step_accounting"]
+    old = tmp_path / "old"
+    save_checkpoint(old, payload["step"], {k: v for k, v in payload.items() if k not in ("format", "step")})
+    with pytest.raises(BadInputError, match="train.step_accounting=whole_batches"):
+        run_train(tiny_config(data), old, max_steps=7, resume=True, progress=False)
+    result = run_train(
+        tiny_config(data, step_accounting="whole_batches"), old, max_steps=7, resume=True, progress=False
+    )
+    assert result["step"] == 7
+
+
+def test_a_checkpoint_reads_back_as_typed_configs(trained):
+    """Config and dataset description come back as the dataclasses they were written from."""
+    run, data, state = trained
+    cfg, meta = checkpoint_meta(load_checkpoint(run), "ckpt")
+    assert cfg == state.cfg
+    expected = describe_dataset(TokenDataset.open(data))
+    assert meta.to_dict().keys() == expected.to_dict().keys()
+    assert (meta.fingerprint, meta.task_ids, meta.canvas) == (expected.fingerprint, expected.task_ids, 4)
+    np.testing.assert_array_equal(meta.augmentations, expected.augmentations)
+
+
+@pytest.mark.parametrize(
+    "section, change, needle",
+    [
+        ("config", lambda c: c["train"].update(bogus=1), "unknown key 'train.bogus'"),
+        ("config", lambda c: c["model"].update(hidden_size="wide"), "'model.hidden_size' must be an integer"),
+        ("dataset", lambda d: d.pop("fingerprint"), "missing key"),
+        ("dataset", lambda d: d.update(augmentations=np.zeros((3, 12), np.int16)), "one row per puzzle id"),
+        ("config", lambda c: c.clear(), "[data] needs exactly one of"),
+    ],
+)
+def test_a_damaged_description_is_one_error_naming_the_key(trained, section, change, needle):
+    run, _, _ = trained
+    payload = load_checkpoint(run)
+    change(payload[section])
+    with pytest.raises(BadInputError) as err:
+        checkpoint_meta(payload, "ckpt.pt")
+    assert needle in err.value.one_line() and err.value.one_line().startswith("arcsolve: error: ckpt.pt")

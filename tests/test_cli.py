@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import orjson
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from arcsolve.cli import app
@@ -59,6 +61,7 @@ def test_unknown_source_is_exit_2_one_line():
     )
 
 
+@pytest.mark.slow
 def test_python_dash_m_entry_point():
     proc = subprocess.run(
         [sys.executable, "-m", "arcsolve", "data", "validate", "nope:x"], capture_output=True, text=True
@@ -97,6 +100,7 @@ def test_help_still_prints_in_full(args):
     assert result.exit_code == 0 and "Usage:" in result.stdout and result.stderr == ""
 
 
+@pytest.mark.slow
 def test_usage_error_through_the_real_entry_point():
     """What a terminal shows: the console entry point (`main`) through `python -m arcsolve`."""
     proc = subprocess.run(
@@ -108,7 +112,7 @@ def test_usage_error_through_the_real_entry_point():
     ]
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 @pytest.mark.parametrize("command", ["train", "predict"])
 def test_cuda_without_a_gpu_is_one_line_exit_2_in_train_and_predict(tmp_path, command):
     """One device resolver (arcsolve/runtime.py) for every command: same message, same exit code."""
@@ -123,3 +127,14 @@ def test_cuda_without_a_gpu_is_one_line_exit_2_in_train_and_predict(tmp_path, co
     assert len(lines) == 1 and lines[0].startswith("arcsolve: error:")
     assert "no CUDA device is visible" in lines[0]
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_arcsolve_debug_shows_the_traceback():
+    """ARCSOLVE_DEBUG=1: the same bad input raises with its traceback instead of one line."""
+    argv = [sys.executable, "-m", "arcsolve", "data", "validate", "nope:x"]
+    env = {**os.environ, "ARCSOLVE_DEBUG": "1"}
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert proc.returncode != 0
+    assert "Traceback (most recent call last)" in proc.stderr
+    assert "unknown bundled set 'nope'" in proc.stderr

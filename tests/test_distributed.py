@@ -26,6 +26,8 @@ from arcsolve.model import TRM, ModelConfig
 from arcsolve.train import distributed as dist
 from arcsolve.train import evaluate
 from arcsolve.train.checkpoint import list_checkpoints, load_checkpoint
+from arcsolve.train.config import load_run_config
+from arcsolve.train.loop import run_train
 from arcsolve.train.metrics import read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,6 +138,7 @@ def step_kinds(records: list[dict]) -> list[tuple[int, str]]:
     return [(r["step"], next((k.split("/")[0] for k in r if "/" in k), "header")) for r in records]
 
 
+@pytest.mark.slow
 def test_torchrun_trains_on_cpu_with_gloo(two_ranks):
     _, run, _, after_four = two_ranks
     assert after_four["checkpoints"] == ["step_00000004.pt"]
@@ -147,6 +150,7 @@ def test_torchrun_trains_on_cpu_with_gloo(two_ranks):
     assert (run / "config.toml").exists()
 
 
+@pytest.mark.slow
 def test_resume_under_torchrun_keeps_both_ranks_identical(two_ranks):
     root, run, _, _ = two_ranks
     rank0 = torch.load(root / "resumed.rank0.pt")
@@ -186,6 +190,44 @@ def test_resume_under_torchrun_is_bit_exact(two_ranks):
         ]
 
     assert train_lines(run / "metrics.jsonl") == train_lines(straight / "metrics.jsonl")
+
+
+def first_steps(run: Path, steps: int) -> tuple[list[dict], dict]:
+    lines = [
+        {k: v for k, v in r.items() if k != "steps_per_s"}
+        for r in read_metrics(run / "metrics.jsonl")
+        if "train/lm_loss" in r and r["step"] <= steps
+    ]
+    return lines, load_checkpoint(run / "checkpoints" / f"step_{steps:08d}.pt")
+
+
+def assert_same_to_rounding(a: Path, b: Path, steps: int = 4) -> None:
+    """The same run split differently over ranks and micro-batches: equal to float32 rounding."""
+    (lines_a, pa), (lines_b, pb) = first_steps(a, steps), first_steps(b, steps)
+    assert len(lines_a) == len(lines_b) == steps
+    for x, y in zip(lines_a, lines_b, strict=True):
+        assert x == pytest.approx(y, rel=1e-5, abs=1e-6)
+    for name, value in pa["model"].items():
+        torch.testing.assert_close(pb["model"][name], value, rtol=1e-5, atol=1e-6, msg=name)
+    slots = [torch.cat([c[k] for c in p["carry"]]) for p in (pa, pb) for k in ("inputs",)]
+    assert torch.equal(slots[0], slots[1])  # the same rows in the same global slots
+
+
+def test_two_ranks_equal_one_process_with_two_micro_batches(two_ranks, tmp_path):
+    """Global batch 4: two gloo ranks of 2 rows each vs one process running 2 micro-batches of 2."""
+    _, run, config, _ = two_ranks
+    single = tmp_path / "single"
+    run_train(load_run_config(config, ["train.grad_accum_steps=2"]), single, max_steps=4, progress=False)
+    assert_same_to_rounding(run, single)
+
+
+@pytest.mark.slow
+def test_two_ranks_with_micro_batches_equal_two_ranks_without(two_ranks):
+    root, run, config, _ = two_ranks
+    accum = root / "accum"
+    args = ["-m", "arcsolve", "train", str(config), "--out", str(accum), "--max-steps", "4"]
+    launch(*args, "--set", "train.grad_accum_steps=2")
+    assert_same_to_rounding(run, accum)
 
 
 def small_model_and_split(tmp_path: Path):

@@ -442,3 +442,48 @@ def test_conv_variant_runs_trains_and_counts_its_flops():
 def test_conv_variant_refuses_data_that_is_not_a_square_grid():
     with pytest.raises(ConfigError, match="square grid, but the data has 12 cells"):
         TRM(conv_cfg(), 12, VOCAB, IDS)
+
+
+def _rope_reference(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Textbook rotary in float32, rounded once: x * cos + rotate_half(x) * sin, rotate_half = [-x2, x1].
+    (Rotary's `sin` carries the rotate-half sign in its first half; the plain table is its second half.)"""
+    half = x.shape[-1] // 2
+    x32 = x.float()
+    plain_sin = torch.cat([sin[..., half:], sin[..., half:]], dim=-1)
+    rotated = torch.cat([-x32[..., half:], x32[..., :half]], dim=-1)
+    return (x32 * cos.float() + rotated * plain_sin.float()).to(x.dtype)
+
+
+def _rope_in_bf16(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """What arcsolve did before: the tables rounded to the activation dtype."""
+    return x * cos.to(x.dtype) + x.roll(x.shape[-1] // 2, dims=-1) * sin.to(x.dtype)
+
+
+def test_bf16_rope_runs_in_float32_like_the_reference(monkeypatch):
+    import arcsolve.model.layers as layers
+
+    # Rotary angles grow with the position: 40 positions make the bf16 rounding of the table visible.
+    model = TRM(
+        tiny_cfg(forward_dtype="bfloat16"), 38, VOCAB, IDS, generator=torch.Generator().manual_seed(0)
+    )
+    g = torch.Generator().manual_seed(3)
+    batch = {
+        "inputs": torch.randint(0, VOCAB, (4, 38), generator=g),
+        "labels": torch.randint(1, VOCAB, (4, 38), generator=g),
+        "puzzle_ids": torch.randint(0, IDS, (4,), generator=g),
+    }
+    with torch.no_grad():
+        model.puzzle_emb.normal_(generator=g)
+
+    def one_step_logits() -> torch.Tensor:
+        _, out = act_step(model.eval(), initial_carry(model, batch), batch)
+        assert out.logits.dtype == torch.bfloat16
+        return out.logits.float()
+
+    ours = one_step_logits()
+    monkeypatch.setattr(layers, "apply_rotary", _rope_reference)
+    reference = one_step_logits()
+    monkeypatch.setattr(layers, "apply_rotary", _rope_in_bf16)
+    table_in_bf16 = one_step_logits()
+    assert torch.equal(ours, reference)
+    assert not torch.equal(table_in_bf16, reference)  # the test sees the old rounding

@@ -139,6 +139,7 @@ def task_sets(draw) -> list[Task]:
     return tasks
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tasks=task_sets(), data=st.data())
 def test_any_partial_vote_table_gives_a_valid_complete_submission(tasks, data):
@@ -325,6 +326,7 @@ SHAPED = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(value=JSON | SHAPED)
 def test_fuzz_decoded_values_never_raise(tasks, value):
@@ -332,6 +334,7 @@ def test_fuzz_decoded_values_never_raise(tasks, value):
     check_messages(validate_submission(json.dumps(value).encode(), tasks))  # NaN/huge ints via bytes
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(raw=st.binary(max_size=200) | SHAPED.map(lambda v: json.dumps(v).encode()[:-1]))
 def test_fuzz_raw_bytes_never_raise(tasks, raw):

@@ -30,7 +30,10 @@ def generated(difficulty: str, n: int = 24, seed: int = 11):
     return generate_sudoku(n, difficulty, seed)
 
 
-@pytest.mark.parametrize("difficulty", sorted(SUDOKU_LEVELS))
+@pytest.mark.parametrize(
+    "difficulty",
+    [pytest.param(d, marks=pytest.mark.slow) if d == "extreme" else d for d in sorted(SUDOKU_LEVELS)],
+)
 def test_generated_puzzles_are_valid_unique_and_meet_their_level(difficulty):
     puzzles, solutions, ratings = generated(difficulty)
     level = SUDOKU_LEVELS[difficulty]
@@ -49,6 +52,7 @@ def test_generated_puzzles_are_valid_unique_and_meet_their_level(difficulty):
             assert sudoku_count(puzzle, limit=2) == (1, solution)
 
 
+@pytest.mark.slow
 def test_extreme_puzzles_are_minimal_and_need_guesses():
     puzzles, _, ratings = generated("extreme")
     assert (ratings >= 8).all() and ((puzzles == 0).sum(axis=1) >= 56).all()
@@ -116,6 +120,7 @@ def random_puzzles(draw):
     return puzzle
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(random_puzzles())
 def test_numba_solver_matches_the_naive_solvers(puzzle):

@@ -159,8 +159,11 @@ def short_run(mixed, tmp_path_factory) -> Path:
 
 
 def golden_losses(root: Path) -> dict[str, list[float]]:
+    """Whole-batch epochs: the golden file predates the reference step accounting (the default now),
+    whose batches span epochs; the model, loss and optimizer numbers it checks are the same."""
     run = root / "golden-run"
-    run_train(tiny_config(build_mixed(root)), run, max_steps=GOLDEN_STEPS, progress=False)
+    cfg = tiny_config(build_mixed(root), step_accounting="whole_batches")
+    run_train(cfg, run, max_steps=GOLDEN_STEPS, progress=False)
     records = train_records(run)
     return {key: [r[f"train/{key}"] for r in records] for key in ("lm_loss", "q_halt_loss")}
 
@@ -242,6 +245,75 @@ def test_resume_continues_bit_for_bit(mixed, tmp_path):
     assert b["carry"][0] is not None and bool((b["carry"][0]["steps"] < 3).any())
 
 
+def test_without_max_steps_the_run_takes_the_reference_step_count_and_evaluates_by_epochs(mixed, tmp_path):
+    # 3 groups x 2 examples per puzzle: 1.5 steps of 4 rows per epoch; 3 epochs -> int(4.5) = 4 steps,
+    # evaluated after 2 epochs (step int(3.0) = 3) and at the end.
+    cfg = tiny_config(mixed, epochs=3, eval_every=0, eval_every_epochs=2)
+    assert run_train(cfg, tmp_path / "run", progress=False)["step"] == 4
+    records = read_metrics(tmp_path / "run" / "metrics.jsonl")
+    assert records[0]["total_steps"] == 4
+    assert [r["step"] for r in records if kinds(r) == "eval"] == [3, 4]
+
+
+def assert_close_runs(a: Path, b: Path) -> None:
+    """Two runs that differ only in how the global batch is split: the same numbers to float32 rounding
+    (other matmul shapes round differently), the same slots in flight."""
+    for x, y in zip(train_records(a), train_records(b), strict=True):
+        assert x.keys() == y.keys()
+        for key in x:
+            assert x[key] == pytest.approx(y[key], rel=1e-5, abs=1e-6), key
+    pa, pb = load_checkpoint(a), load_checkpoint(b)
+    for key in ("model", "eval_model"):
+        for name, value in pa[key].items():
+            torch.testing.assert_close(pb[key][name], value, rtol=1e-5, atol=1e-6, msg=f"{key}.{name}")
+    for name in ("inputs", "steps", "puzzle_ids"):
+        assert torch.equal(pa["carry"][0][name], pb["carry"][0][name]), name
+
+
+@pytest.mark.parametrize("accum", [2, 4])
+def test_an_accumulated_step_equals_the_whole_batch_step(mixed, tmp_path, accum):
+    # Global batch 4 as 2 or 4 micro-batches; 4 steps of ACT with exploration 0.5 (the draws are made
+    # once for the global batch) and the task table's sign-SGD (the sign of the sum over all
+    # micro-batches: a per-micro-batch sign would move repeated rows twice as far).
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    run_train(tiny_config(mixed), whole, max_steps=4, progress=False)
+    run_train(tiny_config(mixed, grad_accum_steps=accum), split, max_steps=4, progress=False)
+    assert_close_runs(whole, split)
+    assert torch.count_nonzero(load_checkpoint(split)["model"]["puzzle_emb"]) > 0
+
+
+class CompiledSpy(torch.nn.Module):
+    """Stands in for torch.compile's wrapper: counts the rows of every eval-mode forward."""
+
+    def __init__(self, inner: TRM) -> None:
+        super().__init__()
+        self.inner = inner
+        self.eval_rows: list[int] = []
+
+    def forward(self, inputs, *rest):
+        if not self.training:
+            self.eval_rows.append(inputs.shape[0])
+        return self.inner(inputs, *rest)
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.inner, name)
+
+
+def test_evaluation_runs_through_the_compiled_model_at_the_eval_batch_size(mixed, tmp_path, monkeypatch):
+    import arcsolve.train.loop as loop
+
+    spies: list[CompiledSpy] = []
+    monkeypatch.setattr(
+        loop, "_maybe_compile", lambda model, choice, device: spies.append(CompiledSpy(model)) or spies[-1]
+    )
+    result = run_train(tiny_config(mixed, eval_batch_size=8), tmp_path / "run", max_steps=2, progress=False)
+    # 9 test rows in batches of 8 (the last padded), every row through all 3 ACT steps
+    assert spies[0].eval_rows == [8] * 3 + [8] * 3 and result["count"] == 9
+
+
 def test_resume_refuses_another_model_or_dataset(short_run, mixed, tmp_path):
     config_text = (short_run / "config.toml").read_text()
     bigger = tiny_config(mixed, lr_warmup_steps=4)
@@ -260,9 +332,17 @@ def test_a_fresh_run_into_a_run_with_checkpoints_is_refused(short_run, mixed):
         run_train(tiny_config(mixed, lr_warmup_steps=4), short_run, max_steps=2, progress=False)
 
 
-def test_a_batch_bigger_than_an_epoch_is_a_config_error(mixed, tmp_path):
+@pytest.mark.parametrize(
+    "accounting",
+    [
+        {"step_accounting": "whole_batches"},  # every epoch packed on its own
+        {"eval_every_epochs": 1},  # the reference stream drops its partial batch every epoch here
+    ],
+)
+def test_a_batch_bigger_than_an_epoch_is_a_config_error(mixed, tmp_path, accounting):
+    cfg = tiny_config(mixed, global_batch_size=64, **accounting)
     with pytest.raises(ConfigError, match="global_batch_size"):
-        run_train(tiny_config(mixed, global_batch_size=64), tmp_path / "run", max_steps=1, progress=False)
+        run_train(cfg, tmp_path / "run", max_steps=1, progress=False)
 
 
 def test_a_test_split_without_outputs_is_not_scored(tmp_path):
@@ -349,6 +429,7 @@ def test_non_finite_weights_after_a_finite_loss_are_never_saved(mixed, tmp_path,
     assert all(torch.isfinite(v).all() for v in load_checkpoint(run)["model"].values())
 
 
+@pytest.mark.slow
 def test_a_tiny_model_learns_one_task_exactly_through_run_train(tmp_path):
     # Eight train pairs: from three, whether the held-out pair came out exact depended on the seed
     # (4 of 10 seeds failed at 120 steps); from eight, 20 of 20 seeds passed.
@@ -389,6 +470,7 @@ print(torch.get_num_threads())
 """
 
 
+@pytest.mark.slow
 def test_building_a_puzzle_recipe_keeps_torch_threads(tmp_path):
     """The sudoku generator's numba prange kernels must not leave torch on another thread count."""
     env = {**os.environ, "NUMBA_NUM_THREADS": "2"}

@@ -1,6 +1,6 @@
 """Build an ARC token dataset with one puzzle id (task embedding) per augmented task version.
 
-Recipe (TRM paper, section 4.1 of shared/reference/TRM.md):
+Recipe (the paper's ARC data, §5, as its reference builder dataset/build_arc_dataset.py makes it):
 - Tasks of `source` put their train pairs in train/ and their test pairs in test/; tasks of
   `extra_train` put every pair (train, plus test pairs whose outputs are known) in train/.
   An extra task whose id is also in `source` is left out (it would leak source test outputs).
@@ -25,15 +25,15 @@ from typing import Any
 
 import numpy as np
 import orjson
-from rich.progress import Progress
 
 from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view_shapes
 from arcsolve.augment.transforms import sample_offsets
 from arcsolve.augment.versions import distinct_versions
 from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
-from arcsolve.data.dataset import DatasetWriter
+from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
 from arcsolve.errors import ConfigError
+from arcsolve.progress import progress_bar
 
 ARC_EXTRAS = {"offsets": (np.int16, (2,)), "example_index": (np.int16, ())}
 _INT16_MAX = np.iinfo(np.int16).max
@@ -278,7 +278,7 @@ def build_arc_dataset(
     next_id = 1
     with (
         DatasetWriter(out, "arc", cfg.canvas**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite) as writer,
-        Progress(disable=not progress, transient=True) as bar,
+        progress_bar("build", "tasks", progress, transient=True) as bar,
     ):
         job = bar.add_task("building ARC dataset", total=len(tasks))
         for index, (task, is_extra) in enumerate(tasks):

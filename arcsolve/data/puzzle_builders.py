@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from arcsolve.constants import BLANK_PUZZLE_ID
-from arcsolve.data.dataset import DatasetWriter
+from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.maze import MAZE_VOCAB_SIZE, augment_maze_dihedral, generate_maze
 from arcsolve.data.sudoku import SUDOKU_VOCAB_SIZE, augment_sudoku, encode_sudoku, generate_sudoku
 from arcsolve.errors import ConfigError

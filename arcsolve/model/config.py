@@ -1,4 +1,5 @@
-"""`ModelConfig`: the TRM architecture knobs. Defaults are the paper's ARC attention model (TRM.md §1, §3.5).
+"""`ModelConfig`: the TRM architecture knobs. Defaults are the paper's ARC attention model
+(paper §4 and its ARC-AGI experiments, §5).
 
 seq_len, vocab_size and num_puzzle_ids are properties of the dataset, so they are constructor
 arguments of the model, not config fields.

@@ -1,4 +1,4 @@
-"""Losses and metrics of one supervision step (TRM.md §2).
+"""Losses and metrics of one supervision step (deep supervision, paper §2.4; halting loss, §4.6).
 
 Ignored labels: the datasets write PAD (0) where a position has no label. Instead of remapping
 labels to -100 in the collate step as the reference does, the loss masks positions whose label

@@ -1,6 +1,6 @@
 """The Tiny Recursive Model (TRM, arXiv 2510.04871): one small network applied recursively.
 
-Read top to bottom. Choices, all as in the paper's reference (TRM.md §1):
+Read top to bottom. Choices, all as in the paper (§4, Figure 3's pseudocode) and its reference code:
 - Input x = [task prefix; token embeddings] * sqrt(D). The prefix has `puzzle_emb_len` positions; only
   position 0 holds the task's vector, the rest are zeros. The task table is a float32 *buffer*
   (zero-initialised, one row per puzzle id) trained by sparse sign-SGD, not by autograd on the table.

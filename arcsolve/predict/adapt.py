@@ -9,13 +9,14 @@ its own and trains their embeddings:
    train pairs that fit the canvas; its test outputs are never looked at;
 2. each version gets a fresh puzzle id appended to the checkpoint's task table, initialised to the
    mean of the trained rows (the blank row 0 left out);
-3. all unseen tasks train together with the training code: batches of (version, train pair) examples
-   drawn without replacement epoch after epoch, one ACT supervision step per optimizer step with the
-   carry (deep supervision), `act_loss`, sparse sign-SGD on the rows of the batch, which are new rows
+3. all unseen tasks train together through the training step itself (`arcsolve/train/step.py`,
+   with the checkpoint's [train] settings at the adaptation rates): batches of (version, train pair)
+   examples drawn without replacement epoch after epoch, one ACT supervision step per optimizer step
+   with the carry (deep supervision), sparse sign-SGD on the rows of the batch, which are new rows
    only, so every trained row stays bit-identical. `model = "last"` also trains the last block of the
    shared network and the two heads (the recursion applies the same blocks over and over, so "last
    layer" means the block every net call ends with, plus the heads reading the answer); `"all"`
-   trains every weight; both with AdamATan2 at `weights_lr()`. `"none"` freezes the weights;
+   trains every weight; both with the checkpoint's optimizer (AdamATan2 or AdamW) at `weights_lr()`. `"none"` freezes the weights;
 4. the adapted tasks join the checkpoint's task list and augmentation table, so `plan_views` answers
    them like trained tasks: their versions, identity first, each with its own embedding.
 
@@ -34,22 +35,23 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from arcsolve.constants import AUG_TABLE_COLUMNS, PAD_TOKEN
 from arcsolve.data.arc_builder import ArcBuildConfig, encode_task_versions
 from arcsolve.data.tasks import Task
 from arcsolve.errors import BadInputError, RunFailure
-from arcsolve.model.act import act_step, evaluate_batch, initial_carry
-from arcsolve.model.losses import act_loss
+from arcsolve.model.act import evaluate_batch
 from arcsolve.model.trm import TRM
 from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.model import PredictModel
 from arcsolve.predict.views import task_seed
+from arcsolve.progress import progress_bar
 from arcsolve.runtime import arrays_to_batch
-from arcsolve.train.optim import AdamATan2, SparseSignSGD
+from arcsolve.train.distributed import DistInfo
+from arcsolve.train.state import TrainState, build_optimizers
+from arcsolve.train.step import train_step
 
+SINGLE_PROCESS = DistInfo()
 _BATCH_STREAM = 0xADA  # second seed word of the batch-order generator
 
 
@@ -236,33 +238,30 @@ class Adapter:
     """
 
     def __init__(
-        self,
-        model: TRM,
-        examples: AdaptExamples,
-        first_id: int,
-        cfg: AdaptConfig,
-        seed: int,
-        batch_size: int,
-        train_cfg: dict | None = None,
+        self, net: PredictModel, examples: AdaptExamples, first_id: int, cfg: AdaptConfig, seed: int, batch_size: int
     ) -> None:
-        train_cfg = train_cfg or {}
-        self.model = model
+        self.model = net.model
         self.examples = examples
         self.first_id = first_id
         self.batch = max(1, min(batch_size, len(examples)))
         self.rng = np.random.default_rng([seed, _BATCH_STREAM])
-        self.generator = torch.Generator(device=model.puzzle_emb.device).manual_seed(seed)
-        emb_decay = float(train_cfg.get("puzzle_emb_weight_decay", 0.1))
-        self.embeddings = SparseSignSGD(model.puzzle_emb, lr=cfg.lr, weight_decay=emb_decay)
-        self.weights = trainable_weights(model, cfg.model)
-        self.optimizer = None
-        if self.weights:
-            betas = (float(train_cfg.get("beta1", 0.9)), float(train_cfg.get("beta2", 0.95)))
-            decay = float(train_cfg.get("weight_decay", 0.1))
-            self.optimizer = AdamATan2(self.weights, lr=cfg.weights_lr(), betas=betas, weight_decay=decay)
+        self.weights = trainable_weights(net.model, cfg.model)
+        # Adaptation is training with the checkpoint's [train] settings (optimizer kind, betas,
+        # decays, clipping) at constant adaptation rates, one micro-batch, no EMA.
+        train = replace(
+            net.run_cfg.train,
+            global_batch_size=self.batch,
+            grad_accum_steps=1,
+            lr=cfg.weights_lr(),
+            puzzle_emb_lr=cfg.lr,
+            ema=False,
+            seed=seed,
+        )
+        optimizer, embeddings = build_optimizers(train, net.model, self.weights)
+        generator = torch.Generator(device=net.model.puzzle_emb.device).manual_seed(seed)
+        self.state = TrainState(replace(net.run_cfg, train=train), net.model, optimizer, embeddings, None, generator)
         self.order = np.zeros(0, dtype=np.int64)
         self.cursor = 0
-        self.carry = None
         self.history: list[tuple[float, float, float]] = []  # per step: lm loss per row, exact, counted
         self.step_seconds: list[float] = []
         self.seconds = 0.0
@@ -282,19 +281,14 @@ class Adapter:
         return np.concatenate(parts)
 
     def _step(self) -> None:
+        """One optimizer step through the training step itself (arcsolve/train/step.py)."""
         ex, rows, device = self.examples, self._next_rows(), self.model.puzzle_emb.device
         batch = arrays_to_batch(ex.inputs[rows], ex.labels[rows], self.first_id + ex.version[rows], device)
-        if self.carry is None:
-            self.carry = initial_carry(self.model, batch)
-        self.carry, outputs = act_step(self.model, self.carry, batch, self.generator)
-        loss, metrics = act_loss(outputs, self.model.cfg.loss)
-        (loss / self.batch).backward()
-        if self.optimizer is not None:
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
-        self.embeddings.step(outputs.puzzle_ids, outputs.puzzle_rows.grad)
-        lm, exact, count = (float(metrics[k]) for k in ("lm_loss", "exact_accuracy", "count"))
-        if not math.isfinite(lm):
+        result = train_step(self.state, self.model, batch, SINGLE_PROCESS)
+        self.state.optimizer_step(result.rows, SINGLE_PROCESS)
+        self.state.step += 1
+        lm, exact, count = (float(result.metrics[k]) for k in ("lm_loss", "exact_accuracy", "count"))
+        if not math.isfinite(lm) or not bool(result.finite):
             raise RunFailure(
                 "predict", f"adaptation loss became {lm} at step {self.steps + 1}; lower --adapt-lr"
             )
@@ -312,7 +306,7 @@ class Adapter:
         self.model.train()
         last = 0.0
         try:
-            with _progress(progress, steps) as bar:
+            with progress_bar("adapt", "steps", progress and steps > 0) as bar:
                 job = bar.add_task("adapt", total=steps)
                 for _ in range(steps):
                     if should_stop is not None and should_stop(last):
@@ -354,17 +348,6 @@ class Adapter:
         return report
 
 
-def _progress(enabled: bool, total: int) -> Progress:
-    columns = (
-        TextColumn("[bold]adapt"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps"),
-        TimeRemainingColumn(),
-    )
-    return Progress(*columns, console=Console(stderr=True), disable=not enabled or total <= 0)
-
-
 def start_adaptation(
     net: PredictModel, tasks: list[Task], cfg: PredictConfig, batch_size: int
 ) -> tuple[PredictModel, Adapter | None]:
@@ -383,7 +366,5 @@ def start_adaptation(
     adapted = replace(
         net, task_ids=net.task_ids + examples.task_ids, aug_table=np.concatenate([net.aug_table, rows])
     )
-    adapter = Adapter(
-        net.model, examples, first_id, cfg.adapt, cfg.seed, cfg.adapt.batch_size or batch_size, net.train_cfg
-    )
+    adapter = Adapter(net, examples, first_id, cfg.adapt, cfg.seed, cfg.adapt.batch_size or batch_size)
     return adapted, adapter

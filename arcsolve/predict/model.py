@@ -5,19 +5,19 @@ Loaded from any checkpoint `arcsolve/train/checkpoint.py` writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from arcsolve.config import from_dict
-from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS
+from arcsolve.constants import ARC_VOCAB_SIZE
+from arcsolve.data.arc_builder import ArcBuildConfig
 from arcsolve.errors import BadInputError
-from arcsolve.model.config import ModelConfig
 from arcsolve.model.trm import TRM
 from arcsolve.train.checkpoint import load_checkpoint, resolve_checkpoint_path
+from arcsolve.train.config import RunConfig
+from arcsolve.train.run_meta import checkpoint_meta
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,15 @@ class PredictModel:
     task_ids: tuple[str, ...]
     aug_table: np.ndarray  # int16 [num_puzzle_ids, 12]
     permute_black: bool
-    translate: bool = True  # the dataset recipe's translation (adaptation encodes its examples alike)
-    train_cfg: dict[str, Any] = field(default_factory=dict)  # the checkpoint's [train] (decays, betas)
+    translate: bool  # the dataset recipe's translation (adaptation encodes its examples alike)
+    run_cfg: RunConfig  # the checkpoint's config: adaptation trains with its [train] settings
+
+
+def _recipe_flag(cfg: RunConfig, name: str) -> bool:
+    """A flag of the ARC build recipe the checkpoint was trained with; the recipe's own default when
+    the run named a dataset path instead of a recipe."""
+    recipe = cfg.data.arc
+    return bool(getattr(recipe, name) if recipe is not None else ArcBuildConfig.__dataclass_fields__[name].default)
 
 
 def load_predict_model(
@@ -41,38 +48,31 @@ def load_predict_model(
     path = resolve_checkpoint_path(Path(checkpoint))
     where = str(path)
     payload = load_checkpoint(path, map_location="cpu", mmap=True)
-    data = payload.get("dataset") or {}
-    if data.get("kind") != "arc":
-        raise BadInputError(where, f"trained on a {data.get('kind')!r} dataset; predict answers ARC tasks")
-    canvas, seq_len = data.get("canvas"), data.get("seq_len")
-    if not isinstance(canvas, int) or seq_len != canvas * canvas:
-        raise BadInputError(where, f"dataset canvas {canvas!r} does not match seq_len {seq_len!r}")
-    if data.get("vocab_size") != ARC_VOCAB_SIZE:
-        raise BadInputError(where, f"vocab_size {data.get('vocab_size')!r}, expected {ARC_VOCAB_SIZE}")
-    table = data.get("augmentations")
-    num_ids = int(data.get("num_puzzle_ids", 0))
-    if table is None or np.shape(table) != (num_ids, AUG_TABLE_COLUMNS):
+    cfg, data = checkpoint_meta(payload, where)
+    if data.kind != "arc":
+        raise BadInputError(where, f"trained on a {data.kind!r} dataset; predict answers ARC tasks")
+    if data.canvas is None or data.seq_len != data.canvas * data.canvas:
+        raise BadInputError(where, f"dataset canvas {data.canvas!r} does not match seq_len {data.seq_len!r}")
+    if data.vocab_size != ARC_VOCAB_SIZE:
+        raise BadInputError(where, f"vocab_size {data.vocab_size!r}, expected {ARC_VOCAB_SIZE}")
+    if data.augmentations is None:
         raise BadInputError(where, "checkpoint holds no augmentation table of one row per puzzle id")
-    model_fields = dict(payload["config"]["model"])
-    if forward_dtype is not None:
-        model_fields["forward_dtype"] = forward_dtype
-    cfg = from_dict(ModelConfig, model_fields, where=f"{where}: config")
-    model = TRM(cfg, seq_len, ARC_VOCAB_SIZE, num_ids)
+    model_cfg = cfg.model if forward_dtype is None else replace(cfg.model, forward_dtype=forward_dtype)
+    model_cfg.validate(f"{where}: config")
+    model = TRM(model_cfg, data.seq_len, ARC_VOCAB_SIZE, data.num_puzzle_ids)
     try:
         model.load_state_dict(payload["eval_model"])
     except (KeyError, RuntimeError) as err:
         raise BadInputError(
             where, f"eval_model weights do not fit its config ({type(err).__name__})"
         ) from None
-    recipe = (payload["config"].get("data") or {}).get("arc") or {}
-    train_cfg = dict(payload["config"].get("train") or {})
     del payload  # the optimizer states and the training weights are not needed any more
     return PredictModel(
         model=model.to(device).eval(),
-        canvas=canvas,
-        task_ids=tuple(data.get("task_ids", ())),
-        aug_table=np.asarray(table),
-        permute_black=bool(recipe.get("permute_black", False)),
-        translate=bool(recipe.get("translate", True)),
-        train_cfg=train_cfg,
+        canvas=data.canvas,
+        task_ids=data.task_ids,
+        aug_table=data.augmentations,
+        permute_black=_recipe_flag(cfg, "permute_black"),
+        translate=_recipe_flag(cfg, "translate"),
+        run_cfg=cfg,
     )

@@ -33,8 +33,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from arcsolve.augment import decode_views
 from arcsolve.data.tasks import Task, load_tasks
@@ -56,6 +54,7 @@ from arcsolve.predict.poe import ViewStore, store_for_plan, view_log_probs
 from arcsolve.predict.rank import rank_table, write_ranked_jsonl
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
 from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts
+from arcsolve.progress import progress_bar
 from arcsolve.runtime import resolve_device, set_cpu_threads
 from arcsolve.submission import score_submission, write_fallback_submission, write_submission
 from arcsolve.submission.writer import Submission
@@ -155,17 +154,6 @@ class PredictSummary:
         return lines
 
 
-def _progress(enabled: bool) -> Progress:
-    columns = (
-        TextColumn("[bold]predict"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("views"),
-        TimeRemainingColumn(),
-    )
-    return Progress(*columns, console=Console(stderr=True), disable=not enabled)
-
-
 def answer_views(
     net: PredictModel,
     plan: ViewPlan,
@@ -192,7 +180,7 @@ def answer_views(
     task_ids = [task.task_id for task in tasks]
     stopper = stopper or Stopper(deadline)
     saved_at, start = time.monotonic(), 0
-    with _progress(progress) as bar:
+    with progress_bar("predict", "views", progress) as bar:
         job = bar.add_task("predict", total=len(plan))
         while start < len(plan):
             rows = rows_that_fit(stopper, batch_size, view_seconds)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from arcsolve.data.tasks import Task, parse_grid
 from arcsolve.errors import BadInputError
+from arcsolve.io import read_input_bytes
 
 ATTEMPT_KEYS = ("attempt_1", "attempt_2")
 _SHOWN_CHARS = 40
@@ -54,15 +54,9 @@ def load_submission(path_or_obj: Any) -> tuple[Any, list[str]]:
     if isinstance(path_or_obj, (str, os.PathLike)):
         name = _show(str(path_or_obj), limit=200)
         try:
-            raw = Path(path_or_obj).read_bytes()
-        except FileNotFoundError:
-            return None, [f"{name}: no such file"]
-        except IsADirectoryError:
-            return None, [f"{name}: is a directory, expected a JSON file"]
-        except PermissionError:
-            return None, [f"{name}: permission denied"]
-        except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
-            return None, [f"{name}: cannot read: {_one_line(getattr(err, 'strerror', None) or str(err))}"]
+            raw = read_input_bytes(path_or_obj, "a JSON file")
+        except BadInputError as err:
+            return None, [f"{name}: {_one_line(err.what)}"]
     elif isinstance(path_or_obj, (bytes, bytearray, memoryview)):
         name = "submission"
         raw = bytes(path_or_obj)

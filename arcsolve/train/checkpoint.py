@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import os
 import re
 import subprocess
@@ -22,7 +21,7 @@ from typing import Any
 import torch
 
 from arcsolve.errors import BadInputError
-from arcsolve.io import atomic_write_bytes
+from arcsolve.io import atomic_write_with
 
 CHECKPOINT_FORMAT = 1
 _STEP_FILE = re.compile(r"^step_(\d+)\.pt$")
@@ -54,9 +53,7 @@ def save_checkpoint(run_dir: Path, step: int, payload: dict[str, Any], keep: int
     folder = checkpoint_dir(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"step_{step:08d}.pt"
-    buffer = io.BytesIO()
-    torch.save({"format": CHECKPOINT_FORMAT, "step": step, **payload}, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_torch_save(path, {"format": CHECKPOINT_FORMAT, "step": step, **payload})
     link_tmp = folder / f".latest.{os.getpid()}.tmp"
     with contextlib.suppress(FileNotFoundError):
         link_tmp.unlink()
@@ -70,6 +67,22 @@ def save_checkpoint(run_dir: Path, step: int, payload: dict[str, Any], keep: int
         for old in list_checkpoints(run_dir)[:-keep]:
             old.unlink(missing_ok=True)
     return path
+
+
+def atomic_torch_save(path: Path, payload: dict[str, Any]) -> None:
+    """torch.save streamed into a temporary sibling (fsynced, then renamed over `path`).
+
+    No in-memory copy of the file: torch.save writes one storage at a time (a device tensor is
+    copied to the host storage by storage), and a storage referenced twice (the task table in the
+    weights and in the eval weights) is written once. The folder is fsynced too, so the rename
+    survives a power cut."""
+    atomic_write_with(path, lambda handle: torch.save(payload, handle))
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be opened for fsync
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:
@@ -105,8 +118,9 @@ def load_checkpoint(
     path: Path, map_location: str | torch.device = "cpu", mmap: bool = False
 ) -> dict[str, Any]:
     """The checkpoint's payload. `mmap=True` maps the tensors from the file instead of reading them:
-    predict only needs the eval weights, and a paper checkpoint holds its 1.8 GB task table three
-    times (weights, eval weights, EMA), which would otherwise all be read into memory."""
+    predict only needs the eval weights, and resume copies every tensor into the live model, so
+    neither needs the file in memory. (Checkpoints from before the task table was stored once hold
+    it twice, as weights and eval weights; they load the same way.)"""
     path = resolve_checkpoint_path(path)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=False, mmap=mmap)

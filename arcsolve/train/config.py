@@ -1,6 +1,7 @@
 """The training config: `[data]` (a dataset path or a build recipe), `[model]` and `[train]`.
 
-Defaults of `TrainConfig` are the paper's ARC recipe (TRM.md §3.1); the CPU configs override them.
+Defaults of `TrainConfig` are the paper's ARC recipe (paper §5 and the reference code's
+defaults); the CPU configs override them.
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ class TrainConfig:
     global_batch_size: int = 768
     epochs: int = 100_000
     max_steps: int = 0  # 0: derived from epochs; one step = one ACT supervision step
+    # "reference": int(epochs x groups x mean examples / batch) steps, the partial batch dropped once
+    # per evaluation interval (the reference's pretrain.py); "whole_batches": epochs x full batches of
+    # an epoch packed on its own. See train/plan.py.
+    step_accounting: Literal["reference", "whole_batches"] = "reference"
+    # The global batch is run as this many micro-batches per rank, their gradients summed before one
+    # optimizer step: global_batch_size must divide by world size x grad_accum_steps.
+    grad_accum_steps: int = 1
     optimizer: Literal["adam_atan2", "adamw"] = "adam_atan2"
     lr: float = 1e-4
     lr_min_ratio: float = 1.0  # 1.0 = constant after warm-up (the paper)
@@ -76,8 +84,10 @@ class TrainConfig:
     grad_clip: float = 0.0  # 0 = off (the paper does not clip)
     ema: bool = True
     ema_rate: float = 0.999
-    eval_every: int = 10_000  # steps; 0 = only at the end
+    eval_every: int = 10_000  # steps; 0 = only at the end (or per eval_every_epochs)
+    eval_every_epochs: int = 0  # epochs (the reference's eval_interval); needs eval_every = 0
     eval_max_examples: int = 0  # 0 = the whole test split
+    eval_batch_size: int = 0  # global rows per evaluation batch; 0 = global_batch_size
     checkpoint_every: int = 0  # steps; 0 = at every evaluation
     keep_checkpoints: int = 3
     log_every: int = 50
@@ -85,9 +95,21 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compile: Literal["auto", "on", "off"] = "auto"  # auto = on for CUDA, off on CPU
     cpu_threads: int = 0  # 0 = torch's default
+    # Non-finite loss/gradients are flagged on the device every step and read (a host sync) every
+    # this many steps, at every logged step and before every checkpoint.
+    finite_check_every: int = 50
 
     def validate(self, where: str) -> None:
-        positive = ("global_batch_size", "epochs", "ema_rate", "lr", "log_every", "keep_checkpoints")
+        positive = (
+            "global_batch_size",
+            "epochs",
+            "ema_rate",
+            "lr",
+            "log_every",
+            "keep_checkpoints",
+            "grad_accum_steps",
+            "finite_check_every",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(where, f"train.{name} must be > 0, got {getattr(self, name)}")
@@ -95,7 +117,9 @@ class TrainConfig:
             "max_steps",
             "lr_warmup_steps",
             "eval_every",
+            "eval_every_epochs",
             "eval_max_examples",
+            "eval_batch_size",
             "checkpoint_every",
             "seed",  # numpy refuses negative seeds deep inside batching, far from the config
             "cpu_threads",
@@ -105,6 +129,16 @@ class TrainConfig:
                 raise ConfigError(where, f"train.{name} must be >= 0, got {getattr(self, name)}")
         if not 0 < self.ema_rate < 1:
             raise ConfigError(where, f"train.ema_rate must lie in (0, 1), got {self.ema_rate}")
+        if self.eval_every > 0 and self.eval_every_epochs > 0:
+            raise ConfigError(
+                where, "set train.eval_every (steps) or train.eval_every_epochs (epochs), not both"
+            )
+        if self.global_batch_size % self.grad_accum_steps:
+            raise ConfigError(
+                where,
+                f"train.global_batch_size {self.global_batch_size} does not split into "
+                f"train.grad_accum_steps = {self.grad_accum_steps} micro-batches",
+            )
         if not 0 <= self.lr_min_ratio <= 1:
             raise ConfigError(where, f"train.lr_min_ratio must lie in [0, 1], got {self.lr_min_ratio}")
 

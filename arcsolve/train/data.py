@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,21 +57,44 @@ def torch_threads_kept() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-def open_dataset(data: DataConfig, is_main: bool = True, progress: bool = True) -> TokenDataset:
-    """The config's dataset. Under torchrun only rank 0 builds a recipe; the others wait for meta.json."""
+def open_dataset(data: DataConfig, builder: bool = True, progress: bool = True) -> TokenDataset:
+    """The config's dataset. Under torchrun the local rank 0 of every node (`builder`) builds a recipe
+    into its cache; the other ranks of the node wait for its meta.json. When nodes share the cache
+    folder, the first builder takes a lock file and the others wait for its build too."""
     if data.path is not None:
         return TokenDataset.open(data.path)
     path = data.cache_path()
     assert path is not None
-    if is_main:
-        build_recipe(data, progress)
+    if (path / "meta.json").exists():
+        return TokenDataset.open(path)
+    lock = path.with_name(path.name + ".lock")
+    if builder and _take_lock(lock):
+        try:
+            build_recipe(data, progress)
+        finally:
+            lock.unlink(missing_ok=True)
     else:
+        if builder:
+            print(f"waiting for another process's dataset build into {path} (lock {lock})", file=sys.stderr)
         deadline = time.monotonic() + 3600
         while not (path / "meta.json").exists():
             if time.monotonic() > deadline:
-                raise RunFailure(str(path), "timed out waiting for rank 0 to build the dataset")
+                raise RunFailure(
+                    str(path),
+                    f"timed out after 1 h waiting for the dataset build (lock {lock}); if a build "
+                    "crashed, delete the lock, or build once with `arcsolve data build` and set data.path",
+                )
             time.sleep(1.0)
     return TokenDataset.open(path)
+
+
+def _take_lock(lock: Path) -> bool:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def rows_to_batch(split: SplitArrays, rows: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:

@@ -43,6 +43,15 @@ def local_device(device: torch.device, info: DistInfo) -> torch.device:
     return torch.device("cuda", info.local_rank) if device.type == "cuda" else device
 
 
+def enable_tf32(device: torch.device) -> None:
+    """float32 matmuls and convolutions on TF32 tensor cores (CUDA only). The model runs in bfloat16
+    on CUDA; what stays float32 (the q head, the optimizers' math, a forward_dtype = "float32" run)
+    gets ~8x the throughput for a 10-bit mantissa in the products."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
 def broadcast_module(module: torch.nn.Module, info: DistInfo) -> None:
     """Make every rank start from rank 0's parameters and buffers (after init or a checkpoint load)."""
     if not info.enabled:

@@ -1,4 +1,4 @@
-"""Exponential moving average of the trainable weights (TRM.md §3.3): shadow = d * shadow + (1 - d) * param.
+"""Exponential moving average of the trainable weights (paper §4.7): shadow = d * shadow + (1 - d) * param.
 
 Only parameters that require grad are averaged. Buffers (the task-embedding table, y/z init vectors)
 are not, so an EMA model always uses the live task embeddings. Pass the plain model, not a

@@ -1,4 +1,5 @@
-"""Optimizers: AdamATan2 for the weights, sparse sign-SGD for the task-embedding table (TRM.md §3.2).
+"""Optimizers: AdamATan2 for the weights, sparse sign-SGD for the task-embedding table (the
+paper's training setup, §5).
 
 AdamW is torch's own (`torch.optim.AdamW`); the training loop picks between it and AdamATan2.
 """
@@ -102,17 +103,34 @@ class SparseSignSGD:
         if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
             ids, grads = _all_gather_rows(ids, grads)
         lr, wd = self.lr, self.param_groups[0]["weight_decay"]
-        touched, slot = torch.unique(ids, return_inverse=True)
-        summed = torch.zeros(touched.shape[0], grads.shape[1], dtype=torch.float32, device=grads.device)
-        summed.index_add_(0, slot, grads.float())
-        rows = self.table[touched]
-        self.table[touched] = (rows * (1 - lr * wd) - lr * summed.sign()).to(self.table.dtype)
+        sorted_ids, summed = summed_by_id(ids, grads.float())
+        rows = self.table[sorted_ids]
+        # Rows of a repeated id get the same new value, so the duplicate writes agree whatever order
+        # index_put_ applies them in.
+        self.table.index_put_((sorted_ids,), (rows * (1 - lr * wd) - lr * summed.sign()).to(self.table.dtype))
 
     def state_dict(self) -> dict[str, Any]:
         return {"param_groups": [dict(g) for g in self.param_groups]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.param_groups = [dict(g) for g in state["param_groups"]]
+
+
+def summed_by_id(ids: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(n,) ids and (n, D) values -> ids sorted (stable) and, at every position, the sum of the values
+    of all rows with that id. Deterministic and without a host sync: a fixed-shape segmented scan
+    (log2 n shifted adds in a fixed order) replaces index_add_, whose CUDA atomics add in a varying
+    order, and torch.unique, whose output size must be read back to the host."""
+    sorted_ids, order = torch.sort(ids, stable=True)
+    scan = values[order]
+    n = sorted_ids.shape[0]
+    shift = 1
+    while shift < n:  # inclusive scan within runs of equal ids
+        same = (sorted_ids[shift:] == sorted_ids[:-shift])[:, None]
+        scan = torch.cat([scan[:shift], scan[shift:] + torch.where(same, scan[:-shift], 0.0)])
+        shift *= 2
+    last = torch.searchsorted(sorted_ids, sorted_ids, right=True) - 1  # each run's last row holds its sum
+    return sorted_ids, scan[last]
 
 
 def _all_gather_rows(ids: torch.Tensor, grads: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

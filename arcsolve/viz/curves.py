@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 
 from arcsolve.errors import BadInputError
-from arcsolve.io import atomic_write_text
+from arcsolve.io import atomic_write_text, read_input_bytes
 from arcsolve.viz.html import page
 from arcsolve.viz.png import render_curves_png
 from arcsolve.viz.series import Panel, Series, thin
@@ -50,14 +50,7 @@ class ReportSummary:
 
 def read_metrics(path: Path) -> tuple[dict[str, Series], int, int]:
     """(series by key, records read, lines skipped) from a metrics JSONL file."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInputError(str(path), "no such file (is this a run directory?)") from None
-    except IsADirectoryError:
-        raise BadInputError(str(path), "is a directory, expected metrics.jsonl") from None
-    except OSError as err:
-        raise BadInputError(str(path), f"cannot read: {err.strerror or err}") from None
+    raw = read_input_bytes(path, "metrics.jsonl")
     points: dict[str, dict[int, float]] = {}
     records = skipped = 0
     for line in raw.splitlines():

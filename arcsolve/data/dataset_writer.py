@@ -1,0 +1,230 @@
+"""The streaming writer of the dataset format described in `arcsolve/data/dataset.py`.
+
+Rows are streamed straight into the .npy files (header first, rows appended, the header patched
+with the final row count), so a build holds one group's arrays at a time, never all examples.
+`meta.json` is written last, and the folder is renamed from `NAME.tmp/` to `NAME` only then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from arcsolve.data.dataset import (
+    AUGMENTATIONS_FILE,
+    FORMAT_VERSION,
+    KINDS,
+    META_FILE,
+    SPLITS,
+    ExtraSpec,
+    npy_header,
+)
+from arcsolve.errors import BadInputError
+from arcsolve.io import atomic_directory, atomic_write_json
+
+
+class NpyAppender:
+    """Stream rows of one dtype and row shape into a .npy file; `close()` fixes the row count.
+
+    NumPy pads the header so that the first dimension can grow in place, so the final header has
+    the same length as the one written up front (checked, not assumed).
+    """
+
+    def __init__(self, path: Path, dtype: Any, row_shape: tuple[int, ...] = ()) -> None:
+        self.path = Path(path)
+        self.dtype = np.dtype(dtype)
+        self.row_shape = tuple(row_shape)
+        self.rows = 0
+        self._hash = hashlib.sha256()
+        self._header_len = len(npy_header(self.dtype, (0, *self.row_shape)))
+        self._file = open(self.path, "wb")  # noqa: SIM115 (closed in close())
+        self._file.write(npy_header(self.dtype, (0, *self.row_shape)))
+
+    def append(self, rows: np.ndarray) -> None:
+        rows = np.asarray(rows)
+        if rows.shape[1:] != self.row_shape:
+            raise ValueError(f"{self.path.name}: rows of shape {rows.shape[1:]}, expected {self.row_shape}")
+        data = memoryview(np.ascontiguousarray(rows, dtype=self.dtype)).cast("B")
+        self._file.write(data)
+        self._hash.update(data)
+        self.rows += rows.shape[0]
+
+    def close(self) -> dict[str, Any]:
+        """Patch the header with the final shape; return the file's description for meta.json."""
+        header = npy_header(self.dtype, (self.rows, *self.row_shape))
+        if len(header) != self._header_len:
+            raise RuntimeError(f"{self.path}: .npy header changed length while growing")
+        self._file.seek(0)
+        self._file.write(header)
+        self._file.close()
+        shape = [self.rows, *self.row_shape]
+        return {"dtype": self.dtype.name, "shape": shape, "sha256": self._hash.hexdigest()}
+
+    def abort(self) -> None:
+        self._file.close()
+
+
+class SplitWriter:
+    """Appends whole groups (an original task and its versions) to one split folder."""
+
+    def __init__(self, folder: Path, seq_len: int, extras: ExtraSpec) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.seq_len = seq_len
+        self.extras = dict(extras)
+        self._inputs = NpyAppender(folder / "inputs.npy", np.uint8, (seq_len,))
+        self._labels = NpyAppender(folder / "labels.npy", np.uint8, (seq_len,))
+        self._puzzle_ids = NpyAppender(folder / "puzzle_ids.npy", np.int32)
+        self._extra = {name: NpyAppender(folder / f"{name}.npy", dt, sh) for name, (dt, sh) in extras.items()}
+        self._puzzle_sizes: list[np.ndarray] = []
+        self._group_sizes: list[int] = []
+
+    def add_group(
+        self,
+        inputs: np.ndarray,
+        labels: np.ndarray,
+        puzzle_ids: np.ndarray,
+        puzzle_sizes: np.ndarray,
+        **extras: np.ndarray,
+    ) -> None:
+        """One group: `puzzle_sizes[p]` consecutive examples for each of its puzzles, in order."""
+        sizes = np.asarray(puzzle_sizes, dtype=np.int64).reshape(-1)
+        n = int(sizes.sum())
+        if sizes.size == 0 or sizes.min() < 1:
+            raise ValueError("a group needs at least one puzzle and every puzzle at least one example")
+        if len(inputs) != n or len(labels) != n or len(puzzle_ids) != n:
+            raise ValueError(f"group arrays must hold {n} examples")
+        if set(extras) != set(self.extras) or any(len(rows) != n for rows in extras.values()):
+            raise ValueError(f"extra arrays must be exactly {sorted(self.extras)}, each of {n} examples")
+        self._inputs.append(inputs)
+        self._labels.append(labels)
+        self._puzzle_ids.append(puzzle_ids)
+        for name, rows in extras.items():
+            self._extra[name].append(rows)
+        self._puzzle_sizes.append(sizes)
+        self._group_sizes.append(int(sizes.size))
+
+    def close(self) -> tuple[dict[str, int], dict[str, Any]]:
+        """Finish the files; return (counts, file descriptions keyed by path inside the dataset)."""
+        sizes = np.concatenate(self._puzzle_sizes) if self._puzzle_sizes else np.zeros(0, np.int64)
+        puzzle_index = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        group_index = np.concatenate([[0], np.cumsum(self._group_sizes, dtype=np.int64)]).astype(np.int64)
+        files: dict[str, Any] = {}
+        for name, array in (("puzzle_index", puzzle_index), ("group_index", group_index)):
+            appender = NpyAppender(self.folder / f"{name}.npy", np.int64)
+            appender.append(array)
+            files[name] = appender.close()
+        files["inputs"] = self._inputs.close()
+        files["labels"] = self._labels.close()
+        files["puzzle_ids"] = self._puzzle_ids.close()
+        files.update({name: appender.close() for name, appender in self._extra.items()})
+        counts = {
+            "examples": int(puzzle_index[-1]),
+            "puzzles": int(sizes.size),
+            "groups": len(self._group_sizes),
+        }
+        return counts, {f"{self.folder.name}/{name}.npy": desc for name, desc in sorted(files.items())}
+
+    def abort(self) -> None:
+        for appender in (self._inputs, self._labels, self._puzzle_ids, *self._extra.values()):
+            appender.abort()
+
+
+class DatasetWriter:
+    """Context manager that streams a dataset into `out.tmp/` and renames it to `out` at the end.
+
+        with DatasetWriter(out, "arc", seq_len=900, vocab_size=12, extras=...) as writer:
+            writer.split("train").add_group(...)
+            writer.finish(num_puzzle_ids, fields, augmentations)
+
+    `out` must not exist unless `overwrite`. On an error, or when `finish` was never called, the
+    temporary folder is deleted and nothing appears at `out`.
+    """
+
+    def __init__(
+        self,
+        out: str | Path,
+        kind: str,
+        seq_len: int,
+        vocab_size: int,
+        extras: ExtraSpec | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        if kind not in KINDS:
+            raise BadInputError("dataset", f"unknown kind '{kind}' (known: {', '.join(KINDS)})")
+        self.out = Path(out)
+        self.kind = kind
+        self.seq_len = int(seq_len)
+        self.vocab_size = int(vocab_size)
+        self.extras = dict(extras or {})
+        self.overwrite = overwrite
+        self._ctx: contextlib.AbstractContextManager[Path] | None = None
+        self._tmp: Path | None = None
+        self._splits: dict[str, SplitWriter] = {}
+        self._finished = False
+
+    def __enter__(self) -> DatasetWriter:
+        if self.out.exists() and not self.overwrite:
+            raise BadInputError(str(self.out), "already exists (pass --overwrite to replace it)")
+        self._ctx = atomic_directory(self.out, overwrite=self.overwrite)
+        self._tmp = self._ctx.__enter__()
+        return self
+
+    def split(self, name: str) -> SplitWriter:
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}")
+        if self._tmp is None:
+            raise RuntimeError("use DatasetWriter as a context manager")
+        if name not in self._splits:
+            self._splits[name] = SplitWriter(self._tmp / name, self.seq_len, self.extras)
+        return self._splits[name]
+
+    def finish(
+        self, num_puzzle_ids: int, fields: dict[str, Any], augmentations: np.ndarray | None = None
+    ) -> dict[str, Any]:
+        """Close every split (an unused split is written empty), write the table and meta.json last."""
+        if self._tmp is None:
+            raise RuntimeError("use DatasetWriter as a context manager")
+        counts, files = {}, {}
+        for name in SPLITS:
+            counts[name], split_files = self.split(name).close()
+            files.update(split_files)
+        if augmentations is not None:
+            table = NpyAppender(self._tmp / AUGMENTATIONS_FILE, np.int16, tuple(augmentations.shape[1:]))
+            table.append(augmentations)
+            files[AUGMENTATIONS_FILE] = table.close()
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "kind": self.kind,
+            "seq_len": self.seq_len,
+            "vocab_size": self.vocab_size,
+            "num_puzzle_ids": int(num_puzzle_ids),
+            **fields,
+            "counts": counts,
+            "files": files,
+        }
+        atomic_write_json(self._tmp / META_FILE, meta, indent=True)
+        self._finished = True
+        return meta
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._ctx is not None
+        if error is None and not self._finished:
+            error = RuntimeError("DatasetWriter closed without finish(); the partial dataset was deleted")
+            self._abort()
+            self._ctx.__exit__(RuntimeError, error, None)
+            raise error
+        if error is not None:
+            self._abort()
+        self._ctx.__exit__(kind, error, tb)
+
+    def _abort(self) -> None:
+        for split in self._splits.values():
+            split.abort()
