@@ -316,6 +316,11 @@ def predict(
     skip_bad_tasks: Annotated[
         bool, typer.Option(help="leave tasks that fail validation out (listed in predict_summary.json)")
     ] = False,
+    rank: Annotated[
+        str, typer.Option(help="candidate order: votes, poe (summed log-probability over views) or hybrid")
+    ] = "votes",
+    poe_views: Annotated[int, typer.Option(help="views per test input kept for --rank poe/hybrid")] = 32,
+    poe_candidates: Annotated[int, typer.Option(help="top voted candidates scored by poe/hybrid")] = 10,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission.
 
@@ -342,6 +347,9 @@ def predict(
         "progress": sys.stderr.isatty(),
         "forward_dtype": forward_dtype,
         "skip_bad_tasks": skip_bad_tasks,
+        "rank": rank,
+        "poe_views": poe_views,
+        "poe_candidates": poe_candidates,
         "adapt": {
             "steps": adapt_steps,
             "lr": adapt_lr,

@@ -3,7 +3,8 @@
     python benchmarks/predict_bench.py throughput CHECKPOINT [--tasks SRC] [--limit 50] [--tta 32] [--unknown]
     python benchmarks/predict_bench.py memory CHECKPOINT [--tasks SRC] [--tta 200] [--unknown]
     python benchmarks/predict_bench.py tta CHECKPOINT [--tasks SRC] [--tta 1 8 16 17]
-    python benchmarks/predict_bench.py rss CHECKPOINT [--tasks SRC] [--tta 2 4] [--project-to 1000]
+    python benchmarks/predict_bench.py rss CHECKPOINT [--tasks SRC] [--tta 2 4] [--project-to 1000] [--rank poe]
+    python benchmarks/predict_bench.py rank CHECKPOINT [--tasks SRC] [--tta 1 8 32 100] [--poe-views 32]
 
 - throughput: one full `run_predict`; views/s over the view loop, the share of that loop spent outside
   the model (encode, decode + inverse transform, vote), and the whole run's seconds.
@@ -17,7 +18,9 @@
 - rss: the peak RSS of whole `arcsolve predict` processes (their own VmHWM) on all of --tasks
   at a few --tta values, and a projection to --project-to views per test input (a run too long to
   make here): the largest measurement plus, per further view, the memory one view costs (from the
-  memory mode on the first --limit tasks).
+  memory mode on the first --limit tasks). With --rank poe / hybrid the projection adds what the
+  log-probability store can still grow by (`poe.bound_bytes` at --poe-views minus at the largest --tta).
+- rank: votes vs product of experts vs hybrid on the same views at each --tta (benchmarks/rank_sweep.py).
 
 `make_checkpoint` writes a checkpoint of a given model shape after one training step (its weights
 are nearly random: good for cost, not for accuracy), for run.py or when no trained one is at hand.
@@ -45,12 +48,14 @@ import numpy as np
 import orjson
 import torch
 from child_peak import run_child
+from rank_sweep import RankOptions, rank_sweep
 
 from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
 from arcsolve.model.config import ModelConfig
 from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.model import load_predict_model
+from arcsolve.predict.poe import bound_bytes
 from arcsolve.predict.run import answer_views, run_predict
 from arcsolve.predict.views import plan_views
 from arcsolve.predict.vote import VoteTable
@@ -71,6 +76,8 @@ class Options:
     batch_size: int = 64
     device: str = "cpu"
     progress: bool = False
+    rank: str = "votes"  # predict's --rank
+    poe_views: int = 32
 
 
 def rss_mb(trim: bool = False) -> float:
@@ -123,6 +130,8 @@ def config(args: Options, source: str, out: Path, tta: int, attempts: int = 2) -
         attempts=attempts,
         device=args.device,
         progress=args.progress,
+        rank=args.rank,
+        poe_views=args.poe_views,
     )
 
 
@@ -224,7 +233,7 @@ def predict_rss(opts: Options, tta: int, out: Path) -> dict:
     and how many views it answered."""
     args = ["predict", opts.checkpoint, "--tasks", opts.tasks, "--tta", str(tta), "--seed", str(opts.seed)]
     args += ["--out", str(out / f"tta{tta}" / "submission.json"), "--batch-size", str(opts.batch_size)]
-    args += ["--device", opts.device]
+    args += ["--device", opts.device, "--rank", opts.rank, "--poe-views", str(opts.poe_views)]
     env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
     report, seconds, peak_mb = run_child("from arcsolve.cli import main\nmain()\n", args, env)
     views = int(report.split("views: ")[1].split("/")[0])  # "views: A/B answered, ..."
@@ -246,6 +255,14 @@ def bench_peak_rss(opts: Options, bytes_per_view: float, project_to: int = 1000)
     last = slices[-1]
     target = last["views"] / last["tta"] * project_to
     projected = last["peak_rss_mb"] + bytes_per_view / 2**20 * (target - last["views"])
+    if opts.rank != "votes":  # the log-probability store grows up to --poe-views views per input
+        net = load_predict_model(opts.checkpoint, torch.device("cpu"))
+        inputs = last["views"] // last["tta"]  # every input has tta views (unknown tasks, see --unknown)
+        grows = bound_bytes(opts.poe_views, net.canvas, inputs) - bound_bytes(
+            min(opts.poe_views, last["tta"]), net.canvas, inputs
+        )
+        projected += grows / 2**20
+        print(f"log-probability store: +{grows / 2**20:.0f} MB more at {opts.poe_views} views per input")
     print(
         f"projected to --tta {project_to} ({target:.0f} views, {bytes_per_view:.0f} bytes per view): {projected:.0f} MB"
     )
@@ -277,7 +294,7 @@ def make_checkpoint(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("throughput", "memory", "tta", "rss"))
+    parser.add_argument("mode", choices=("throughput", "memory", "tta", "rss", "rank"))
     parser.add_argument("checkpoint", help="a checkpoint .pt or a run directory")
     parser.add_argument("--tasks", default="arc1:training", help="task SOURCE (default: the trained tasks)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N tasks (0 = all)")
@@ -292,8 +309,26 @@ def main() -> None:
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="where submissions go (default: a temp dir)")
     parser.add_argument("--project-to", type=int, default=1000, help="rss: the --tta of the projection")
+    parser.add_argument(
+        "--rank", default="votes", choices=("votes", "poe", "hybrid"), help="predict's --rank"
+    )
+    parser.add_argument("--poe-views", type=int, default=32)
+    parser.add_argument("--poe-candidates", type=int, default=10, help="rank: top voted grids scored")
+    parser.add_argument("--poe-views-max", type=int, default=0, help="rank: views kept for the poe-all row")
+    parser.add_argument("--adapt-steps", type=int, default=0, help="rank: adapt the unknown tasks first")
+    parser.add_argument("--adapt-model", default="none", choices=("none", "last", "all"))
+    parser.add_argument("--adapt-aug", type=int, default=8)
+    parser.add_argument("--adapt-lr", type=float, default=1e-2)
+    parser.add_argument("--adapt-batch-size", type=int, default=32)
     args = parser.parse_args()
-    default_tta = {"throughput": [32], "memory": [200], "tta": [1, 8, 16, 17], "rss": [2, 4]}[args.mode]
+    default_tta = {
+        "throughput": [32],
+        "memory": [200],
+        "tta": [1, 8, 16, 17],
+        "rss": [2, 4],
+        "rank": [1, 8, 32, 100],
+    }
+    default_tta = default_tta[args.mode]
     opts = Options(
         checkpoint=args.checkpoint,
         tasks=args.tasks,
@@ -304,6 +339,8 @@ def main() -> None:
         batch_size=args.batch_size,
         device=args.device,
         progress=args.progress,
+        rank=args.rank,
+        poe_views=args.poe_views,
     )
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -320,8 +357,21 @@ def main() -> None:
             print(
                 f"{len(tasks)} tasks, {sum(len(t.test_inputs) for t in tasks)} test inputs, mode {args.mode}"
             )
-            run = {"throughput": throughput, "memory": memory, "tta": tta_sweep}[args.mode]
-            result = run(opts, source, out)
+            if args.mode == "rank":
+                ranking = RankOptions(
+                    poe_views=args.poe_views,
+                    poe_candidates=args.poe_candidates,
+                    poe_views_max=args.poe_views_max,
+                    adapt_steps=args.adapt_steps,
+                    adapt_model=args.adapt_model,
+                    adapt_aug=args.adapt_aug,
+                    adapt_lr=args.adapt_lr,
+                    adapt_batch_size=args.adapt_batch_size,
+                )
+                result = rank_sweep(opts, ranking, source)
+            else:
+                run = {"throughput": throughput, "memory": memory, "tta": tta_sweep}[args.mode]
+                result = run(opts, source, out)
     print(
         orjson.dumps(
             {"mode": args.mode, "threads": torch.get_num_threads(), "tta": opts.tta, **result}

@@ -15,7 +15,7 @@ from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.errors import BadInputError, ConfigError
 from arcsolve.model.config import ModelConfig
-from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.run import run_predict
 from arcsolve.predict.views import encode_plan_rows, known_versions, plan_views
 from arcsolve.runtime import resolve_device
@@ -370,3 +370,73 @@ def test_a_checkpoint_of_another_kind_is_refused(trained, tmp_path):
     torch.save(payload, tmp_path / "sudoku.pt")
     with pytest.raises(BadInputError, match="sudoku"):
         predict(trained, tmp_path / "submission.json", checkpoint_path=str(tmp_path / "sudoku.pt"))
+
+
+# --- --rank votes | poe | hybrid -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rank", ["votes", "poe", "hybrid"])
+def test_every_rank_mode_gives_a_valid_reproducible_submission(trained, tmp_path, rank):
+    summary = predict(trained, tmp_path / "a" / "submission.json", rank=rank, poe_views=3)
+    predict(trained, tmp_path / "b" / "submission.json", rank=rank, poe_views=3)
+    first = (tmp_path / "a" / "submission.json").read_bytes()
+    assert first == (tmp_path / "b" / "submission.json").read_bytes()
+    submission = orjson.loads(first)
+    assert validate_submission(submission, load_tasks(str(trained[1]))) == []
+    assert submission["b_ovf"][0]["attempt_1"] == OVF_OUT
+    records = read_jsonl(summary.predictions_path)
+    assert read_jsonl(tmp_path / "b" / "predictions.jsonl") == records
+    assert [r["rank"] for r in records] == [rank] * 5 and summary.rank == rank
+    # views kept per input: a_new (unknown, blank embedding) 3 of its 4, b_ovf and d_two their 2
+    kept = {"a_new": 3, "b_ovf": 2, "c_big": 0, "d_two": 2}
+    for record in records:
+        candidates = record["candidates"]
+        entry = submission[record["task_id"]][record["test_index"]]
+        if candidates:
+            assert entry["attempt_1"] == candidates[0]["grid"]
+        scores = [c["poe_score"] for c in candidates if c["poe_score"] is not None]
+        if rank == "votes":
+            assert record["poe_views"] == 0 and not scores
+            continue
+        assert record["poe_views"] == kept[record["task_id"]]
+        # every candidate is scored here; an input without a valid vote gets its PoE argmax grid
+        assert len(scores) == len(candidates) and (len(candidates) > 0) == (record["poe_views"] > 0)
+        if rank == "poe":
+            assert scores == sorted(scores, reverse=True)
+    assert summary.scored_inputs == (0 if rank == "votes" else 4)
+    assert (summary.store_mb > 0) == (rank != "votes")
+
+
+def test_ranking_fits_the_time_budget_and_adapted_tasks_are_ranked(trained, tmp_path):
+    adapt = AdaptConfig(steps=2, aug=3, batch_size=4)
+    summary = predict(trained, tmp_path / "submission.json", rank="hybrid", time_budget=60.0, adapt=adapt)
+    assert summary.adapt is not None and summary.unknown_tasks == 0  # a_new now has adapted versions
+    assert summary.scored_inputs == 4 and not summary.stopped_early and summary.seconds < 60
+    records = {r["task_id"]: r for r in read_jsonl(summary.predictions_path)}
+    assert records["a_new"]["poe_views"] == 4  # its identity + 3 adapted versions
+    assert (
+        validate_submission(
+            orjson.loads((tmp_path / "submission.json").read_bytes()), load_tasks(str(trained[1]))
+        )
+        == []
+    )
+    spent = predict(trained, tmp_path / "spent" / "submission.json", rank="poe", time_budget=1e-9)
+    assert spent.views == 0 and spent.scored_inputs == 0
+
+
+def test_rank_benchmark_compares_the_modes_on_the_same_views(trained, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from predict_bench import Options
+    from rank_sweep import MODES, RankOptions, rank_sweep
+
+    run, tasks = trained
+    result = rank_sweep(Options(checkpoint=str(run), tta=[1, 4]), RankOptions(poe_views=2), str(tasks))
+    assert [row["tta"] for row in result["sweep"]] == [1, 4] and result["test_inputs"] == 5
+    for row in result["sweep"]:
+        for name, _, _ in MODES:
+            r = row[name]
+            assert r["tasks"] == 2 and r["pass@1"] <= r["pass@2"] <= r["any"]  # b_ovf, d_two known
+            assert r["pass@1"] >= 0.5 and r["pass@1_tasks"] == pytest.approx(2 * r["pass@1"])
+        assert row["poe"]["any"] >= row["votes"]["any"]  # PoE only adds candidates
+        assert row["overhead"] >= 0
+    assert "| poe | pass@2 |" in capsys.readouterr().out

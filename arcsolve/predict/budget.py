@@ -214,3 +214,20 @@ def adapt_and_plan(
     if cfg.adapt.holdout and not stopper.should_stop():
         report.holdout_after, report.holdout_tokens_after = adapter.holdout_accuracy(cfg.batch_size)
     return net, plan, adapter.fill_report(report), per_view
+
+
+# Seconds `rank.rank_table` needs per test input and per (candidate, stored view) pair on a 30x30
+# canvas; see rank_reserve_seconds.
+RANK_SECONDS_PER_INPUT = 5e-3
+RANK_SECONDS_PER_PAIR = 1e-4
+
+
+def rank_reserve_seconds(test_inputs: int, poe_views: int, poe_candidates: int, canvas: int) -> float:
+    """Time kept back from the views for ranking by product of experts at the end: 1 s, plus per test
+    input a fixed cost and one per (candidate, view) pair scaled by the canvas area; the candidates
+    are the top `poe_candidates` voted plus about one argmax grid per shape (counted as half as many
+    again). Measured: 31 ms per input at 30x30, 32 views, 10 voted candidates of 4 shapes, on the
+    2-core machine at load 6; this gives 53 ms. An input the ranking does not reach in time keeps its
+    vote order, so an underestimate costs ranking quality, never the deadline."""
+    pairs = 1.5 * poe_candidates * poe_views * (canvas * canvas) / 900
+    return 1.0 + test_inputs * (RANK_SECONDS_PER_INPUT + pairs * RANK_SECONDS_PER_PAIR)

@@ -66,13 +66,18 @@ class PredictConfig:
     # Answer the valid tasks and leave tasks that fail validation out of the submission (listed in
     # predict_summary.json) instead of refusing the whole source; the Kaggle run.py sets it.
     skip_bad_tasks: bool = False
+    # Candidate order (arcsolve.predict.rank): votes; poe = summed log-probability over the views
+    # (product of experts, arcsolve.predict.poe); hybrid = attempts alternately from the two.
+    rank: Literal["votes", "poe", "hybrid"] = "votes"
+    poe_views: int = 32  # views per test input whose log-probabilities are kept (its first ones)
+    poe_candidates: int = 10  # top voted candidates scored (plus one PoE argmax grid per shape)
 
     def validate(self, where: str = "predict") -> None:
         """Raise ConfigError naming the first bad field."""
         for name in ("checkpoint", "tasks", "out"):
             if not str(getattr(self, name)).strip():
                 raise ConfigError(where, f"{name}: must not be empty")
-        for name in ("tta", "batch_size", "attempts"):
+        for name in ("tta", "batch_size", "attempts", "poe_views", "poe_candidates"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(where, f"{name}: must be an integer >= 1, got {value!r}")
@@ -89,6 +94,8 @@ class PredictConfig:
                 where,
                 f"forward_dtype: must be auto, float32, bfloat16 or float16, got {self.forward_dtype!r}",
             )
+        if self.rank not in ("votes", "poe", "hybrid"):
+            raise ConfigError(where, f"rank: must be 'votes', 'poe' or 'hybrid', got {self.rank!r}")
         self.adapt.validate(where)
         out = Path(self.out)
         if out.is_dir():

@@ -10,8 +10,12 @@ The order of work protects the submission:
    argmax tokens out, decoded and inverted to the original frame in one numba pass, one vote each.
    Only one batch of logits exists at a time and the vote table holds distinct grids only, so
    memory stays flat however many views run;
-4. pick two attempts per test input (votes, then fallbacks) and replace the file atomically; write
-   predictions.jsonl (ranked candidates per test input) beside it.
+4. with --rank poe or hybrid, the log-probabilities of each test input's first --poe-views views are
+   kept (`poe.ViewStore`) and its candidates re-ranked by their summed log-probability at the end
+   (`rank.rank_table`; time for it is reserved from the budget, and the submissions written while
+   views run hold the vote order);
+5. pick two attempts per test input (ranked candidates, then fallbacks) and replace the file
+   atomically; write predictions.jsonl (ranked candidates, votes, PoE scores) beside it.
 
 With the same checkpoint, tasks, tta, seed, batch size and device the submission is byte-identical.
 A time budget stops feeding views once spent; the views are rank-major, so every test input has
@@ -36,12 +40,21 @@ from arcsolve.errors import RunFailure
 from arcsolve.io import remove_stale_temp_files
 from arcsolve.model.act import evaluate_batch
 from arcsolve.predict.adapt import AdaptReport
-from arcsolve.predict.budget import Stopper, adapt_and_plan, reserve_seconds, rows_that_fit, stop_on_sigterm
+from arcsolve.predict.budget import (
+    Stopper,
+    adapt_and_plan,
+    rank_reserve_seconds,
+    reserve_seconds,
+    rows_that_fit,
+    stop_on_sigterm,
+)
 from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.model import PredictModel, load_predict_model
 from arcsolve.predict.outcome import write_predict_summary
+from arcsolve.predict.poe import ViewStore, store_for_plan, view_log_probs
+from arcsolve.predict.rank import rank_table, write_ranked_jsonl
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
-from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts, write_predictions_jsonl
+from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts
 from arcsolve.progress import progress_bar
 from arcsolve.runtime import resolve_device, set_cpu_threads
 from arcsolve.submission import score_submission, write_fallback_submission, write_submission
@@ -58,11 +71,12 @@ class LoopStats:
     encode_seconds: float = 0.0
     model_seconds: float = 0.0
     decode_vote_seconds: float = 0.0  # decode + inverse transform + vote
+    store_seconds: float = 0.0  # log-probabilities of the views kept for --rank poe / hybrid
     stopped_early: bool = False
 
     @property
     def loop_seconds(self) -> float:
-        return self.encode_seconds + self.model_seconds + self.decode_vote_seconds
+        return self.encode_seconds + self.model_seconds + self.decode_vote_seconds + self.store_seconds
 
 
 @dataclass(frozen=True)
@@ -81,10 +95,15 @@ class PredictSummary:
     outside_model_fraction: float  # share of the view loop spent encoding, decoding, inverting, voting
     views_per_second: float  # over the view loop
     stopped_early: bool
-    pass_at_k: dict[int, float] = field(default_factory=dict)  # voted candidates only; {} if unknown
+    pass_at_k: dict[int, float] = field(default_factory=dict)  # ranked candidates only; {} if unknown
     score: float | None = None  # the written submission's score, when every task's outputs are known
     adapt: AdaptReport | None = None  # test-time adaptation of the unknown tasks, when asked for
     bad_tasks: int = 0  # tasks left out for failing validation (--skip-bad-tasks)
+    rank: str = "votes"  # the --rank mode
+    rank_seconds: float = 0.0  # re-ranking after the views (0 for votes)
+    store_seconds: float = 0.0  # keeping log-probabilities in the view loop (0 for votes)
+    store_mb: float = 0.0  # log-probabilities held at the end of the view loop (their peak)
+    scored_inputs: int = 0  # test inputs ranked from their views (the others: by votes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +125,11 @@ class PredictSummary:
             "score": self.score,
             "adapt": None if self.adapt is None else asdict(self.adapt),
             "bad_tasks": self.bad_tasks,
+            "rank": self.rank,
+            "rank_seconds": round(self.rank_seconds, 3),
+            "store_seconds": round(self.store_seconds, 3),
+            "store_mb": round(self.store_mb, 2),
+            "scored_inputs": self.scored_inputs,
         }
 
     def lines(self) -> list[str]:
@@ -122,8 +146,13 @@ class PredictSummary:
             lines.insert(1, self.adapt.line())
         if self.bad_tasks:
             lines.append(f"{self.bad_tasks} task(s) failed validation and were left out (see predict_summary.json)")
+        if self.rank != "votes":
+            lines.append(
+                f"rank {self.rank}: {self.scored_inputs} test input(s) scored over their views, "
+                f"{self.store_mb:.2f} MB of log-probabilities, {self.store_seconds + self.rank_seconds:.2f} s"
+            )
         if self.pass_at_k:
-            lines.append("votes: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
+            lines.append(f"{self.rank}: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
         if self.score is not None:
             lines.append(f"submission score: {self.score:.4f}")
         lines.append(f"predictions: {self.predictions_path}")
@@ -141,8 +170,10 @@ def answer_views(
     stopper: Stopper | None = None,
     save: Callable[[], None] | None = None,
     view_seconds: float | None = None,
+    store: ViewStore | None = None,
 ) -> LoopStats:
-    """Run every planned view through the model, batch by batch, voting as it goes.
+    """Run every planned view through the model, batch by batch, voting as it goes; with `store`, also
+    keep the log-probabilities of the views of rank < `store.max_views` (each input's first ones).
 
     With a deadline (`deadline`, a `time.monotonic()` value, or `stopper`'s) each batch holds only
     as many views as fit in the time left, at the cost per view of the last batch (or
@@ -175,17 +206,34 @@ def answer_views(
             outputs = evaluate_batch(net.model, batch)
             predicted = outputs.logits.argmax(-1).to(torch.uint8).cpu().numpy()
             confidence = torch.sigmoid(outputs.q_halt_logits.float()).cpu().numpy().tolist()
-            del outputs  # the logits are the biggest tensor of the loop; never keep two batches
             modelled = time.perf_counter()
+            if store is not None:
+                _store_batch(store, task_ids, views, outputs.logits, net.model.cfg.loss)
+            stored = time.perf_counter()
+            del outputs  # the logits are the biggest tensor of the loop; never keep two batches
             stats.invalid += _vote_batch(table, task_ids, views, predicted, confidence, net.canvas)
             done = time.perf_counter()
             stats.views += len(views)
             stats.encode_seconds += encoded - began
             stats.model_seconds += modelled - encoded
-            stats.decode_vote_seconds += done - modelled
+            stats.store_seconds += stored - modelled
+            stats.decode_vote_seconds += done - stored
             view_seconds = (done - began) / len(views)
             bar.update(job, completed=stats.views)
     return stats
+
+
+def _store_batch(
+    store: ViewStore, task_ids: list[str], views: ViewPlan, logits: torch.Tensor, loss: str
+) -> None:
+    """Keep the log-probabilities of the batch's rows that are among their input's first views."""
+    kept = np.flatnonzero(views.rank < store.max_views)
+    if not kept.size:
+        return
+    logprobs = view_log_probs(logits[torch.from_numpy(kept).to(logits.device)], loss)
+    cells = zip(views.task_index[kept].tolist(), views.test_index[kept].tolist(), strict=True)
+    keys = [(task_ids[t], i) for t, i in cells]
+    store.add_rows(keys, logprobs, views.dihedrals[kept], views.colour_maps[kept])
 
 
 def _vote_batch(
@@ -212,8 +260,10 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     """Answer every test input of `cfg.tasks` with the checkpoint; write the submission and predictions.
 
     The time budget counts from `started` (a `time.monotonic()` value; default: now) and the work is
-    planned to end `reserve_seconds` before it runs out. A SIGTERM stops the work early, writes what
-    was voted, and raises RunFailure. The submission file is valid at every moment.
+    planned to end `reserve_seconds` before it runs out, and with --rank poe / hybrid the views a
+    further `rank_reserve_seconds` earlier (inputs the ranking does not reach in time keep their vote
+    order). A SIGTERM stops the work early, writes what was voted (in vote order), and raises
+    RunFailure. The submission file is valid at every moment.
     """
     cfg.validate("predict")
     started = time.monotonic() if started is None else started
@@ -231,6 +281,8 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     set_cpu_threads(cfg.cpu_threads)
     table = VoteTable()
     skipped: tuple[tuple[str, int], ...] = ()  # planned below; nothing is saved before that
+    store: ViewStore | None = None
+    inputs = sum(len(task.test_inputs) for task in tasks)
 
     def save(final: bool = False, stopped: str | None = None) -> Submission:
         submission = write_submission(out, tasks, vote_attempts(table, tasks, k=SUBMISSION_ATTEMPTS))
@@ -238,24 +290,38 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         return submission
 
     with stop_on_sigterm(stopper):
-        net = load_predict_model(cfg.checkpoint, resolve_device(cfg.device, "predict --device"), cfg.forward_dtype)
+        device = resolve_device(cfg.device, "predict --device")
+        net = load_predict_model(cfg.checkpoint, device, cfg.forward_dtype)
+        rank_reserve = 0.0
+        if cfg.rank != "votes" and stopper.deadline is not None:  # the ranking at the end needs time too
+            rank_reserve = rank_reserve_seconds(inputs, cfg.poe_views, cfg.poe_candidates, net.canvas)
+            stopper.deadline -= rank_reserve
         net, plan, report, view_seconds = adapt_and_plan(net, tasks, cfg, stopper)
         skipped = plan.skipped
+        if cfg.rank != "votes":
+            store = store_for_plan(plan, [task.task_id for task in tasks], cfg.poe_views, net.canvas)
         # Under a budget the run may be killed at its end, so the votes so far go to disk as they come.
         midway = save if stopper.deadline is not None else None
         try:
-            stats = answer_views(
-                net, plan, tasks, table, cfg.batch_size, None, cfg.progress, stopper, midway, view_seconds
-            )
+            loop_args = (cfg.batch_size, None, cfg.progress, stopper, midway, view_seconds, store)
+            stats = answer_views(net, plan, tasks, table, *loop_args)
         except RuntimeError as err:  # e.g. CUDA out of memory: keep what was voted, then fail loudly
             save(final=True, stopped=type(err).__name__)
             raise RunFailure(
                 "predict", f"{err}; {out} holds the votes gathered so far plus fallbacks"
             ) from None
     stopped = stopper.signal or ("time budget" if stats.stopped_early else None)
-    submission = save(final=True, stopped=stopped)
+    save(final=True, stopped=stopped)  # the vote order and the outcome summary, before ranking
+    store_mb = 0.0 if store is None else store.nbytes / 2**20
+    ranking_began = time.perf_counter()
+    until = None if stopper.deadline is None else stopper.deadline + rank_reserve
+    if stopper.signal is not None:  # asked to stop: no scoring, the vote order stands
+        until = time.monotonic()
+    ranked = rank_table(table, store, tasks, cfg.rank, cfg.poe_candidates, until)
+    submission = write_submission(out, tasks, vote_attempts(ranked, tasks, k=SUBMISSION_ATTEMPTS))
+    rank_seconds = time.perf_counter() - ranking_began
     predictions = cfg.predictions_file()
-    write_predictions_jsonl(predictions, table, tasks, cfg.max_candidates or None)
+    write_ranked_jsonl(predictions, ranked, tasks, cfg.max_candidates or None)
     if stopper.signal is not None:
         raise RunFailure(
             "predict",
@@ -269,7 +335,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         out=out,
         predictions_path=predictions,
         tasks=len(tasks),
-        test_inputs=sum(len(task.test_inputs) for task in tasks),
+        test_inputs=inputs,
         unknown_tasks=len(plan.unknown),
         skipped_inputs=len(plan.skipped),
         views_planned=len(plan),
@@ -280,8 +346,13 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         outside_model_fraction=(loop - stats.model_seconds) / loop if loop > 0 else 0.0,
         views_per_second=stats.views / loop if loop > 0 else 0.0,
         stopped_early=stats.stopped_early,
-        pass_at_k=pass_at_k(table, tasks, ks),
+        pass_at_k=pass_at_k(ranked, tasks, ks),
         score=score_submission(submission, tasks).score if known else None,
         adapt=report,
         bad_tasks=len(bad_tasks),
+        rank=cfg.rank,
+        rank_seconds=rank_seconds if store is not None else 0.0,
+        store_seconds=stats.store_seconds,
+        store_mb=store_mb,
+        scored_inputs=ranked.scored_inputs,
     )

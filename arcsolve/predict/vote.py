@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import orjson
@@ -32,6 +32,13 @@ REFERENCE_PASS_KS = (1, 2, 5, 10, 100, 1000)
 # One candidate: [votes, sum of confidences, the grid (read-only uint8)].
 Candidate = list[Any]
 Fallback = Callable[[Task, int], Iterable[np.ndarray]]
+
+
+class Ranked(Protocol):
+    """Anything with candidates in rank order per test input: a `VoteTable`, or the re-ranked
+    `arcsolve.predict.rank.RankedTable`."""
+
+    def ranked(self, task_id: str, test_index: int) -> list[tuple[np.ndarray, int, float]]: ...
 
 
 class VoteTable:
@@ -153,7 +160,7 @@ def write_predictions_jsonl(
 
 
 def vote_attempts(
-    table: VoteTable,
+    table: Ranked,
     tasks: Sequence[Task],
     k: int = 2,
     fallback: Fallback = default_fallbacks,
@@ -177,9 +184,9 @@ def vote_attempts(
 
 
 def pass_at_k(
-    table: VoteTable, tasks: Sequence[Task], ks: Sequence[int] = REFERENCE_PASS_KS
+    table: Ranked, tasks: Sequence[Task], ks: Sequence[int] = REFERENCE_PASS_KS
 ) -> dict[int, float]:
-    """pass@K of the voted candidates alone (no fallbacks), as in the reference evaluator.
+    """pass@K of the ranked candidates alone (no fallbacks), as in the reference evaluator.
 
     A test output counts when it is among the top K candidates; a task scores the fraction of its
     test outputs that count; pass@K is the mean over the tasks whose outputs are known. An empty
