@@ -17,7 +17,8 @@ from typing import Annotated
 
 import typer
 
-from arcsolve.cli_support import OneLineUsageErrors, UsageError, errors_as_lines, run_app
+from arcsolve.cli_data import data_app, import_app
+from arcsolve.cli_support import OneLineUsageErrors, errors_as_lines, run_app
 from arcsolve.errors import BadInputError
 
 app = typer.Typer(
@@ -28,200 +29,12 @@ app = typer.Typer(
     add_completion=False,
     cls=OneLineUsageErrors,
 )
-data_app = typer.Typer(help="Load, validate and build datasets.", no_args_is_help=True)
-build_app = typer.Typer(help="Build a dataset directory (ARC, sudoku or maze).", no_args_is_help=True)
 submission_app = typer.Typer(help="Validate and score Kaggle submission files.", no_args_is_help=True)
 kaggle_app = typer.Typer(help="Package a checkpoint for an offline Kaggle run.", no_args_is_help=True)
-data_app.add_typer(build_app, name="build")
 app.add_typer(data_app, name="data")
+app.add_typer(import_app, name="import")
 app.add_typer(submission_app, name="submission")
 app.add_typer(kaggle_app, name="kaggle")
-
-
-@data_app.command("validate")
-@errors_as_lines
-def data_validate(
-    source: Annotated[
-        str,
-        typer.Argument(
-            help="arc1:training, a folder of task JSONs, or a *_challenges.json; join with commas"
-        ),
-    ],
-) -> None:
-    """Check every task of SOURCE: exit 0 when all are valid, else one line per bad task and exit 2."""
-    from arcsolve.data.tasks import scan_source
-
-    tasks, problems = scan_source(source)
-    for problem in problems:
-        typer.echo(problem.one_line(), err=True)
-    pairs = sum(len(t.train_pairs) for t in tasks)
-    tests = sum(len(t.test_inputs) for t in tasks)
-    solved = sum(t.has_solutions for t in tasks)
-    typer.echo(
-        f"{len(tasks)} valid task(s), {len(problems)} invalid; {pairs} train pairs, {tests} test inputs, "
-        f"{solved} task(s) with test outputs"
-    )
-    if problems:
-        raise typer.Exit(2)
-
-
-@build_app.command("arc")
-@errors_as_lines
-def data_build_arc(
-    ctx: typer.Context,
-    out: Annotated[Path, typer.Option(help="dataset directory to write")],
-    source: Annotated[
-        str | None, typer.Option(help="tasks whose train pairs train and whose test pairs are the test split")
-    ] = None,
-    aug: Annotated[int, typer.Option(help="augmented versions per task, besides the original")] = 1000,
-    extra_train: Annotated[
-        str | None, typer.Option(help="tasks whose every pair goes to the train split")
-    ] = None,
-    canvas: Annotated[int, typer.Option(help="canvas side C (sequence length C*C)")] = 30,
-    max_grid: Annotated[int | None, typer.Option(help="leave out tasks with a grid side above this")] = None,
-    translate: Annotated[
-        bool, typer.Option(help="random translation of train examples on the canvas")
-    ] = True,
-    seed: Annotated[
-        int | None,
-        typer.Option(help="random seed; the build is deterministic for it (default 0; 42 with --trm-prefix)"),
-    ] = None,
-    overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
-    trm_prefix: Annotated[
-        str | None,
-        typer.Option(
-            help="build as the reference TRM code does from PREFIX_<subset>_challenges.json (+ solutions)"
-        ),
-    ] = None,
-    subsets: Annotated[
-        str | None,
-        typer.Option(help="with --trm-prefix: subsets in order, e.g. --subsets training evaluation concept"),
-    ] = None,
-    test_set: Annotated[
-        str, typer.Option(help="with --trm-prefix: the subset whose test pairs form the test split")
-    ] = "evaluation",
-    more_subsets: Annotated[list[str] | None, typer.Argument(hidden=True, metavar="SUBSET")] = None,
-) -> None:
-    """Build an ARC dataset with one puzzle id (task embedding) per augmented task version.
-
-    With --trm-prefix, the reference TRM builder's dataset (same identifiers, rows, puzzle ids and
-    offsets for the same files, subsets and seed), plus identifiers.json beside meta.json.
-    """
-    if trm_prefix is not None:
-        if (
-            source is not None
-            or extra_train is not None
-            or canvas != 30
-            or max_grid is not None
-            or not translate
-        ):
-            raise UsageError("--trm-prefix builds the reference's recipe: drop --source, --extra-train, "
-                             "--canvas, --max-grid and --no-translate", ctx=ctx)  # fmt: skip
-        from arcsolve.data.trm_builder import TrmBuildConfig, build_trm_dataset
-
-        names = [n for word in [subsets or "", *(more_subsets or [])] for n in word.split(",") if n]
-        trm_cfg = TrmBuildConfig(
-            trm_prefix,
-            tuple(names or ("training", "evaluation", "concept")),
-            test_set,
-            aug=aug,
-            seed=42 if seed is None else seed,
-        )
-        meta = build_trm_dataset(trm_cfg, out, overwrite=overwrite)
-        train, test = meta["counts"]["train"], meta["counts"]["test"]
-        typer.echo(
-            f"{out}: {len(meta['task_ids'])} tasks, {meta['num_puzzle_ids']} puzzle ids (with the blank), "
-            f"train {train['examples']} examples / {train['puzzles']} puzzles, test {test['examples']} examples, "
-            f"{meta['tasks_short_of_aug']} task(s) short of --aug, {meta['seconds']:.1f} s"
-        )
-        return
-    if source is None or more_subsets:  # the same usage error click gives for a missing option
-        raise UsageError("Missing option '--source' (or --trm-prefix).", ctx=ctx)
-    from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
-
-    cfg = ArcBuildConfig(source, aug, 0 if seed is None else seed, extra_train, canvas, max_grid, translate)
-    cfg.validate("data build arc")
-    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=sys.stderr.isatty())
-    typer.echo(summary.describe())
-    if summary.num_left_out:
-        task_id, why = summary.left_out[0]
-        typer.echo(f"left out {summary.num_left_out} task(s) that do not fit (e.g. {task_id}: {why})")
-
-
-import_app = typer.Typer(help="Import models trained elsewhere.", no_args_is_help=True)
-app.add_typer(import_app, name="import")
-
-
-@import_app.command("trm")
-@errors_as_lines
-def import_trm_checkpoint(
-    checkpoint: Annotated[Path, typer.Argument(help="a reference TRM checkpoint (e.g. step_NNN)")],
-    dataset: Annotated[
-        Path, typer.Option(help="the reference dataset folder it was trained on, or a --trm-prefix build")
-    ],
-    out: Annotated[Path, typer.Option(help="run directory to write")],
-    config: Annotated[
-        Path | None, typer.Option(help="the reference all_config.yaml (default: beside CHECKPOINT)")
-    ] = None,
-    overwrite: Annotated[bool, typer.Option(help="replace an existing run directory")] = False,
-) -> None:
-    """Convert a reference TRM checkpoint into a run directory that predict and kaggle bundle take."""
-    from arcsolve.trm_import import import_trm
-
-    for line in import_trm(checkpoint, dataset, out, config, overwrite).lines():
-        typer.echo(line)
-
-
-@build_app.command("sudoku")
-@errors_as_lines
-def data_build_sudoku(
-    out: Annotated[Path, typer.Option(help="dataset directory to write")],
-    n_train: Annotated[int, typer.Option(help="training puzzles")] = 1000,
-    n_test: Annotated[int, typer.Option(help="held-out test puzzles")] = 1000,
-    difficulty: Annotated[str, typer.Option(help="easy, medium, hard or extreme")] = "extreme",
-    aug: Annotated[int, typer.Option(help="augmented versions per training puzzle")] = 1000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
-) -> None:
-    """Generate a sudoku dataset (unique solutions, chosen difficulty)."""
-    from arcsolve.config import from_dict
-    from arcsolve.data.puzzle_builders import SudokuBuildConfig, build_sudoku_dataset
-
-    fields = {"n_train": n_train, "n_test": n_test, "difficulty": difficulty, "aug": aug, "seed": seed}
-    cfg = from_dict(SudokuBuildConfig, fields, where="data build sudoku")
-    meta = build_sudoku_dataset(cfg, out, overwrite=overwrite)
-    counts = meta["counts"]
-    typer.echo(
-        f"{out}: sudoku {difficulty}, train {counts['train']['examples']} examples, "
-        f"test {counts['test']['examples']}, mean blanks {meta['mean_blanks']['test']:.1f}, {meta['seconds']:.1f} s"
-    )
-
-
-@build_app.command("maze")
-@errors_as_lines
-def data_build_maze(
-    out: Annotated[Path, typer.Option(help="dataset directory to write")],
-    n_train: Annotated[int, typer.Option(help="training mazes")] = 1000,
-    n_test: Annotated[int, typer.Option(help="held-out test mazes")] = 1000,
-    size: Annotated[int, typer.Option(help="maze side S (sequence length S*S)")] = 30,
-    min_path: Annotated[int, typer.Option(help="least moves of a kept maze's shortest path")] = 110,
-    dihedral_aug: Annotated[bool, typer.Option(help="add each train maze's 8 dihedral versions")] = False,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
-) -> None:
-    """Generate a maze dataset (shortest-path labels)."""
-    from arcsolve.config import from_dict
-    from arcsolve.data.puzzle_builders import MazeBuildConfig, build_maze_dataset
-
-    fields = dict(n_train=n_train, n_test=n_test, size=size, min_path=min_path, seed=seed)
-    fields["dihedral_aug"] = dihedral_aug
-    cfg = from_dict(MazeBuildConfig, fields, where="data build maze")
-    meta = build_maze_dataset(cfg, out, overwrite=overwrite)
-    counts = meta["counts"]
-    typer.echo(
-        f"{out}: maze {size}x{size}, train {counts['train']['examples']} examples, test {counts['test']['examples']}, "
-        f"mean path {meta['mean_path_length']['test']:.1f}, {meta['seconds']:.1f} s"
-    )
 
 
 @app.command()

@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("submission",),
     ("predict",),
     ("quickstart", "kaggle", "bench", "viz", "trm_import"),
+    ("cli_data",),
     ("cli",),
     ("__main__",),
 )

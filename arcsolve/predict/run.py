@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from arcsolve.augment import decode_views
-from arcsolve.data.tasks import BadTaskError, Task, load_tasks, load_tasks_skipping_bad
+from arcsolve.data.tasks import Task, load_tasks, load_tasks_skipping_bad
 from arcsolve.errors import RunFailure
 from arcsolve.io import remove_stale_temp_files
 from arcsolve.model.act import evaluate_batch
@@ -269,11 +269,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     started = time.monotonic() if started is None else started
     budget = cfg.time_budget
     stopper = Stopper(started + budget - reserve_seconds(budget) if budget > 0 else None)
-    bad_tasks: list[BadTaskError] = []
-    if cfg.skip_bad_tasks:
-        tasks, bad_tasks = load_tasks_skipping_bad(cfg.tasks)
-    else:
-        tasks = load_tasks(cfg.tasks)
+    tasks, bad_tasks = load_tasks_skipping_bad(cfg.tasks) if cfg.skip_bad_tasks else (load_tasks(cfg.tasks), [])
     out = Path(cfg.out)
     for path in (out, cfg.predictions_file(), cfg.summary_file()):  # what a killed run left
         remove_stale_temp_files(path)
@@ -328,6 +324,26 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
             f"stopped by {stopper.signal} after {stats.views} of {len(plan)} views; "
             f"{out} holds their votes plus fallbacks",
         )
+    ranking = (ranked, rank_seconds if store is not None else 0.0, store_mb)
+    return _summary(cfg, tasks, plan, stats, ranking, submission, report, len(bad_tasks), started, predictions)
+
+
+def _summary(
+    cfg: PredictConfig,
+    tasks: list[Task],
+    plan: ViewPlan,
+    stats: LoopStats,
+    ranking: tuple[Any, float, float],
+    submission: Submission,
+    report: AdaptReport | None,
+    bad_tasks: int,
+    started: float,
+    predictions: Path,
+) -> PredictSummary:
+    """The run's report: counts, speed, pass@K of the ranked candidates and, when every test output
+    is known, the written submission's score."""
+    ranked, rank_seconds, store_mb = ranking
+    out = Path(cfg.out)
     ks = sorted({1, SUBMISSION_ATTEMPTS, cfg.attempts})
     known = bool(tasks) and all(task.test_outputs is not None for task in tasks)
     loop = stats.loop_seconds
@@ -335,7 +351,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         out=out,
         predictions_path=predictions,
         tasks=len(tasks),
-        test_inputs=inputs,
+        test_inputs=sum(len(task.test_inputs) for task in tasks),
         unknown_tasks=len(plan.unknown),
         skipped_inputs=len(plan.skipped),
         views_planned=len(plan),
@@ -349,9 +365,9 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
         pass_at_k=pass_at_k(ranked, tasks, ks),
         score=score_submission(submission, tasks).score if known else None,
         adapt=report,
-        bad_tasks=len(bad_tasks),
+        bad_tasks=bad_tasks,
         rank=cfg.rank,
-        rank_seconds=rank_seconds if store is not None else 0.0,
+        rank_seconds=rank_seconds,
         store_seconds=stats.store_seconds,
         store_mb=store_mb,
         scored_inputs=ranked.scored_inputs,
