@@ -307,7 +307,8 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
                 "predict", f"{err}; {out} holds the votes gathered so far plus fallbacks"
             ) from None
     stopped = stopper.signal or ("time budget" if stats.stopped_early else None)
-    save(final=True, stopped=stopped)  # the vote order and the outcome summary, before ranking
+    # The outcome of every input comes from the votes; the submission is written once, ranked.
+    write_predict_summary(cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, True)
     store_mb = 0.0 if store is None else store.nbytes / 2**20
     ranking_began = time.perf_counter()
     until = None if stopper.deadline is None else stopper.deadline + rank_reserve
