@@ -13,13 +13,15 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from arcsolve.cli_data import data_app, import_app
-from arcsolve.cli_support import OneLineUsageErrors, errors_as_lines, run_app
+from arcsolve.cli_submission import kaggle_app, submission_app
+from arcsolve.cli_support import OneLineUsageErrors, errors_as_lines, given_flags, run_app, with_default
 from arcsolve.errors import BadInputError
+from arcsolve.predict.config import PredictConfig
 
 app = typer.Typer(
     name="arcsolve",
@@ -29,8 +31,6 @@ app = typer.Typer(
     add_completion=False,
     cls=OneLineUsageErrors,
 )
-submission_app = typer.Typer(help="Validate and score Kaggle submission files.", no_args_is_help=True)
-kaggle_app = typer.Typer(help="Package a checkpoint for an offline Kaggle run.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(import_app, name="import")
 app.add_typer(submission_app, name="submission")
@@ -94,135 +94,77 @@ def train(
     typer.echo(f"{out}: {shown}")
 
 
+# A predict flag left out is None, so PredictConfig's default applies (see `given_flags`).
+MaybeInt = int | None
+MaybeFloat = float | None
+MaybeStr = str | None
+MaybeBool = bool | None
+
+
+def _flag(dotted: str, text: str) -> Any:
+    """A predict flag whose help ends in PredictConfig's default (None = not given, the default applies)."""
+    return typer.Option(help=with_default(PredictConfig, dotted, text))
+
+
 @app.command()
 @errors_as_lines
 def predict(
     checkpoint: Annotated[Path, typer.Argument(help="a checkpoint .pt or a run directory")],
     tasks: Annotated[str, typer.Option(help="task SOURCE to answer")],
     out: Annotated[Path, typer.Option(help="submission.json to write")],
-    tta: Annotated[int, typer.Option(help="augmented views per test input")] = 8,
-    seed: Annotated[int, typer.Option(help="random seed for the views")] = 0,
-    batch_size: Annotated[int, typer.Option(help="views per forward pass")] = 64,
-    attempts: Annotated[int, typer.Option(help="K of the pass@K report (the submission holds 2)")] = 2,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
-    time_budget: Annotated[float, typer.Option(help="seconds for the whole run; 0 = no limit")] = 0.0,
-    predictions: Annotated[
-        Path | None, typer.Option(help="vote tallies (default: predictions.jsonl beside --out)")
+    set_: Annotated[list[str] | None, typer.Option("--set", help="any setting, e.g. adapt.steps=500")] = None,
+    tta: Annotated[MaybeInt, _flag("tta", "augmented views per test input")] = None,
+    seed: Annotated[MaybeInt, _flag("seed", "random seed for the views")] = None,
+    batch_size: Annotated[MaybeInt, _flag("batch_size", "views per forward pass")] = None,
+    attempts: Annotated[MaybeInt, _flag("attempts", "K of the pass@K report (2 submitted)")] = None,
+    device: Annotated[MaybeStr, _flag("device", "auto, cpu or cuda")] = None,
+    time_budget: Annotated[MaybeFloat, _flag("time_budget", "seconds in all; 0 = no limit")] = None,
+    predictions_path: Annotated[
+        Path | None, typer.Option("--predictions", help="vote tallies (default: predictions.jsonl by --out)")
     ] = None,
     forward_dtype: Annotated[
-        str | None,
-        typer.Option(help="auto, float32, bfloat16 or float16 (no-bf16 GPUs); default: the checkpoint's"),
+        MaybeStr, _flag("forward_dtype", "float32, bfloat16, ...; none = checkpoint's")
     ] = None,
-    adapt_steps: Annotated[
-        int, typer.Option(help="test-time adaptation steps for tasks the checkpoint does not know; 0 = off")
-    ] = 0,
-    adapt_lr: Annotated[float, typer.Option(help="sign-SGD rate of the new task embeddings")] = 1e-2,
-    adapt_aug: Annotated[int, typer.Option(help="augmented versions per adapted task (+ identity)")] = 8,
-    adapt_model: Annotated[
-        str, typer.Option(help="weights adapted too: none, last (last block + heads) or all")
-    ] = "none",
-    adapt_model_lr: Annotated[float, typer.Option(help="rate of those weights; 0 = adapt-lr / 10")] = 0.0,
-    adapt_batch_size: Annotated[int, typer.Option(help="examples per step; 0 = --batch-size")] = 0,
-    adapt_holdout: Annotated[
-        bool, typer.Option(help="hold out each task's last train pair and score it before/after adapting")
-    ] = False,
-    skip_bad_tasks: Annotated[
-        bool, typer.Option(help="leave tasks that fail validation out (listed in predict_summary.json)")
-    ] = False,
-    rank: Annotated[
-        str, typer.Option(help="candidate order: votes, poe (summed log-probability over views) or hybrid")
-    ] = "votes",
-    poe_views: Annotated[int, typer.Option(help="views per test input kept for --rank poe/hybrid")] = 32,
-    poe_candidates: Annotated[int, typer.Option(help="top voted candidates scored by poe/hybrid")] = 10,
+    adapt_steps: Annotated[MaybeInt, _flag("adapt.steps", "adaptation steps for unknown tasks")] = None,
+    adapt_lr: Annotated[MaybeFloat, _flag("adapt.lr", "sign-SGD rate of new task embeddings")] = None,
+    adapt_aug: Annotated[MaybeInt, _flag("adapt.aug", "versions per adapted task (+ identity)")] = None,
+    adapt_model: Annotated[MaybeStr, _flag("adapt.model", "weights adapted too: none, last, all")] = None,
+    adapt_model_lr: Annotated[MaybeFloat, _flag("adapt.model_lr", "their rate; 0 = adapt-lr / 10")] = None,
+    adapt_batch_size: Annotated[MaybeInt, _flag("adapt.batch_size", "0 = --batch-size")] = None,
+    adapt_holdout: Annotated[MaybeBool, _flag("adapt.holdout", "score a held-out train pair")] = None,
+    skip_bad_tasks: Annotated[MaybeBool, _flag("skip_bad_tasks", "leave invalid tasks out")] = None,
+    rank: Annotated[MaybeStr, _flag("rank", "candidate order: votes, poe or hybrid")] = None,
+    poe_views: Annotated[MaybeInt, _flag("poe_views", "views per test input kept for poe")] = None,
+    poe_candidates: Annotated[MaybeInt, _flag("poe_candidates", "top voted grids poe scores")] = None,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission.
+
+    Every default is PredictConfig's (arcsolve/predict/config.py). --set key=value reaches any
+    of its fields (applied after the flags).
 
     With --adapt-steps, tasks the checkpoint was not trained on get task embeddings of their own,
     trained on their train pairs first (test-time adaptation).
     """
-    from arcsolve.config import from_dict
+    from arcsolve.config import apply_overrides, from_dict
     from arcsolve.predict.budget import process_age
-    from arcsolve.predict.config import PredictConfig
     from arcsolve.predict.run import run_predict
 
     started = time.monotonic() - process_age()  # the budget covers the imports too
-    fields = {
-        "checkpoint": str(checkpoint),
-        "tasks": tasks,
-        "out": str(out),
-        "tta": tta,
-        "seed": seed,
-        "batch_size": batch_size,
-        "attempts": attempts,
-        "device": device,
-        "time_budget": time_budget,
-        "predictions_path": None if predictions is None else str(predictions),
-        "progress": sys.stderr.isatty(),
-        "forward_dtype": forward_dtype,
-        "skip_bad_tasks": skip_bad_tasks,
-        "rank": rank,
-        "poe_views": poe_views,
-        "poe_candidates": poe_candidates,
-        "adapt": {
-            "steps": adapt_steps,
-            "lr": adapt_lr,
-            "aug": adapt_aug,
-            "model": adapt_model,
-            "model_lr": adapt_model_lr,
-            "batch_size": adapt_batch_size,
-            "holdout": adapt_holdout,
-        },
-    }
+    flags = {
+        **{"checkpoint": str(checkpoint), "tasks": tasks, "out": str(out), "tta": tta, "seed": seed},
+        **{"batch_size": batch_size, "attempts": attempts, "device": device, "time_budget": time_budget},
+        **{"predictions_path": None if predictions_path is None else str(predictions_path)},
+        **{"forward_dtype": forward_dtype, "skip_bad_tasks": skip_bad_tasks, "rank": rank},
+        **{"poe_views": poe_views, "poe_candidates": poe_candidates, "adapt_steps": adapt_steps},
+        **{"adapt_lr": adapt_lr, "adapt_aug": adapt_aug, "adapt_model": adapt_model},
+        **{"adapt_model_lr": adapt_model_lr, "adapt_batch_size": adapt_batch_size},
+        **{"adapt_holdout": adapt_holdout},
+    }  # None = not given: PredictConfig's default applies
+    fields = {"progress": sys.stderr.isatty(), **given_flags(flags, sections=("adapt",))}
+    fields = apply_overrides(fields, set_ or [])
     summary = run_predict(from_dict(PredictConfig, fields, where="predict"), started)
     for line in summary.lines():
         typer.echo(line)
-
-
-@submission_app.command("validate")
-@errors_as_lines
-def submission_validate(
-    submission: Annotated[Path, typer.Argument(help="submission.json")],
-    tasks: Annotated[str, typer.Option(help="the task SOURCE it answers")],
-) -> None:
-    """Exit 0 when SUBMISSION is valid for the tasks, else print every problem and exit 2."""
-    from arcsolve.data.tasks import load_tasks
-    from arcsolve.submission import validate_submission
-
-    task_list = load_tasks(tasks)
-    problems = validate_submission(submission, task_list)
-    for problem in problems:
-        typer.echo(f"arcsolve: error: {submission}: {problem}", err=True)
-    if problems:
-        raise typer.Exit(2)
-    outputs = sum(len(t.test_inputs) for t in task_list)
-    typer.echo(f"{submission}: valid for {len(task_list)} task(s), {outputs} test input(s)")
-
-
-@submission_app.command("score")
-@errors_as_lines
-def submission_score(
-    submission: Annotated[Path, typer.Argument(help="submission.json")],
-    tasks: Annotated[str, typer.Option(help="the task SOURCE, with test outputs")],
-    verbose: Annotated[bool, typer.Option(help="a per-task table")] = False,
-    html: Annotated[Path | None, typer.Option(help="also write a gallery of every task's attempts")] = None,
-) -> None:
-    """Per-task mean (the official metric) and per-test-output mean."""
-    from arcsolve.data.tasks import load_tasks
-    from arcsolve.submission import InvalidSubmissionError, format_report, score_submission
-
-    task_list = load_tasks(tasks)
-    try:
-        result = score_submission(submission, task_list)
-    except InvalidSubmissionError as err:
-        for problem in err.problems:
-            typer.echo(f"arcsolve: error: {submission}: {problem}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(format_report(result, verbose=verbose))
-    if html is not None:
-        from arcsolve.viz import render_gallery
-
-        render_gallery(task_list, submission, html)
-        typer.echo(f"gallery: {html}")
 
 
 @app.command()
@@ -270,56 +212,6 @@ def report(
 
     summary = render_report(run_dir, out)
     typer.echo(f"{out}: {len(summary.panels)} panel(s) up to step {summary.last_step}")
-
-
-@kaggle_app.command("bundle")
-@errors_as_lines
-def kaggle_bundle(
-    checkpoint: Annotated[Path, typer.Option(help="the checkpoint to ship")],
-    out: Annotated[Path, typer.Option(help="folder to upload as a Kaggle dataset")],
-    competition: Annotated[str, typer.Option(help="arc-prize-2025 or arc-prize-2024")] = "arc-prize-2025",
-    tta: Annotated[int, typer.Option(help="views per test input on Kaggle")] = 32,
-    time_budget: Annotated[
-        float, typer.Option(help="seconds run.py may take on the scoring rerun (0 = no limit)")
-    ] = 39600.0,
-    commit_tasks: Annotated[int, typer.Option(help="evaluation tasks a commit run answers; 0 = all")] = 20,
-    adapt_steps: Annotated[
-        int, typer.Option(help="adaptation steps at most (the budget sizes them); 0 = off")
-    ] = 100_000,
-    adapt_aug: Annotated[int, typer.Option(help="augmented versions per adapted task")] = 8,
-    adapt_model: Annotated[str, typer.Option(help="weights adapted too: none, last or all")] = "all",
-    forward_dtype: Annotated[
-        str | None, typer.Option(help="default: bfloat16 / float16 / float32 by device")
-    ] = None,
-    batch_size: Annotated[int | None, typer.Option(help="views per forward pass (predict's default)")] = None,
-    predict_arg: Annotated[
-        list[str] | None, typer.Option(help="one more predict flag or value, e.g. --predict-arg=--adapt-lr")
-    ] = None,
-    python_version: Annotated[
-        list[str] | None, typer.Option(help="Python of the Kaggle image, repeatable (default 3.11 and 3.12)")
-    ] = None,
-    wheels: Annotated[
-        Path | None, typer.Option(help="take the dependency wheels from this folder, not the package index")
-    ] = None,
-    overwrite: Annotated[bool, typer.Option(help="replace an existing bundle folder")] = False,
-) -> None:
-    """Write a folder with the wheels, the checkpoint and run.py for an offline Kaggle run."""
-    from arcsolve.kaggle import BundleOptions, HiddenTaskOptions, build_bundle
-
-    hidden = HiddenTaskOptions(adapt_steps, adapt_aug, adapt_model, None, forward_dtype, batch_size)
-    options = BundleOptions(
-        tta=tta,
-        time_budget=time_budget,
-        competition=competition,
-        commit_tasks=commit_tasks,
-        hidden=hidden,
-        extra_args=tuple(predict_arg or ()),
-        wheels_dir=wheels,
-        **({"python_versions": tuple(python_version)} if python_version else {}),
-    )
-    summary = build_bundle(checkpoint, out, options, overwrite=overwrite)
-    for line in summary.lines():
-        typer.echo(line)
 
 
 def main() -> None:

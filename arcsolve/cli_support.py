@@ -10,6 +10,7 @@ fail loudly if either ever moves.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import sys
@@ -134,3 +135,37 @@ def run_app(app: typer.Typer) -> None:
             line = f"arcsolve: error: internal: {type(err).__name__}: {err}".splitlines()[0]
             typer.echo(f"{line} (ARCSOLVE_DEBUG=1 shows the traceback)", err=True)
         sys.exit(1)
+
+
+def default_of(cls: type, dotted: str) -> Any:
+    """The default of a (nested) config dataclass field, e.g. `default_of(PredictConfig, "adapt.lr")`."""
+    head, _, rest = dotted.partition(".")
+    spec = next(f for f in dataclasses.fields(cls) if f.name == head)
+    if rest:
+        return default_of(spec.default_factory, rest)  # type: ignore[misc]
+    if spec.default is not dataclasses.MISSING:
+        return spec.default
+    return spec.default_factory()  # type: ignore[misc]
+
+
+def with_default(cls: type, dotted: str, text: str) -> str:
+    """Help text ending in the config dataclass's default, so a default is written once, there."""
+    value = default_of(cls, dotted)
+    shown = "none" if value is None else str(value).lower() if isinstance(value, bool) else value
+    return f"{text} (default: {shown})"
+
+
+def given_flags(flags: dict[str, Any], sections: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The options given on the command line (None = left out) as a config dict: a flag named
+    `<section>_<key>` for a section in `sections` goes to `{section: {key: value}}`. Left-out
+    options are absent, so the config dataclass supplies their defaults."""
+    data: dict[str, Any] = {}
+    for name, value in flags.items():
+        if value is None:
+            continue
+        section = next((s for s in sections if name.startswith(f"{s}_")), None)
+        if section is None:
+            data[name] = value
+        else:
+            data.setdefault(section, {})[name[len(section) + 1 :]] = value
+    return data

@@ -117,10 +117,25 @@ def test_usage_error_through_the_real_entry_point():
 def test_cuda_without_a_gpu_is_one_line_exit_2_in_train_and_predict(tmp_path, command):
     """One device resolver (arcsolve/runtime.py) for every command: same message, same exit code."""
     if command == "train":
-        args = ["train", "configs/arc1-cpu-tiny.toml", "--out", str(tmp_path / "run"), "--set", "train.device=cuda"]
+        args = [
+            "train",
+            "configs/arc1-cpu-tiny.toml",
+            "--out",
+            str(tmp_path / "run"),
+            "--set",
+            "train.device=cuda",
+        ]
     else:
-        args = ["predict", str(tmp_path / "missing.pt"), "--tasks", "arc1:training", "--out",
-                str(tmp_path / "s.json"), "--device", "cuda"]
+        args = [
+            "predict",
+            str(tmp_path / "missing.pt"),
+            "--tasks",
+            "arc1:training",
+            "--out",
+            str(tmp_path / "s.json"),
+            "--device",
+            "cuda",
+        ]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
@@ -138,3 +153,63 @@ def test_arcsolve_debug_shows_the_traceback():
     assert proc.returncode != 0
     assert "Traceback (most recent call last)" in proc.stderr
     assert "unknown bundled set 'nope'" in proc.stderr
+
+
+def _captured_predict_config(monkeypatch, args):
+    """Run `arcsolve predict ARGS` with run_predict replaced by a recorder; the PredictConfig built."""
+    import arcsolve.predict.run as predict_run
+
+    seen = []
+
+    class Summary:
+        def lines(self):
+            return []
+
+    monkeypatch.setattr(predict_run, "run_predict", lambda cfg, started: seen.append(cfg) or Summary())
+    result = runner.invoke(
+        app, ["predict", "ckpt.pt", "--tasks", "arc1:evaluation", "--out", "sub.json", *args]
+    )
+    return result, seen
+
+
+def test_predict_without_flags_takes_every_default_from_predict_config(monkeypatch):
+    from dataclasses import replace
+
+    from arcsolve.predict.config import PredictConfig
+
+    result, seen = _captured_predict_config(monkeypatch, [])
+    assert result.exit_code == 0, result.output
+    expected = PredictConfig(checkpoint="ckpt.pt", tasks="arc1:evaluation", out="sub.json")
+    assert seen == [replace(expected, progress=seen[0].progress)]
+
+
+def test_predict_set_reaches_nested_and_unflagged_fields_after_the_flags(monkeypatch):
+    args = ["--tta", "4", "--adapt-steps", "7", "--set", "adapt.steps=500", "--set", "max_candidates=3"]
+    result, seen = _captured_predict_config(monkeypatch, [*args, "--adapt-model", "all"])
+    assert result.exit_code == 0, result.output
+    (cfg,) = seen
+    assert (cfg.tta, cfg.adapt.steps, cfg.adapt.model, cfg.max_candidates) == (4, 500, "all", 3)
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [("adapt.stepz=5", "unknown key 'adapt.stepz'"), ("tta=many", "'tta' must be an integer")],
+)
+def test_predict_bad_set_is_one_line_exit_2(monkeypatch, override, needle):
+    result, seen = _captured_predict_config(monkeypatch, ["--set", override])
+    assert result.exit_code == 2 and not seen
+    assert result.stderr.count("\n") == 1 and needle in result.stderr, result.stderr
+
+
+def test_predict_and_bundle_help_show_the_config_defaults():
+    from arcsolve.cli_support import default_of
+    from arcsolve.kaggle.bundle import BundleOptions
+    from arcsolve.predict.config import PredictConfig
+
+    wide = {"COLUMNS": "200"}
+    predict_help = " ".join(runner.invoke(app, ["predict", "--help"], env=wide).output.split())
+    assert f"augmented views per test input (default: {default_of(PredictConfig, 'tta')})" in predict_help
+    assert f"(default: {default_of(PredictConfig, 'adapt.lr')})" in predict_help
+    bundle_help = " ".join(runner.invoke(app, ["kaggle", "bundle", "--help"], env=wide).output.split())
+    assert f"views per test input on Kaggle (default: {default_of(BundleOptions, 'tta')})" in bundle_help
+    assert f"(default: {default_of(BundleOptions, 'hidden.adapt_model')})" in bundle_help

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("submission",),
     ("predict",),
     ("quickstart", "kaggle", "bench", "viz", "trm_import"),
-    ("cli_data",),
+    ("cli_data", "cli_submission"),
     ("cli",),
     ("__main__",),
 )
