@@ -348,15 +348,25 @@ def test_no_gpu_visible_is_said_loudly(kaggle_bundle, kaggle_dirs, tmp_path, mon
     assert record["argv"][record["argv"].index("--forward-dtype") + 1] == "float32"
 
 
-def test_cli_defaults_are_the_bundle_defaults():
-    import inspect
+def test_cli_without_options_builds_the_default_bundle_options(monkeypatch, tmp_path):
+    """The CLI holds no default of its own: what it passes is BundleOptions() unless a flag is given."""
+    from typer.testing import CliRunner
 
-    from arcsolve.cli import kaggle_bundle
-    from arcsolve.kaggle import HiddenTaskOptions
+    import arcsolve.kaggle as kaggle
+    from arcsolve.cli import app
 
-    params = inspect.signature(kaggle_bundle).parameters
-    options, hidden = BundleOptions(), HiddenTaskOptions()
-    for name in ("tta", "time_budget", "competition", "commit_tasks"):
-        assert params[name].default == getattr(options, name), name
-    for name in ("adapt_steps", "adapt_aug", "adapt_model", "forward_dtype", "batch_size"):
-        assert params[name].default == getattr(hidden, name), name
+    seen = []
+
+    class Summary:
+        def lines(self):
+            return []
+
+    monkeypatch.setattr(
+        kaggle, "build_bundle", lambda ckpt, out, options, overwrite: seen.append(options) or Summary()
+    )
+    args = ["kaggle", "bundle", "--checkpoint", str(tmp_path / "c.pt"), "--out", str(tmp_path / "b")]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert CliRunner().invoke(app, [*args, "--tta", "5", "--adapt-model", "last"]).exit_code == 0
+    assert seen[0] == BundleOptions()
+    assert (seen[1].tta, seen[1].hidden.adapt_model) == (5, "last")
+    assert seen[1].hidden.adapt_steps == BundleOptions().hidden.adapt_steps
