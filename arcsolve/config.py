@@ -115,6 +115,42 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "config", prefix:
     return obj
 
 
+def checked(obj: T, where: str) -> T:
+    """A config built in code (not read from TOML), put through the same typed checks and
+    `validate()` as `from_dict`, so there is one checker for both."""
+    return from_dict(type(obj), dataclasses.asdict(obj), where)  # type: ignore[arg-type]
+
+
+def check_bounds(
+    obj: Any,
+    where: str,
+    section: str,
+    names: tuple[str, ...],
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> None:
+    """Raise ConfigError naming the first of `names` (fields of `obj`) outside the range: at least
+    `low` (above it with open_low), at most `high` (below it with open_high). None values pass.
+    Types are `from_dict`'s job; this is the one range checker of every config's `validate()`."""
+    for name in names:
+        value = getattr(obj, name)
+        if value is None:
+            continue
+        above = low is None or (value > low if open_low else value >= low)
+        below = high is None or (value < high if open_high else value <= high)
+        if not (above and below):
+            if high is None:
+                rule = f"be {'>' if open_low else '>='} {low}"
+            elif low is None:
+                rule = f"be {'<' if open_high else '<='} {high}"
+            else:
+                rule = f"lie in {'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+            raise ConfigError(where, f"{section}{name} must {rule}, got {value!r}")
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """`model.hidden_size=128` -> (["model", "hidden_size"], 128). Values are read as TOML."""
     if "=" not in text:

@@ -10,5 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 def progress_bar(label: str, unit: str, enabled: bool, transient: bool = False) -> Progress:
     """A rich Progress; `unit` is shown after the count and may name a task field, e.g.
     "{task.fields[info]}" for the training loop's loss line. Disabled, it draws nothing."""
-    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeRemainingColumn())
+    columns = (
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeRemainingColumn(),
+    )
     return Progress(*columns, console=Console(stderr=True), disable=not enabled, transient=transient)

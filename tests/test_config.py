@@ -99,3 +99,50 @@ def test_file_errors(tmp_path):
         load_config(Outer, binary)
     with pytest.raises(ConfigError, match="is a directory"):
         load_config(Outer, tmp_path)
+
+
+@dataclass
+class Ranged:
+    count: int = 1
+    rate: float = 0.5
+    cap: float | None = None
+
+
+@pytest.mark.parametrize(
+    ("values", "bounds", "message"),
+    [
+        ({"count": 0}, {"low": 1}, "x.count must be >= 1, got 0"),
+        ({"rate": 0.0}, {"low": 0, "open_low": True}, "x.rate must be > 0, got 0.0"),
+        ({"rate": 1.0}, {"low": 0, "high": 1, "open_high": True}, r"x.rate must lie in \[0, 1\), got 1.0"),
+        ({"rate": float("nan")}, {"low": 0}, "x.rate must be >= 0, got nan"),
+        ({"rate": 2.0}, {"high": 1}, "x.rate must be <= 1, got 2.0"),
+    ],
+)
+def test_check_bounds_names_the_field_and_the_rule(values, bounds, message):
+    from arcsolve.config import check_bounds
+
+    names = tuple(values)
+    with pytest.raises(ConfigError, match=message):
+        check_bounds(Ranged(**values), "where", "x.", names, **bounds)
+
+
+def test_check_bounds_passes_edges_and_none():
+    from arcsolve.config import check_bounds
+
+    check_bounds(Ranged(count=1, rate=0.0), "where", "", ("count", "rate"), low=0)
+    check_bounds(Ranged(rate=1.0), "where", "", ("rate",), low=0, high=1)
+    check_bounds(Ranged(cap=None), "where", "", ("cap",), low=5)
+
+
+def test_checked_applies_from_dicts_type_checks_to_a_config_built_in_code():
+    from arcsolve.config import checked
+    from arcsolve.predict.config import PredictConfig
+
+    good = PredictConfig(checkpoint="c.pt", tasks="t", out="s.json", tta=4)
+    assert checked(good, "predict") == good
+    with pytest.raises(ConfigError, match="'tta' must be an integer"):
+        checked(PredictConfig(checkpoint="c.pt", tasks="t", out="s.json", tta="4"), "predict")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'rank' must be one of"):
+        checked(PredictConfig(checkpoint="c.pt", tasks="t", out="s.json", rank="best"), "predict")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="adapt.steps must be >= 0"):
+        checked(PredictConfig(checkpoint="c.pt", tasks="t", out="s.json", adapt={"steps": -1}), "predict")  # type: ignore[arg-type]

@@ -554,7 +554,11 @@ def submission_state(folder: Path, previous: bytes, fallback: bytes) -> str:
     """What submission.json holds after a kill ('previous', 'fallback' or 'final'), after checking it
     is the previous file intact or a complete valid one, and that nothing else in the folder looks
     like a submission: leftovers of killed writes are hidden `.submission.json.<pid>.*.tmp` files."""
-    names = {p.name for p in folder.iterdir()} - {"submission.json", "predictions.jsonl", "predict_summary.json"}
+    names = {p.name for p in folder.iterdir()} - {
+        "submission.json",
+        "predictions.jsonl",
+        "predict_summary.json",
+    }
     assert all(TEMP_NAME.fullmatch(name) for name in names), names
     data = (folder / "submission.json").read_bytes()
     if data == previous:

@@ -311,6 +311,8 @@ def test_flops_formula_matches_the_counter(variant, pos):
 
 
 def test_config_validation():
+    from arcsolve.config import checked
+
     ModelConfig().validate("cfg")
     with pytest.raises(ConfigError, match="num_heads"):
         ModelConfig(hidden_size=100, num_heads=8).validate("cfg")
@@ -318,8 +320,10 @@ def test_config_validation():
         ModelConfig(variant="mlp").validate("cfg")
     with pytest.raises(ConfigError, match="'conv' has no attention"):
         ModelConfig(variant="conv").validate("cfg")
-    with pytest.raises(ConfigError, match="'attention', 'mlp' or 'conv'"):
-        ModelConfig(variant="gru", pos_encoding="none").validate("cfg")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'variant' must be one of 'attention', 'mlp', 'conv'"):
+        checked(ModelConfig(variant="gru", pos_encoding="none"), "cfg")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'hidden_size' must be an integer"):
+        checked(ModelConfig(hidden_size=64.0), "cfg")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="no_act_continue"):
         ModelConfig(no_act_continue=False).validate("cfg")
     with pytest.raises(ConfigError, match="halt_exploration_prob"):

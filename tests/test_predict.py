@@ -193,9 +193,12 @@ def test_encoded_views_decode_back_to_the_test_inputs():
     ],
 )
 def test_config_errors_name_the_field(change, field):
+    """run_predict's check (arcsolve.config.checked): types and choices, then validate()'s ranges."""
+    from arcsolve.config import checked
+
     base = {"checkpoint": "ck.pt", "tasks": "arc1:training", "out": "sub.json"}
     with pytest.raises(ConfigError, match=field):
-        PredictConfig(**{**base, **change}).validate("predict")
+        checked(PredictConfig(**{**base, **change}), "predict")
 
 
 def test_config_defaults():

@@ -122,7 +122,9 @@ def test_find_cycle_sees_a_cycle():
 
 
 def test_no_type_checking_imports():
-    users = [module_name(p) for p in PACKAGE.rglob("*.py") if "TYPE_CHECKING" in p.read_text(encoding="utf-8")]
+    users = [
+        module_name(p) for p in PACKAGE.rglob("*.py") if "TYPE_CHECKING" in p.read_text(encoding="utf-8")
+    ]
     assert users == []
 
 

@@ -19,6 +19,7 @@ ALL_DIGITS = 0x1FF
 _STATE_LEN = 81 + 27
 _MAX_DEPTH = 82  # every guess fills at least one cell
 
+
 def _sudoku_tables() -> tuple[np.ndarray, ...]:
     cells = np.arange(81)
     row, col = cells // 9, cells % 9

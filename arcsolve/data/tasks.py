@@ -247,7 +247,9 @@ def _file(path: Path) -> list[Task | BadInputError]:
         task_solutions = None
         if solutions is not None:
             if task_id not in solutions:
-                out.append(BadTaskError(f"{solutions_file}: task {task_id}", "has no solutions entry", task_id))
+                out.append(
+                    BadTaskError(f"{solutions_file}: task {task_id}", "has no solutions entry", task_id)
+                )
                 continue
             task_solutions = solutions[task_id]
         out.append(_parse_or_error(task_obj, task_id, str(path), task_solutions))

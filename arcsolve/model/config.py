@@ -12,6 +12,7 @@ from typing import Literal
 
 import torch
 
+from arcsolve.config import check_bounds
 from arcsolve.errors import ConfigError
 
 
@@ -42,18 +43,11 @@ class ModelConfig:
     loss: Literal["stablemax", "softmax"] = "stablemax"
 
     def validate(self, where: str) -> None:
-        positive = (
-            "hidden_size",
-            "num_heads",
-            "num_layers",
-            "H_cycles",
-            "L_cycles",
-            "halt_max_steps",
-            "puzzle_emb_len",
-        )
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ConfigError(where, f"model.{name} must be >= 1, got {getattr(self, name)}")
+        """Ranges and the rules between fields; types and choices are from_dict's (arcsolve/config.py)."""
+        positive = ("hidden_size", "num_heads", "num_layers", "H_cycles", "L_cycles", "halt_max_steps")
+        check_bounds(self, where, "model.", (*positive, "puzzle_emb_len"), low=1)
+        check_bounds(self, where, "model.", ("expansion", "rope_theta", "rms_eps"), low=0, open_low=True)
+        check_bounds(self, where, "model.", ("halt_exploration_prob",), low=0, high=1)
         if self.hidden_size % self.num_heads:
             raise ConfigError(
                 where,
@@ -63,26 +57,12 @@ class ModelConfig:
             raise ConfigError(
                 where, "model.hidden_size / model.num_heads must be even for pos_encoding = 'rope'"
             )
-        if self.variant not in ("attention", "mlp", "conv"):
-            raise ConfigError(
-                where, f"model.variant must be 'attention', 'mlp' or 'conv', got {self.variant!r}"
-            )
         if self.variant != "attention" and self.pos_encoding == "rope":
             raise ConfigError(
                 where,
                 f"model.variant = '{self.variant}' has no attention to rotate; "
                 "set model.pos_encoding to 'none' or 'learned'",
             )
-        if self.expansion <= 0:
-            raise ConfigError(where, f"model.expansion must be > 0, got {self.expansion}")
-        if not 0.0 <= self.halt_exploration_prob <= 1.0:
-            raise ConfigError(
-                where, f"model.halt_exploration_prob must lie in [0, 1], got {self.halt_exploration_prob}"
-            )
-        if self.rope_theta <= 0:
-            raise ConfigError(where, f"model.rope_theta must be > 0, got {self.rope_theta}")
-        if self.rms_eps <= 0:
-            raise ConfigError(where, f"model.rms_eps must be > 0, got {self.rms_eps}")
         if not self.no_act_continue:
             raise ConfigError(
                 where, "model.no_act_continue = false (HRM's Q-continue halting) is not supported; use true"

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from arcsolve.config import checked
 from arcsolve.constants import ARC_VOCAB_SIZE
 from arcsolve.errors import ConfigError
 from arcsolve.model.config import ModelConfig
@@ -82,7 +83,7 @@ class TRM(nn.Module):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        cfg.validate("model")
+        cfg = checked(cfg, "model")  # the same typed checks as a config read from TOML
         if cfg.variant == "conv" and math.isqrt(seq_len) ** 2 != seq_len:
             raise ConfigError(
                 "model", f"model.variant = 'conv' needs a square grid, but the data has {seq_len} cells"

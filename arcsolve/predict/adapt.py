@@ -238,7 +238,13 @@ class Adapter:
     """
 
     def __init__(
-        self, net: PredictModel, examples: AdaptExamples, first_id: int, cfg: AdaptConfig, seed: int, batch_size: int
+        self,
+        net: PredictModel,
+        examples: AdaptExamples,
+        first_id: int,
+        cfg: AdaptConfig,
+        seed: int,
+        batch_size: int,
     ) -> None:
         self.model = net.model
         self.examples = examples
@@ -259,7 +265,9 @@ class Adapter:
         )
         optimizer, embeddings = build_optimizers(train, net.model, self.weights)
         generator = torch.Generator(device=net.model.puzzle_emb.device).manual_seed(seed)
-        self.state = TrainState(replace(net.run_cfg, train=train), net.model, optimizer, embeddings, None, generator)
+        self.state = TrainState(
+            replace(net.run_cfg, train=train), net.model, optimizer, embeddings, None, generator
+        )
         self.order = np.zeros(0, dtype=np.int64)
         self.cursor = 0
         self.history: list[tuple[float, float, float]] = []  # per step: lm loss per row, exact, counted

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from arcsolve.config import check_bounds
 from arcsolve.constants import NUM_COLORS
 from arcsolve.errors import ConfigError
 
@@ -26,19 +27,10 @@ class AdaptConfig:
     holdout: bool = False  # leave each task's last train pair out and score it before/after adapting
 
     def validate(self, where: str = "predict") -> None:
-        """Raise ConfigError naming the first bad field."""
-        for name in ("steps", "aug", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(where, f"adapt.{name}: must be an integer >= 0, got {value!r}")
-        for name in ("lr", "model_lr"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0 <= value < float("inf")):  # also catches NaN
-                raise ConfigError(where, f"adapt.{name}: must be a finite number >= 0, got {value!r}")
+        """Raise ConfigError naming the first bad field (types and choices are checked by from_dict)."""
+        check_bounds(self, where, "adapt.", ("steps", "aug", "batch_size", "lr", "model_lr"), low=0)
         if self.steps > 0 and self.lr == 0:
             raise ConfigError(where, "adapt.lr: must be > 0 when adapt.steps > 0")
-        if self.model not in ("none", "last", "all"):
-            raise ConfigError(where, f"adapt.model: must be 'none', 'last' or 'all', got {self.model!r}")
 
     def weights_lr(self) -> float:
         return self.model_lr if self.model_lr > 0 else self.lr / 10
@@ -73,29 +65,12 @@ class PredictConfig:
     poe_candidates: int = 10  # top voted candidates scored (plus one PoE argmax grid per shape)
 
     def validate(self, where: str = "predict") -> None:
-        """Raise ConfigError naming the first bad field."""
+        """Raise ConfigError naming the first bad field (types and choices are checked by from_dict)."""
         for name in ("checkpoint", "tasks", "out"):
             if not str(getattr(self, name)).strip():
                 raise ConfigError(where, f"{name}: must not be empty")
-        for name in ("tta", "batch_size", "attempts", "poe_views", "poe_candidates"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(where, f"{name}: must be an integer >= 1, got {value!r}")
-        for name in ("seed", "max_candidates", "cpu_threads"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(where, f"{name}: must be an integer >= 0, got {value!r}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ConfigError(where, f"device: must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
-        if not self.time_budget >= 0:  # also catches NaN
-            raise ConfigError(where, f"time_budget: must be >= 0 seconds, got {self.time_budget!r}")
-        if self.forward_dtype not in (None, "auto", "float32", "bfloat16", "float16"):
-            raise ConfigError(
-                where,
-                f"forward_dtype: must be auto, float32, bfloat16 or float16, got {self.forward_dtype!r}",
-            )
-        if self.rank not in ("votes", "poe", "hybrid"):
-            raise ConfigError(where, f"rank: must be 'votes', 'poe' or 'hybrid', got {self.rank!r}")
+        check_bounds(self, where, "", ("tta", "batch_size", "attempts", "poe_views", "poe_candidates"), low=1)
+        check_bounds(self, where, "", ("seed", "max_candidates", "cpu_threads", "time_budget"), low=0)
         self.adapt.validate(where)
         out = Path(self.out)
         if out.is_dir():

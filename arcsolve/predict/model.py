@@ -37,7 +37,9 @@ def _recipe_flag(cfg: RunConfig, name: str) -> bool:
     """A flag of the ARC build recipe the checkpoint was trained with; the recipe's own default when
     the run named a dataset path instead of a recipe."""
     recipe = cfg.data.arc
-    return bool(getattr(recipe, name) if recipe is not None else ArcBuildConfig.__dataclass_fields__[name].default)
+    return bool(
+        getattr(recipe, name) if recipe is not None else ArcBuildConfig.__dataclass_fields__[name].default
+    )
 
 
 def load_predict_model(

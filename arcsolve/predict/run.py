@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from arcsolve.augment import decode_views
+from arcsolve.config import checked
 from arcsolve.data.tasks import Task, load_tasks, load_tasks_skipping_bad
 from arcsolve.errors import RunFailure
 from arcsolve.io import remove_stale_temp_files
@@ -145,7 +146,9 @@ class PredictSummary:
         if self.adapt is not None:
             lines.insert(1, self.adapt.line())
         if self.bad_tasks:
-            lines.append(f"{self.bad_tasks} task(s) failed validation and were left out (see predict_summary.json)")
+            lines.append(
+                f"{self.bad_tasks} task(s) failed validation and were left out (see predict_summary.json)"
+            )
         if self.rank != "votes":
             lines.append(
                 f"rank {self.rank}: {self.scored_inputs} test input(s) scored over their views, "
@@ -265,11 +268,13 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     order). A SIGTERM stops the work early, writes what was voted (in vote order), and raises
     RunFailure. The submission file is valid at every moment.
     """
-    cfg.validate("predict")
+    cfg = checked(cfg, "predict")  # types, choices and ranges, as for a config read from flags
     started = time.monotonic() if started is None else started
     budget = cfg.time_budget
     stopper = Stopper(started + budget - reserve_seconds(budget) if budget > 0 else None)
-    tasks, bad_tasks = load_tasks_skipping_bad(cfg.tasks) if cfg.skip_bad_tasks else (load_tasks(cfg.tasks), [])
+    tasks, bad_tasks = (
+        load_tasks_skipping_bad(cfg.tasks) if cfg.skip_bad_tasks else (load_tasks(cfg.tasks), [])
+    )
     out = Path(cfg.out)
     for path in (out, cfg.predictions_file(), cfg.summary_file()):  # what a killed run left
         remove_stale_temp_files(path)
@@ -326,7 +331,9 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
             f"{out} holds their votes plus fallbacks",
         )
     ranking = (ranked, rank_seconds if store is not None else 0.0, store_mb)
-    return _summary(cfg, tasks, plan, stats, ranking, submission, report, len(bad_tasks), started, predictions)
+    return _summary(
+        cfg, tasks, plan, stats, ranking, submission, report, len(bad_tasks), started, predictions
+    )
 
 
 def _summary(

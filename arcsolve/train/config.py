@@ -13,7 +13,7 @@ from typing import Literal
 
 import orjson
 
-from arcsolve.config import load_config
+from arcsolve.config import check_bounds, load_config
 from arcsolve.data.arc_builder import ArcBuildConfig
 from arcsolve.data.dataset import FORMAT_VERSION
 from arcsolve.data.puzzle_builders import MazeBuildConfig, SudokuBuildConfig
@@ -110,9 +110,7 @@ class TrainConfig:
             "grad_accum_steps",
             "finite_check_every",
         )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(where, f"train.{name} must be > 0, got {getattr(self, name)}")
+        check_bounds(self, where, "train.", positive, low=0, open_low=True)
         non_negative = (
             "max_steps",
             "lr_warmup_steps",
@@ -124,11 +122,8 @@ class TrainConfig:
             "seed",  # numpy refuses negative seeds deep inside batching, far from the config
             "cpu_threads",
         )
-        for name in non_negative:
-            if getattr(self, name) < 0:
-                raise ConfigError(where, f"train.{name} must be >= 0, got {getattr(self, name)}")
-        if not 0 < self.ema_rate < 1:
-            raise ConfigError(where, f"train.ema_rate must lie in (0, 1), got {self.ema_rate}")
+        check_bounds(self, where, "train.", non_negative, low=0)
+        check_bounds(self, where, "train.", ("ema_rate",), low=0, high=1, open_low=True, open_high=True)
         if self.eval_every > 0 and self.eval_every_epochs > 0:
             raise ConfigError(
                 where, "set train.eval_every (steps) or train.eval_every_epochs (epochs), not both"
@@ -139,8 +134,7 @@ class TrainConfig:
                 f"train.global_batch_size {self.global_batch_size} does not split into "
                 f"train.grad_accum_steps = {self.grad_accum_steps} micro-batches",
             )
-        if not 0 <= self.lr_min_ratio <= 1:
-            raise ConfigError(where, f"train.lr_min_ratio must lie in [0, 1], got {self.lr_min_ratio}")
+        check_bounds(self, where, "train.", ("lr_min_ratio",), low=0, high=1)
 
 
 @dataclass

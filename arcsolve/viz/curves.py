@@ -38,6 +38,8 @@ SERIES_COLOURS = (
 # SVG panel geometry, in pixels.
 WIDTH, HEIGHT = 860, 240
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 70, 56, 16, 34  # room for a right axis in every panel
+
+
 @dataclass(frozen=True)
 class ReportSummary:
     """What the report shows: panel title -> metric keys, the records read and the lines skipped."""
