@@ -29,6 +29,7 @@ import orjson
 from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view_shapes
 from arcsolve.augment.transforms import sample_offsets
 from arcsolve.augment.versions import distinct_versions
+from arcsolve.config import check_bounds
 from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
 from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
@@ -59,16 +60,11 @@ class ArcBuildConfig:
             raise ConfigError(where, "source: name at least one task source, e.g. arc1:evaluation")
         if self.extra_train is not None and not self.extra_train.strip():
             raise ConfigError(where, "extra_train: empty; leave it out or name a task source")
-        if not 0 <= self.aug <= _INT16_MAX:
-            raise ConfigError(where, f"aug: {self.aug} must lie in 0..{_INT16_MAX}")
-        if self.seed < 0:
-            raise ConfigError(where, f"seed: {self.seed} must be >= 0")
-        if not 1 <= self.canvas <= 255:
-            raise ConfigError(where, f"canvas: {self.canvas} must lie in 1..255")
-        if self.max_grid is not None and not 1 <= self.max_grid <= MAX_GRID:
-            raise ConfigError(where, f"max_grid: {self.max_grid} must lie in 1..{MAX_GRID}")
-        if self.tries_factor < 1:
-            raise ConfigError(where, f"tries_factor: {self.tries_factor} must be >= 1")
+        check_bounds(self, where, "", ("aug",), low=0, high=_INT16_MAX)
+        check_bounds(self, where, "", ("seed",), low=0)
+        check_bounds(self, where, "", ("canvas",), low=1, high=255)
+        check_bounds(self, where, "", ("max_grid",), low=1, high=MAX_GRID)
+        check_bounds(self, where, "", ("tries_factor",), low=1)
 
     def grid_limit(self) -> int:
         return min(self.canvas, self.max_grid or MAX_GRID)

@@ -15,11 +15,11 @@ from typing import Literal
 
 import numpy as np
 
+from arcsolve.config import check_bounds
 from arcsolve.constants import BLANK_PUZZLE_ID
 from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.maze import MAZE_VOCAB_SIZE, augment_maze_dihedral, generate_maze
 from arcsolve.data.sudoku import SUDOKU_VOCAB_SIZE, augment_sudoku, encode_sudoku, generate_sudoku
-from arcsolve.errors import ConfigError
 
 _TEST_SEED_OFFSET = 1_000_003  # test puzzles come from a seed stream of their own
 
@@ -33,7 +33,8 @@ class SudokuBuildConfig:
     seed: int = 0
 
     def validate(self, where: str = "data.sudoku") -> None:
-        _check_counts(where, self.n_train, self.n_test, self.aug, self.seed)
+        check_bounds(self, where, "", ("n_train", "n_test"), low=1)
+        check_bounds(self, where, "", ("aug", "seed"), low=0)
 
 
 @dataclass(frozen=True)
@@ -46,22 +47,10 @@ class MazeBuildConfig:
     seed: int = 0
 
     def validate(self, where: str = "data.maze") -> None:
-        _check_counts(where, self.n_train, self.n_test, 0, self.seed)
-        if not 3 <= self.size <= 64:
-            raise ConfigError(where, f"size: {self.size} must lie in 3..64")
-        if not 1 <= self.min_path <= self.size * self.size // 2:
-            raise ConfigError(where, f"min_path: {self.min_path} must lie in 1..{self.size * self.size // 2}")
-
-
-def _check_counts(where: str, n_train: int, n_test: int, aug: int, seed: int) -> None:
-    if n_train < 1:
-        raise ConfigError(where, f"n_train: {n_train} must be >= 1")
-    if n_test < 1:
-        raise ConfigError(where, f"n_test: {n_test} must be >= 1")
-    if aug < 0:
-        raise ConfigError(where, f"aug: {aug} must be >= 0")
-    if seed < 0:
-        raise ConfigError(where, f"seed: {seed} must be >= 0")
+        check_bounds(self, where, "", ("n_train", "n_test"), low=1)
+        check_bounds(self, where, "", ("seed",), low=0)
+        check_bounds(self, where, "", ("size",), low=3, high=64)
+        check_bounds(self, where, "", ("min_path",), low=1, high=self.size * self.size // 2)
 
 
 def _drop_seen(test_inputs: np.ndarray, train_inputs: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from numba import njit
 
 from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, transform_packed, view_shapes
 from arcsolve.augment.trm_names import BLANK_NAME, REFERENCE_TO_DIHEDRAL, SEPARATOR
+from arcsolve.config import check_bounds
 from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
 from arcsolve.data.arc_builder import ARC_EXTRAS
 from arcsolve.data.dataset_writer import DatasetWriter
@@ -61,10 +62,8 @@ class TrmBuildConfig:
             raise ConfigError(where, "subsets: name at least one subset, e.g. training evaluation concept")
         if len(set(self.subsets)) != len(self.subsets):
             raise ConfigError(where, f"subsets: {list(self.subsets)} names a subset twice")
-        if not 0 <= self.aug <= np.iinfo(np.int16).max:
-            raise ConfigError(where, f"aug: {self.aug} must lie in 0..{np.iinfo(np.int16).max}")
-        if not 0 <= self.seed < 2**32:
-            raise ConfigError(where, f"seed: {self.seed} must lie in 0..2^32-1 (NumPy's legacy seed)")
+        check_bounds(self, where, "", ("aug",), low=0, high=int(np.iinfo(np.int16).max))
+        check_bounds(self, where, "", ("seed",), low=0, high=2**32, open_high=True)  # NumPy's legacy seed
 
 
 @dataclass
