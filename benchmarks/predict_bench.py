@@ -70,6 +70,7 @@ class Options:
     checkpoint: str
     tasks: str = "arc1:training"  # the default: the tasks this checkpoint was trained on
     limit: int = 0  # first N tasks only (0 = all)
+    max_grid: int = 0  # only tasks whose grids are all at most this side (0 = any)
     tta: list[int] = field(default_factory=lambda: [32])
     unknown: bool = False
     seed: int = 0
@@ -110,6 +111,8 @@ def select_tasks(args: Options, folder: Path) -> tuple[str, list[Task]]:
         trained = set(net.task_ids)
         tasks = [t for t in tasks if t.task_id in trained]
     tasks = [t for t in tasks if max(max(g.shape) for g in t.test_inputs) <= net.canvas]
+    if args.max_grid:  # every grid of the task, train pairs included (what adaptation trains on)
+        tasks = [t for t in tasks if t.max_side() <= args.max_grid]
     tasks = tasks[: args.limit] if args.limit else tasks
     if args.unknown:
         tasks = [dataclasses.replace(t, task_id=f"unknown-{t.task_id}") for t in tasks]
@@ -298,6 +301,7 @@ def main() -> None:
     parser.add_argument("checkpoint", help="a checkpoint .pt or a run directory")
     parser.add_argument("--tasks", default="arc1:training", help="task SOURCE (default: the trained tasks)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N tasks (0 = all)")
+    parser.add_argument("--max-grid", type=int, default=0, help="only tasks whose grids are all <= N x N")
     parser.add_argument("--tta", type=int, nargs="+", default=None, help="views per test input")
     parser.add_argument(
         "--unknown", action="store_true", help="rename the tasks so the checkpoint does not know them"
@@ -333,6 +337,7 @@ def main() -> None:
         checkpoint=args.checkpoint,
         tasks=args.tasks,
         limit=args.limit,
+        max_grid=args.max_grid,
         tta=args.tta or default_tta,
         unknown=args.unknown,
         seed=args.seed,

@@ -79,3 +79,32 @@ def test_micro_run_writes_every_key(bench_modules, tmp_path, monkeypatch, capsys
         assert printed.count(f"{verdict}  ") == sum(
             c["pass"] == (verdict == "PASS") for c in record["checks"].values()
         )
+
+
+def _rank_result(counts: list[float], tasks: int = 4, ttas=(1, 8)) -> dict:
+    """A predict_bench rank result whose every mode solved counts[i] tasks at ttas[i]."""
+    sweep = []
+    for tta, solved in zip(ttas, counts, strict=True):
+        score = {"tasks": tasks}
+        for metric in ("pass@1", "pass@2", "any"):
+            score |= {metric: solved / tasks, f"{metric}_tasks": solved}
+        sweep.append({"tta": tta, "overhead": 0.01 * solved, **{m: score for m in ("votes", "poe")}})
+    return {"test_inputs": 5, "sweep": sweep}
+
+
+def test_rank_seeds_averages_scores_and_keeps_each_seeds_count(tmp_path):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import rank_seeds
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    logs = []
+    for seed, counts in enumerate(([0, 1], [0, 3], [1, 0.5])):
+        logs.append(tmp_path / f"s{seed}.log")
+        logs[-1].write_bytes(b"noise line\n" + orjson.dumps(_rank_result(counts)) + b"\n")
+    table = rank_seeds.combine([rank_seeds.read_result(p) for p in logs], ["votes", "poe"])
+    assert table.startswith("3 seeds, 4 tasks, 5 test inputs")
+    assert "| votes | pass@2 | 0.083 (0 / 0 / 1) | 0.375 (1 / 3 / 0.5) |" in table
+    assert "| | PoE time added (max over seeds) | 1.0% | 3.0% |" in table
+    with pytest.raises(SystemExit, match="different --tta"):
+        rank_seeds.combine([_rank_result([0, 1]), _rank_result([0, 1], ttas=(1, 32))], ["votes"])
