@@ -24,23 +24,20 @@ def one_thread():
     torch.set_num_threads(TEST_THREADS)
 
 
-# --- Kaggle bundle tests (tests/test_kaggle.py, tests/test_kaggle_sim.py) ---
+# --- The one shared tiny trained run (tests/tiny_runs.py) ---
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory):
-    """A run dir with a 2-step checkpoint of a tiny TRM (8x8 canvas) trained on the Kaggle test tasks."""
-    from pathlib import Path
+def tiny_trained(tmp_path_factory):
+    """(run dir, task folder): a tiny TRM trained 100 steps at TEST_THREADS on four small tasks, shared
+    by the predict, PoE and Kaggle tests."""
+    from tiny_runs import train_tiny_run
 
-    from kaggle_support import TINY, write_challenges
+    return train_tiny_run(tmp_path_factory.mktemp("tiny_run"))
 
-    from arcsolve.train.config import load_run_config
-    from arcsolve.train.loop import run_train
 
-    root = tmp_path_factory.mktemp("kaggle_train")
-    source = write_challenges(root / "tasks", "tiny")
-    overrides = TINY + [f'data.arc.source="{source}"', f'data.cache_dir="{root / "cache"}"']
-    config = Path(__file__).resolve().parents[1] / "configs" / "arc1-cpu-tiny.toml"
-    run_train(load_run_config(config, overrides), root / "run", max_steps=2, progress=False)
-    return root / "run"
+@pytest.fixture(scope="session")
+def tiny_run(tiny_trained):
+    """The shared run directory alone (what the Kaggle bundle ships)."""
+    return tiny_trained[0]
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import pytest
 import torch
-from test_predict import write_task
+from tiny_runs import write_task
 from typer.testing import CliRunner
 
 from arcsolve.cli import app

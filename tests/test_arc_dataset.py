@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
+from tiny_runs import write_task
 
 from arcsolve.augment import decode_views, unpack_views
 from arcsolve.config import from_dict
@@ -23,11 +24,6 @@ CANVAS = 10
 
 def grid(rng: np.random.Generator, h: int, w: int) -> list[list[int]]:
     return rng.integers(0, 10, size=(h, w)).tolist()
-
-
-def write_task(folder: Path, task_id: str, train: list, test: list) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{task_id}.json").write_bytes(orjson.dumps({"train": train, "test": test}))
 
 
 @pytest.fixture(scope="module")

@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
 import torch
+from tiny_runs import CANVAS, OVF_OUT
 
 from arcsolve.augment import decode_views, unpack_views
-from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.errors import BadInputError, ConfigError
-from arcsolve.model.config import ModelConfig
 from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.run import run_predict
 from arcsolve.predict.views import encode_plan_rows, known_versions, plan_views
 from arcsolve.runtime import resolve_device
 from arcsolve.submission import fallback_submission, submission_bytes, validate_submission
 from arcsolve.train.checkpoint import load_checkpoint
-from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
-from arcsolve.train.loop import run_train
 
 IDENTITY = list(range(10))
-CANVAS = 5
-
-
-@contextlib.contextmanager
-def threads(n: int):
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def g(rows) -> np.ndarray:
@@ -215,76 +200,11 @@ def test_cuda_without_a_gpu_is_a_bad_input():
 
 # --- the pipeline on a tiny trained checkpoint ------------------------------------------------------
 
-OVF_IN = [[1, 0, 2], [0, 1, 0], [2, 2, 1]]
-OVF_OUT = [[3, 0, 2], [0, 3, 0], [2, 2, 3]]
-
-
-def write_task(folder: Path, task_id: str, train: list, test: list) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{task_id}.json").write_bytes(orjson.dumps({"train": train, "test": test}))
-
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> tuple[Path, Path]:
-    """(checkpoint run dir, task folder to predict). Trained on b_ovf and d_two; a_new and c_big are not.
-
-    b_ovf (recolour 1 -> 3) has its test pair among its train pairs, so a tiny model overfits it.
-    """
-    root = tmp_path_factory.mktemp("predict")
-    rng = np.random.default_rng(0)
-
-    def grid(h: int, w: int) -> list:
-        return rng.integers(0, 10, (h, w)).tolist()
-
-    ovf_train = [
-        {"input": OVF_IN, "output": OVF_OUT},
-        {"input": [[1, 1], [0, 2]], "output": [[3, 3], [0, 2]]},
-        {"input": [[2, 1, 1], [1, 0, 0]], "output": [[2, 3, 3], [3, 0, 0]]},
-    ]
-    two = (
-        [{"input": grid(2, 3), "output": grid(3, 2)} for _ in range(3)],
-        [{"input": grid(2, 3), "output": grid(3, 2)} for _ in range(2)],
-    )
-    for folder in (root / "train_tasks", root / "tasks"):
-        write_task(folder, "b_ovf", ovf_train, [{"input": OVF_IN, "output": OVF_OUT}])
-        write_task(folder, "d_two", *two)
-    write_task(
-        root / "tasks", "a_new", [{"input": grid(3, 3), "output": grid(3, 3)}], [{"input": grid(3, 3)}]
-    )
-    write_task(
-        root / "tasks", "c_big", [{"input": grid(3, 3), "output": grid(2, 2)}], [{"input": grid(8, 8)}]
-    )
-    build_arc_dataset(
-        ArcBuildConfig(source=str(root / "train_tasks"), aug=1, canvas=CANVAS), root / "ds", progress=False
-    )
-    cfg = RunConfig(
-        data=DataConfig(path=str(root / "ds")),
-        model=ModelConfig(
-            hidden_size=64,
-            num_heads=2,
-            num_layers=1,
-            H_cycles=1,
-            L_cycles=1,
-            halt_max_steps=1,
-            puzzle_emb_len=1,
-        ),
-        train=TrainConfig(
-            global_batch_size=6,
-            max_steps=100,
-            optimizer="adamw",
-            lr=1e-3,
-            lr_warmup_steps=5,
-            weight_decay=0.0,
-            ema=False,
-            eval_every=0,
-            log_every=50,
-            device="cpu",
-            compile="off",
-        ),
-    )
-    with threads(1):
-        run_train(cfg, root / "run", progress=False)
-    return root / "run", root / "tasks"
+def trained(tiny_trained) -> tuple[Path, Path]:
+    """(run dir, task folder): the session's shared tiny run (tests/tiny_runs.py)."""
+    return tiny_trained
 
 
 def predict(trained, out: Path, checkpoint_path: str | None = None, **changes):
