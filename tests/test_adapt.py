@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import pytest
 import torch
-from tiny_runs import write_task
+from tiny_runs import tiny_run_config, write_task
 from typer.testing import CliRunner
 
 from arcsolve.cli import app
@@ -40,7 +40,6 @@ from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.model import load_predict_model
 from arcsolve.predict.run import run_predict
 from arcsolve.submission import validate_submission
-from arcsolve.train.config import DataConfig, RunConfig, TrainConfig
 from arcsolve.train.loop import run_train
 
 CANVAS = 5
@@ -84,32 +83,10 @@ def recolour(tmp_path_factory) -> tuple[Path, Path]:
     build_arc_dataset(
         ArcBuildConfig(source=str(root / "train_tasks"), aug=4, canvas=CANVAS), root / "ds", progress=False
     )
-    cfg = RunConfig(
-        data=DataConfig(path=str(root / "ds")),
-        model=ModelConfig(
-            hidden_size=64,
-            num_heads=2,
-            num_layers=1,
-            H_cycles=1,
-            L_cycles=1,
-            halt_max_steps=2,
-            puzzle_emb_len=1,
-        ),
-        train=TrainConfig(
-            global_batch_size=24,
-            max_steps=400,
-            optimizer="adamw",
-            lr=3e-3,
-            lr_warmup_steps=10,
-            weight_decay=0.0,
-            puzzle_emb_lr=3e-2,
-            ema=False,
-            eval_every=0,
-            log_every=100,
-            device="cpu",
-            compile="off",
-        ),
+    train = dict(
+        global_batch_size=24, max_steps=400, lr=3e-3, lr_warmup_steps=10, puzzle_emb_lr=3e-2, log_every=100
     )
+    cfg = tiny_run_config(root / "ds", halt_max_steps=2, **train)
     run_train(cfg, root / "run", progress=False)
     return root / "run", root / "tasks"
 

@@ -68,30 +68,20 @@ def train_tiny_run(root: Path) -> tuple[Path, Path]:
     build_arc_dataset(
         ArcBuildConfig(source=str(root / "train_tasks"), aug=1, canvas=CANVAS), root / "ds", progress=False
     )
-    cfg = RunConfig(
-        data=DataConfig(path=str(root / "ds")),
-        model=ModelConfig(
-            hidden_size=64,
-            num_heads=2,
-            num_layers=1,
-            H_cycles=1,
-            L_cycles=1,
-            halt_max_steps=1,
-            puzzle_emb_len=1,
-        ),
-        train=TrainConfig(
-            global_batch_size=12,
-            max_steps=200,
-            optimizer="adamw",
-            lr=2e-3,
-            lr_warmup_steps=5,
-            weight_decay=0.0,
-            ema=False,
-            eval_every=0,
-            log_every=50,
-            device="cpu",
-            compile="off",
-        ),
-    )
+    cfg = tiny_run_config(root / "ds", halt_max_steps=1, global_batch_size=12, max_steps=200, lr=2e-3)
     run_train(cfg, root / "run", progress=False)  # at conftest's pinned thread count
     return root / "run", root / "tasks"
+
+
+def tiny_run_config(dataset: Path, halt_max_steps: int, **train) -> RunConfig:
+    """One-layer hidden-64 TRM, AdamW without EMA, evaluated only at the end: the shape of the tests'
+    small learning runs (this module's and tests/test_adapt.py's), with their own train settings."""
+    model = ModelConfig(
+        hidden_size=64, num_heads=2, num_layers=1, H_cycles=1, L_cycles=1, halt_max_steps=halt_max_steps,
+        puzzle_emb_len=1,
+    )  # fmt: skip
+    settings = dict(optimizer="adamw", lr_warmup_steps=5, weight_decay=0.0, ema=False, eval_every=0,
+                    log_every=50, device="cpu", compile="off")  # fmt: skip
+    return RunConfig(
+        data=DataConfig(path=str(dataset)), model=model, train=TrainConfig(**{**settings, **train})
+    )
