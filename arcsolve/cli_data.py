@@ -11,7 +11,26 @@ from typing import Annotated
 
 import typer
 
-from arcsolve.cli_support import UsageError, errors_as_lines
+from arcsolve.cli_support import UsageError, errors_as_lines, given_flags, with_default
+
+
+def _arc_help(name: str, text: str) -> str:
+    from arcsolve.data.build_configs import ArcBuildConfig
+
+    return with_default(ArcBuildConfig, name, text)
+
+
+def _sudoku_help(name: str, text: str) -> str:
+    from arcsolve.data.build_configs import SudokuBuildConfig
+
+    return with_default(SudokuBuildConfig, name, text)
+
+
+def _maze_help(name: str, text: str) -> str:
+    from arcsolve.data.build_configs import MazeBuildConfig
+
+    return with_default(MazeBuildConfig, name, text)
+
 
 data_app = typer.Typer(help="Load, validate and build datasets.", no_args_is_help=True)
 build_app = typer.Typer(help="Build a dataset directory (ARC, sudoku or maze).", no_args_is_help=True)
@@ -53,19 +72,21 @@ def data_build_arc(
     source: Annotated[
         str | None, typer.Option(help="tasks whose train pairs train and whose test pairs are the test split")
     ] = None,
-    aug: Annotated[int, typer.Option(help="augmented versions per task, besides the original")] = 1000,
+    aug: Annotated[
+        int | None, typer.Option(help=_arc_help("aug", "versions per task besides the original"))
+    ] = None,
     extra_train: Annotated[
         str | None, typer.Option(help="tasks whose every pair goes to the train split")
     ] = None,
-    canvas: Annotated[int, typer.Option(help="canvas side C (sequence length C*C)")] = 30,
+    canvas: Annotated[
+        int | None, typer.Option(help=_arc_help("canvas", "canvas side C (sequence C*C)"))
+    ] = None,
     max_grid: Annotated[int | None, typer.Option(help="leave out tasks with a grid side above this")] = None,
     translate: Annotated[
-        bool, typer.Option(help="random translation of train examples on the canvas")
-    ] = True,
-    seed: Annotated[
-        int | None,
-        typer.Option(help="random seed; the build is deterministic for it (default 0; 42 with --trm-prefix)"),
+        bool | None,
+        typer.Option(help=_arc_help("translate", "random translation of train examples on the canvas")),
     ] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: 0; 42 with --trm-prefix)")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
     trm_prefix: Annotated[
         str | None,
@@ -78,8 +99,8 @@ def data_build_arc(
         typer.Option(help="with --trm-prefix: subsets in order, e.g. --subsets training evaluation concept"),
     ] = None,
     test_set: Annotated[
-        str, typer.Option(help="with --trm-prefix: the subset whose test pairs form the test split")
-    ] = "evaluation",
+        str | None, typer.Option(help="with --trm-prefix: the subset whose test pairs form the test split")
+    ] = None,
     more_subsets: Annotated[list[str] | None, typer.Argument(hidden=True, metavar="SUBSET")] = None,
 ) -> None:
     """Build an ARC dataset with one puzzle id (task embedding) per augmented task version.
@@ -91,22 +112,17 @@ def data_build_arc(
         if (
             source is not None
             or extra_train is not None
-            or canvas != 30
+            or canvas is not None
             or max_grid is not None
-            or not translate
+            or translate is not None
         ):
             raise UsageError("--trm-prefix builds the reference's recipe: drop --source, --extra-train, "
                              "--canvas, --max-grid and --no-translate", ctx=ctx)  # fmt: skip
         from arcsolve.data.trm_builder import TrmBuildConfig, build_trm_dataset
 
         names = [n for word in [subsets or "", *(more_subsets or [])] for n in word.split(",") if n]
-        trm_cfg = TrmBuildConfig(
-            trm_prefix,
-            tuple(names or ("training", "evaluation", "concept")),
-            test_set,
-            aug=aug,
-            seed=42 if seed is None else seed,
-        )
+        given = {"subsets": tuple(names) or None, "test_set": test_set, "aug": aug, "seed": seed}
+        trm_cfg = TrmBuildConfig(trm_prefix, **given_flags(given))
         meta = build_trm_dataset(trm_cfg, out, overwrite=overwrite)
         train, test = meta["counts"]["train"], meta["counts"]["test"]
         typer.echo(
@@ -117,10 +133,11 @@ def data_build_arc(
         return
     if source is None or more_subsets:  # the same usage error click gives for a missing option
         raise UsageError("Missing option '--source' (or --trm-prefix).", ctx=ctx)
+    from arcsolve.config import checked
     from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 
-    cfg = ArcBuildConfig(source, aug, 0 if seed is None else seed, extra_train, canvas, max_grid, translate)
-    cfg.validate("data build arc")
+    given = {"aug": aug, "seed": seed, "extra_train": extra_train, "canvas": canvas, "max_grid": max_grid}
+    cfg = checked(ArcBuildConfig(source, **given_flags(given | {"translate": translate})), "data build arc")
     summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=sys.stderr.isatty())
     typer.echo(summary.describe())
     if summary.num_left_out:
@@ -132,11 +149,13 @@ def data_build_arc(
 @errors_as_lines
 def data_build_sudoku(
     out: Annotated[Path, typer.Option(help="dataset directory to write")],
-    n_train: Annotated[int, typer.Option(help="training puzzles")] = 1000,
-    n_test: Annotated[int, typer.Option(help="held-out test puzzles")] = 1000,
-    difficulty: Annotated[str, typer.Option(help="easy, medium, hard or extreme")] = "extreme",
-    aug: Annotated[int, typer.Option(help="augmented versions per training puzzle")] = 1000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    n_train: Annotated[int | None, typer.Option(help=_sudoku_help("n_train", "training puzzles"))] = None,
+    n_test: Annotated[int | None, typer.Option(help=_sudoku_help("n_test", "held-out test puzzles"))] = None,
+    difficulty: Annotated[
+        str | None, typer.Option(help=_sudoku_help("difficulty", "easy ... extreme"))
+    ] = None,
+    aug: Annotated[int | None, typer.Option(help=_sudoku_help("aug", "versions per training puzzle"))] = None,
+    seed: Annotated[int | None, typer.Option(help=_sudoku_help("seed", "random seed"))] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
 ) -> None:
     """Generate a sudoku dataset (unique solutions, chosen difficulty)."""
@@ -144,11 +163,11 @@ def data_build_sudoku(
     from arcsolve.data.puzzle_builders import SudokuBuildConfig, build_sudoku_dataset
 
     fields = {"n_train": n_train, "n_test": n_test, "difficulty": difficulty, "aug": aug, "seed": seed}
-    cfg = from_dict(SudokuBuildConfig, fields, where="data build sudoku")
+    cfg = from_dict(SudokuBuildConfig, given_flags(fields), where="data build sudoku")
     meta = build_sudoku_dataset(cfg, out, overwrite=overwrite)
     counts = meta["counts"]
     typer.echo(
-        f"{out}: sudoku {difficulty}, train {counts['train']['examples']} examples, "
+        f"{out}: sudoku {cfg.difficulty}, train {counts['train']['examples']} examples, "
         f"test {counts['test']['examples']}, mean blanks {meta['mean_blanks']['test']:.1f}, {meta['seconds']:.1f} s"
     )
 
@@ -157,12 +176,17 @@ def data_build_sudoku(
 @errors_as_lines
 def data_build_maze(
     out: Annotated[Path, typer.Option(help="dataset directory to write")],
-    n_train: Annotated[int, typer.Option(help="training mazes")] = 1000,
-    n_test: Annotated[int, typer.Option(help="held-out test mazes")] = 1000,
-    size: Annotated[int, typer.Option(help="maze side S (sequence length S*S)")] = 30,
-    min_path: Annotated[int, typer.Option(help="least moves of a kept maze's shortest path")] = 110,
-    dihedral_aug: Annotated[bool, typer.Option(help="add each train maze's 8 dihedral versions")] = False,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    n_train: Annotated[int | None, typer.Option(help=_maze_help("n_train", "training mazes"))] = None,
+    n_test: Annotated[int | None, typer.Option(help=_maze_help("n_test", "held-out test mazes"))] = None,
+    size: Annotated[int | None, typer.Option(help=_maze_help("size", "maze side S (sequence S*S)"))] = None,
+    min_path: Annotated[
+        int | None, typer.Option(help=_maze_help("min_path", "least moves of a path"))
+    ] = None,
+    dihedral_aug: Annotated[
+        bool | None,
+        typer.Option(help=_maze_help("dihedral_aug", "add each train maze's 8 dihedral versions")),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help=_maze_help("seed", "random seed"))] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
 ) -> None:
     """Generate a maze dataset (shortest-path labels)."""
@@ -171,11 +195,11 @@ def data_build_maze(
 
     fields = dict(n_train=n_train, n_test=n_test, size=size, min_path=min_path, seed=seed)
     fields["dihedral_aug"] = dihedral_aug
-    cfg = from_dict(MazeBuildConfig, fields, where="data build maze")
+    cfg = from_dict(MazeBuildConfig, given_flags(fields), where="data build maze")
     meta = build_maze_dataset(cfg, out, overwrite=overwrite)
     counts = meta["counts"]
     typer.echo(
-        f"{out}: maze {size}x{size}, train {counts['train']['examples']} examples, test {counts['test']['examples']}, "
+        f"{out}: maze {cfg.size}x{cfg.size}, train {counts['train']['examples']} examples, test {counts['test']['examples']}, "
         f"mean path {meta['mean_path_length']['test']:.1f}, {meta['seconds']:.1f} s"
     )
 

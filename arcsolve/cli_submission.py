@@ -64,7 +64,7 @@ def submission_score(
 
 
 def _bundle_help(dotted: str, text: str) -> str:
-    from arcsolve.kaggle.bundle import BundleOptions
+    from arcsolve.kaggle.options import BundleOptions
 
     return with_default(BundleOptions, dotted, text)
 
@@ -123,7 +123,8 @@ def kaggle_bundle(
     """Write a folder with the wheels, the checkpoint and run.py for an offline Kaggle run.
 
     Every default is BundleOptions' (arcsolve/kaggle/bundle.py)."""
-    from arcsolve.kaggle import BundleOptions, HiddenTaskOptions, build_bundle
+    from arcsolve.kaggle.bundle import build_bundle
+    from arcsolve.kaggle.options import BundleOptions, HiddenTaskOptions
 
     hidden = {"adapt_steps": adapt_steps, "adapt_aug": adapt_aug, "adapt_model": adapt_model}
     hidden |= {"forward_dtype": forward_dtype, "batch_size": batch_size}

@@ -69,7 +69,8 @@ def dependency_wheels():
 @pytest.fixture(scope="session")
 def kaggle_bundle(tiny_run, dependency_wheels, tmp_path_factory):
     """A bundle of the tiny checkpoint: small TTA, a little adaptation, this Python's wheels."""
-    from arcsolve.kaggle import BundleOptions, HiddenTaskOptions, build_bundle
+    from arcsolve.kaggle.bundle import build_bundle
+    from arcsolve.kaggle.options import BundleOptions, HiddenTaskOptions
 
     wheels, python = dependency_wheels
     options = BundleOptions(

@@ -203,7 +203,7 @@ def test_predict_bad_set_is_one_line_exit_2(monkeypatch, override, needle):
 
 def test_predict_and_bundle_help_show_the_config_defaults():
     from arcsolve.cli_support import default_of
-    from arcsolve.kaggle.bundle import BundleOptions
+    from arcsolve.kaggle.options import BundleOptions
     from arcsolve.predict.config import PredictConfig
 
     wide = {"COLUMNS": "200"}
@@ -213,3 +213,36 @@ def test_predict_and_bundle_help_show_the_config_defaults():
     bundle_help = " ".join(runner.invoke(app, ["kaggle", "bundle", "--help"], env=wide).output.split())
     assert f"views per test input on Kaggle (default: {default_of(BundleOptions, 'tta')})" in bundle_help
     assert f"(default: {default_of(BundleOptions, 'hidden.adapt_model')})" in bundle_help
+
+
+def test_help_shows_config_defaults_without_importing_torch_or_numba():
+    """The help texts read their defaults from the config dataclasses; none of them may pull in torch
+    or numba (seconds of start-up for `arcsolve --help`)."""
+    code = (
+        "import sys; from typer.testing import CliRunner; from arcsolve.cli import app\n"
+        "for args in (['--help'], ['kaggle', 'bundle', '--help'], ['data', 'build', 'arc', '--help'],"
+        " ['data', 'build', 'maze', '--help'], ['predict', '--help']):\n"
+        "    assert CliRunner().invoke(app, args).exit_code == 0\n"
+        "print(sorted(m for m in ('torch', 'numba') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_data_build_without_flags_takes_the_build_config_defaults(monkeypatch, tmp_path):
+    import arcsolve.data.puzzle_builders as builders
+
+    seen = []
+    fake = {"counts": {"train": {"examples": 1}, "test": {"examples": 1}}, "seconds": 0.0}
+    fake_maze = fake | {"mean_path_length": {"test": 1.0}}
+    monkeypatch.setattr(
+        builders, "build_maze_dataset", lambda cfg, out, overwrite: seen.append(cfg) or fake_maze
+    )
+    result = runner.invoke(app, ["data", "build", "maze", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app, ["data", "build", "maze", "--out", str(tmp_path / "m"), "--size", "9", "--min-path", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    assert seen[0] == builders.MazeBuildConfig()
+    assert (seen[1].size, seen[1].min_path, seen[1].n_train) == (9, 4, builders.MazeBuildConfig().n_train)

@@ -17,10 +17,11 @@ import pytest
 from kaggle_support import CHALLENGES, MALFORMED, fake_predict, valid_for, write_challenges
 
 from arcsolve.errors import BadInputError
-from arcsolve.kaggle import BundleOptions, build_bundle, find_source_root
 from arcsolve.kaggle.arcsolve_kaggle_runner import challenges as ch
 from arcsolve.kaggle.arcsolve_kaggle_runner import main as runner
 from arcsolve.kaggle.arcsolve_kaggle_runner import settings, shards
+from arcsolve.kaggle.bundle import build_bundle, find_source_root
+from arcsolve.kaggle.options import BundleOptions
 from arcsolve.kaggle.wheels import IMAGE_ROOTS, runtime_requirements, select_wheels, wheel_fits
 
 RUNNER = Path(runner.__file__).parent
@@ -352,7 +353,7 @@ def test_cli_without_options_builds_the_default_bundle_options(monkeypatch, tmp_
     """The CLI holds no default of its own: what it passes is BundleOptions() unless a flag is given."""
     from typer.testing import CliRunner
 
-    import arcsolve.kaggle as kaggle
+    import arcsolve.kaggle.bundle as kaggle
     from arcsolve.cli import app
 
     seen = []

@@ -29,45 +29,15 @@ import orjson
 from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view_shapes
 from arcsolve.augment.transforms import sample_offsets
 from arcsolve.augment.versions import distinct_versions
-from arcsolve.config import check_bounds
-from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
+from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, NUM_COLORS
+from arcsolve.data.build_configs import ArcBuildConfig
 from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
 from arcsolve.errors import ConfigError
 from arcsolve.progress import progress_bar
 
-ARC_EXTRAS = {"offsets": (np.int16, (2,)), "example_index": (np.int16, ())}
 _INT16_MAX = np.iinfo(np.int16).max
-
-
-@dataclass(frozen=True)
-class ArcBuildConfig:
-    """A build recipe; a training config can name one. See the module docstring for the rules."""
-
-    source: str = "arc1:evaluation"
-    aug: int = 1000
-    seed: int = 0
-    extra_train: str | None = None
-    canvas: int = MAX_GRID
-    max_grid: int | None = None
-    translate: bool = True
-    permute_black: bool = False
-    tries_factor: int = 5
-
-    def validate(self, where: str = "data.build") -> None:
-        """Raise ConfigError naming the first bad field."""
-        if not self.source.strip():
-            raise ConfigError(where, "source: name at least one task source, e.g. arc1:evaluation")
-        if self.extra_train is not None and not self.extra_train.strip():
-            raise ConfigError(where, "extra_train: empty; leave it out or name a task source")
-        check_bounds(self, where, "", ("aug",), low=0, high=_INT16_MAX)
-        check_bounds(self, where, "", ("seed",), low=0)
-        check_bounds(self, where, "", ("canvas",), low=1, high=255)
-        check_bounds(self, where, "", ("max_grid",), low=1, high=MAX_GRID)
-        check_bounds(self, where, "", ("tries_factor",), low=1)
-
-    def grid_limit(self) -> int:
-        return min(self.canvas, self.max_grid or MAX_GRID)
+ARC_EXTRAS = {"offsets": (np.int16, (2,)), "example_index": (np.int16, ())}
 
 
 @dataclass(frozen=True)

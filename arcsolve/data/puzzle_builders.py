@@ -9,48 +9,18 @@ stream than training puzzles, and exact duplicates of a training puzzle are drop
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-from arcsolve.config import check_bounds
 from arcsolve.constants import BLANK_PUZZLE_ID
+from arcsolve.data.build_configs import MazeBuildConfig, SudokuBuildConfig
 from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.maze import MAZE_VOCAB_SIZE, augment_maze_dihedral, generate_maze
 from arcsolve.data.sudoku import SUDOKU_VOCAB_SIZE, augment_sudoku, encode_sudoku, generate_sudoku
 
 _TEST_SEED_OFFSET = 1_000_003  # test puzzles come from a seed stream of their own
-
-
-@dataclass(frozen=True)
-class SudokuBuildConfig:
-    n_train: int = 1000
-    n_test: int = 1000
-    difficulty: Literal["easy", "medium", "hard", "extreme"] = "extreme"
-    aug: int = 1000
-    seed: int = 0
-
-    def validate(self, where: str = "data.sudoku") -> None:
-        check_bounds(self, where, "", ("n_train", "n_test"), low=1)
-        check_bounds(self, where, "", ("aug", "seed"), low=0)
-
-
-@dataclass(frozen=True)
-class MazeBuildConfig:
-    n_train: int = 1000
-    n_test: int = 1000
-    size: int = 30
-    min_path: int = 110
-    dihedral_aug: bool = False  # the paper's builder has an 8-way dihedral option, off by default
-    seed: int = 0
-
-    def validate(self, where: str = "data.maze") -> None:
-        check_bounds(self, where, "", ("n_train", "n_test"), low=1)
-        check_bounds(self, where, "", ("seed",), low=0)
-        check_bounds(self, where, "", ("size",), low=3, high=64)
-        check_bounds(self, where, "", ("min_path",), low=1, high=self.size * self.size // 2)
 
 
 def _drop_seen(test_inputs: np.ndarray, train_inputs: np.ndarray) -> np.ndarray:

@@ -2,28 +2,19 @@
 (`wheels`) and `run.py` with its runner modules (`arcsolve_kaggle_runner`, standard library only)
 into a folder to upload as a Kaggle dataset; `run_template` is the source of that `run.py`."""
 
-from arcsolve.kaggle.bundle import (
-    BUNDLE_FORMAT,
+from arcsolve.kaggle.options import (
     DEFAULT_TIME_BUDGET,
     DEFAULT_TTA,
     SUPPORTED_COMPETITIONS,
     BundleOptions,
-    BundleSummary,
     HiddenTaskOptions,
-    build_bundle,
-    build_wheel,
-    find_source_root,
 )
 
+# build_bundle and the rest live in arcsolve.kaggle.bundle, imported where used: it needs torch.
 __all__ = [
-    "BUNDLE_FORMAT",
     "DEFAULT_TIME_BUDGET",
     "DEFAULT_TTA",
     "SUPPORTED_COMPETITIONS",
     "BundleOptions",
-    "BundleSummary",
     "HiddenTaskOptions",
-    "build_bundle",
-    "build_wheel",
-    "find_source_root",
 ]

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ from typing import Any
 import arcsolve
 from arcsolve.errors import BadInputError, RunFailure
 from arcsolve.io import atomic_directory, atomic_write_json
-from arcsolve.kaggle.wheels import DEFAULT_PYTHON_VERSIONS, check_python_versions, gather_wheels
+from arcsolve.kaggle.options import SUPPORTED_COMPETITIONS, BundleOptions
+from arcsolve.kaggle.wheels import check_python_versions, gather_wheels
 from arcsolve.train.checkpoint import CHECKPOINT_FORMAT, git_revision, resolve_checkpoint_path
 
 BUNDLE_FORMAT = 2
@@ -40,41 +41,8 @@ MODEL_FILE = "model.pt"
 RUN_FILE = "run.py"
 RUNNER_DIR = "arcsolve_kaggle_runner"
 WHEELS_DIR = "wheels"
-SUPPORTED_COMPETITIONS = ("arc-prize-2025", "arc-prize-2024")  # newest first
-DEFAULT_TTA = 32
-# Kaggle's ARC Prize notebooks may run for 12 hours; keep one for start-up, install and slack.
-DEFAULT_TIME_BUDGET = 11 * 3600.0
 # run.py sets these itself for every shard; letting extra flags repeat them would be ambiguous.
 _RESERVED_FLAGS = ("--tasks", "--out", "--tta", "--device", "--time-budget", "--skip-bad-tasks")
-
-
-@dataclass(frozen=True)
-class HiddenTaskOptions:
-    """The predict options every shard gets, for tasks the checkpoint has never seen (Kaggle's
-    hidden ones). The defaults are the setting that measured best (README, "Measured numbers":
-    only adapting every weight solved unseen tasks, 0 -> 0.115 on 13 small evaluation tasks):
-    adaptation on, `adapt_model = "all"`, and as many steps as predict's time-budget planner
-    (arcsolve/predict/budget.py) fits in the run's budget. None leaves predict's own default."""
-
-    adapt_steps: int = 100_000  # an upper bound: the budget planner sizes the real number
-    adapt_aug: int = 8
-    adapt_model: str = "all"
-    adapt_lr: float | None = None
-    forward_dtype: str | None = None  # None: run.py picks bfloat16 / float16 / float32 per device
-    batch_size: int | None = None
-
-
-@dataclass(frozen=True)
-class BundleOptions:
-    tta: int = DEFAULT_TTA
-    time_budget: float = DEFAULT_TIME_BUDGET  # seconds for the scoring rerun; 0 = none
-    competition: str = SUPPORTED_COMPETITIONS[0]
-    commit_tasks: int = 20  # a commit (non-rerun) run answers this many evaluation tasks; 0 = all
-    commit_budget: float = 900.0  # ... within min(time_budget, this) seconds
-    hidden: HiddenTaskOptions = field(default_factory=HiddenTaskOptions)
-    extra_args: tuple[str, ...] = ()  # more predict flags, after the options above
-    python_versions: tuple[str, ...] = DEFAULT_PYTHON_VERSIONS
-    wheels_dir: Path | None = None  # take the dependency wheels from here instead of the index
 
 
 # What a wheel build needs from the checkout. A whitelist, so run dirs or datasets kept in the

@@ -37,7 +37,8 @@ import numpy as np
 import torch
 
 from arcsolve.constants import AUG_TABLE_COLUMNS, PAD_TOKEN
-from arcsolve.data.arc_builder import ArcBuildConfig, encode_task_versions
+from arcsolve.data.arc_builder import encode_task_versions
+from arcsolve.data.build_configs import ArcBuildConfig
 from arcsolve.data.tasks import Task
 from arcsolve.errors import BadInputError, RunFailure
 from arcsolve.model.act import evaluate_batch

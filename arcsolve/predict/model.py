@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from arcsolve.constants import ARC_VOCAB_SIZE
-from arcsolve.data.arc_builder import ArcBuildConfig
+from arcsolve.data.build_configs import ArcBuildConfig
 from arcsolve.errors import BadInputError
 from arcsolve.model.trm import TRM
 from arcsolve.train.checkpoint import load_checkpoint, resolve_checkpoint_path

@@ -14,9 +14,8 @@ from typing import Literal
 import orjson
 
 from arcsolve.config import check_bounds, load_config
-from arcsolve.data.arc_builder import ArcBuildConfig
+from arcsolve.data.build_configs import ArcBuildConfig, MazeBuildConfig, SudokuBuildConfig
 from arcsolve.data.dataset import FORMAT_VERSION
-from arcsolve.data.puzzle_builders import MazeBuildConfig, SudokuBuildConfig
 from arcsolve.errors import ConfigError
 from arcsolve.model.config import ModelConfig
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
+from arcsolve.data.arc_builder import build_arc_dataset
+from arcsolve.data.build_configs import ArcBuildConfig, MazeBuildConfig
 from arcsolve.data.dataset import SplitArrays, TokenDataset
-from arcsolve.data.puzzle_builders import MazeBuildConfig, build_maze_dataset, build_sudoku_dataset
+from arcsolve.data.puzzle_builders import build_maze_dataset, build_sudoku_dataset
 from arcsolve.errors import RunFailure
 from arcsolve.runtime import arrays_to_batch
 from arcsolve.train.config import DataConfig
