@@ -133,11 +133,14 @@ def data_build_arc(
         return
     if source is None or more_subsets:  # the same usage error click gives for a missing option
         raise UsageError("Missing option '--source' (or --trm-prefix).", ctx=ctx)
-    from arcsolve.config import checked
-    from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
+    from arcsolve.config import from_dict
+    from arcsolve.data.arc_builder import build_arc_dataset
+    from arcsolve.data.build_configs import ArcBuildConfig
 
-    given = {"aug": aug, "seed": seed, "extra_train": extra_train, "canvas": canvas, "max_grid": max_grid}
-    cfg = checked(ArcBuildConfig(source, **given_flags(given | {"translate": translate})), "data build arc")
+    given = {"source": source, "aug": aug, "seed": seed, "extra_train": extra_train, "canvas": canvas}
+    cfg = from_dict(
+        ArcBuildConfig, given_flags(given | {"max_grid": max_grid, "translate": translate}), "data build arc"
+    )
     summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=sys.stderr.isatty())
     typer.echo(summary.describe())
     if summary.num_left_out:
@@ -160,7 +163,8 @@ def data_build_sudoku(
 ) -> None:
     """Generate a sudoku dataset (unique solutions, chosen difficulty)."""
     from arcsolve.config import from_dict
-    from arcsolve.data.puzzle_builders import SudokuBuildConfig, build_sudoku_dataset
+    from arcsolve.data.build_configs import SudokuBuildConfig
+    from arcsolve.data.puzzle_builders import build_sudoku_dataset
 
     fields = {"n_train": n_train, "n_test": n_test, "difficulty": difficulty, "aug": aug, "seed": seed}
     cfg = from_dict(SudokuBuildConfig, given_flags(fields), where="data build sudoku")
@@ -191,7 +195,8 @@ def data_build_maze(
 ) -> None:
     """Generate a maze dataset (shortest-path labels)."""
     from arcsolve.config import from_dict
-    from arcsolve.data.puzzle_builders import MazeBuildConfig, build_maze_dataset
+    from arcsolve.data.build_configs import MazeBuildConfig
+    from arcsolve.data.puzzle_builders import build_maze_dataset
 
     fields = dict(n_train=n_train, n_test=n_test, size=size, min_path=min_path, seed=seed)
     fields["dihedral_aug"] = dihedral_aug

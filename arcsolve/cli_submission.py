@@ -122,7 +122,7 @@ def kaggle_bundle(
 ) -> None:
     """Write a folder with the wheels, the checkpoint and run.py for an offline Kaggle run.
 
-    Every default is BundleOptions' (arcsolve/kaggle/bundle.py)."""
+    Every default is BundleOptions' (arcsolve/kaggle/options.py)."""
     from arcsolve.kaggle.bundle import build_bundle
     from arcsolve.kaggle.options import BundleOptions, HiddenTaskOptions
 

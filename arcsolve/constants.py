@@ -12,6 +12,9 @@ EOS_TOKEN = 1
 COLOR_OFFSET = 2
 ARC_VOCAB_SIZE = COLOR_OFFSET + NUM_COLORS
 
+# Task indices, versions and puzzle ids are stored as int16 in datasets and the augmentation table.
+INT16_MAX = 32767
+
 # Puzzle id 0 is the "blank" task embedding: used for padding rows and unknown tasks.
 BLANK_PUZZLE_ID = 0
 

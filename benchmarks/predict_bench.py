@@ -81,6 +81,14 @@ class Options:
     poe_views: int = 32
 
 
+# The cheapest model per view on a 30x30 canvas (run.py's RSS and micro runs, poe_overhead.py's upper
+# bound): all 400 evaluation tasks fit and many views run.
+SMALLEST_MODEL = ModelConfig(
+    hidden_size=32, num_heads=2, expansion=2.0, num_layers=1, H_cycles=1, L_cycles=1, halt_max_steps=1,
+    puzzle_emb_len=1, forward_dtype="float32",
+)  # fmt: skip
+
+
 def rss_mb(trim: bool = False) -> float:
     """Current resident set size of this process (Linux /proc), in MB.
 

@@ -52,18 +52,13 @@ import train_bench  # noqa: E402
 
 from arcsolve.data.tasks import load_tasks, task_to_json  # noqa: E402
 from arcsolve.io import atomic_write_json  # noqa: E402
-from arcsolve.model import ModelConfig  # noqa: E402
 from arcsolve.train.checkpoint import git_revision  # noqa: E402
 from arcsolve.train.config import load_run_config  # noqa: E402
 from arcsolve.train.data import torch_threads_kept  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "configs" / "arc1-cpu-tiny.toml"
-# Cheap per view on a 30x30 canvas, so that all 400 evaluation tasks fit and many views run.
-RSS_MODEL = ModelConfig(
-    hidden_size=32, num_heads=2, expansion=2.0, num_layers=1, H_cycles=1, L_cycles=1, halt_max_steps=1,
-    puzzle_emb_len=1, forward_dtype="float32",
-)  # fmt: skip
+RSS_MODEL = predict_bench.SMALLEST_MODEL
 MICRO_MODEL = replace(RSS_MODEL, hidden_size=16)
 TARGETS = (  # (key, comparison, target, what the key's number is)
     ("augment_speedup", ">=", 20.0, "slowest of the three kernels"),

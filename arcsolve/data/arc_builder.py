@@ -29,14 +29,13 @@ import orjson
 from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view_shapes
 from arcsolve.augment.transforms import sample_offsets
 from arcsolve.augment.versions import distinct_versions
-from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, NUM_COLORS
+from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, INT16_MAX, NUM_COLORS
 from arcsolve.data.build_configs import ArcBuildConfig
 from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
 from arcsolve.errors import ConfigError
 from arcsolve.progress import progress_bar
 
-_INT16_MAX = np.iinfo(np.int16).max
 ARC_EXTRAS = {"offsets": (np.int16, (2,)), "example_index": (np.int16, ())}
 
 
@@ -98,8 +97,8 @@ def _select(
 
     kept_source = [t for t in source if keep(t, False)]
     kept_extra = [t for t in extra if keep(t, True)]
-    if len(kept_source) + len(kept_extra) > _INT16_MAX:
-        raise ConfigError("data.build", f"more than {_INT16_MAX} tasks do not fit the int16 task index")
+    if len(kept_source) + len(kept_extra) > INT16_MAX:
+        raise ConfigError("data.build", f"more than {INT16_MAX} tasks do not fit the int16 task index")
     return kept_source, kept_extra, left_out, records
 
 

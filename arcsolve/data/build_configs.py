@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from arcsolve.config import check_bounds
-from arcsolve.constants import MAX_GRID
+from arcsolve.constants import INT16_MAX, MAX_GRID
 from arcsolve.errors import ConfigError
-
-_INT16_MAX = 32767  # puzzle-id and version columns are int16
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class ArcBuildConfig:
             raise ConfigError(where, "source: name at least one task source, e.g. arc1:evaluation")
         if self.extra_train is not None and not self.extra_train.strip():
             raise ConfigError(where, "extra_train: empty; leave it out or name a task source")
-        check_bounds(self, where, "", ("aug",), low=0, high=_INT16_MAX)
+        check_bounds(self, where, "", ("aug",), low=0, high=INT16_MAX)
         check_bounds(self, where, "", ("seed",), low=0)
         check_bounds(self, where, "", ("canvas",), low=1, high=255)
         check_bounds(self, where, "", ("max_grid",), low=1, high=MAX_GRID)

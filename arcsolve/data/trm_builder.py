@@ -36,7 +36,7 @@ from numba import njit
 from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, transform_packed, view_shapes
 from arcsolve.augment.trm_names import BLANK_NAME, REFERENCE_TO_DIHEDRAL, SEPARATOR
 from arcsolve.config import check_bounds
-from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, MAX_GRID, NUM_COLORS
+from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, INT16_MAX, MAX_GRID, NUM_COLORS
 from arcsolve.data.arc_builder import ARC_EXTRAS
 from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.legacy_rng import LegacyStream, draw_augmentations, draw_offsets
@@ -62,7 +62,7 @@ class TrmBuildConfig:
             raise ConfigError(where, "subsets: name at least one subset, e.g. training evaluation concept")
         if len(set(self.subsets)) != len(self.subsets):
             raise ConfigError(where, f"subsets: {list(self.subsets)} names a subset twice")
-        check_bounds(self, where, "", ("aug",), low=0, high=int(np.iinfo(np.int16).max))
+        check_bounds(self, where, "", ("aug",), low=0, high=INT16_MAX)
         check_bounds(self, where, "", ("seed",), low=0, high=2**32, open_high=True)  # NumPy's legacy seed
 
 

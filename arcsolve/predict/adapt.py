@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from arcsolve.constants import AUG_TABLE_COLUMNS, PAD_TOKEN
+from arcsolve.constants import AUG_TABLE_COLUMNS, INT16_MAX, PAD_TOKEN
 from arcsolve.data.arc_builder import encode_task_versions
 from arcsolve.data.build_configs import ArcBuildConfig
 from arcsolve.data.tasks import Task
@@ -367,7 +367,7 @@ def start_adaptation(
     )
     if not examples.task_ids:
         return net, None
-    if len(net.task_ids) + len(examples.task_ids) > np.iinfo(np.int16).max:
+    if len(net.task_ids) + len(examples.task_ids) > INT16_MAX:
         raise BadInputError("predict", "too many tasks for the int16 augmentation table")
     first_id = extend_table(net.model, len(examples.aug_rows))
     rows = examples.aug_rows.copy()
