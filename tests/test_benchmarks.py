@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 
@@ -108,3 +109,32 @@ def test_rank_seeds_averages_scores_and_keeps_each_seeds_count(tmp_path):
     assert "| | PoE time added (max over seeds) | 1.0% | 3.0% |" in table
     with pytest.raises(SystemExit, match="different --tta"):
         rank_seeds.combine([_rank_result([0, 1]), _rank_result([0, 1], ttas=(1, 32))], ["votes"])
+
+
+def test_rule_tasks_are_valid_arc_tasks_whose_outputs_follow_their_rule(tmp_path):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import rule_tasks
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    from arcsolve.data.tasks import scan_source
+
+    counts = rule_tasks.write_tasks(tmp_path / "a", 60, seed=3)
+    assert sum(counts.values()) == 60 and all(counts.values())  # every rule drawn
+    tasks, problems = scan_source(str(tmp_path / "a"))
+    assert len(tasks) == 60 and not problems  # the strict loader accepts every file
+    for task in tasks:
+        pairs = [*task.train_pairs, *zip(task.test_inputs, task.test_outputs, strict=True)]
+        assert len(pairs) == 4 and max(max(g.shape) for p in pairs for g in p) <= rule_tasks.SIDE_MAX
+    rule_tasks.write_tasks(tmp_path / "b", 60, seed=3)
+    same = [(tmp_path / d / "rule0042.json").read_bytes() for d in ("a", "b")]
+    assert same[0] == same[1]  # deterministic for a seed
+    grid = np.arange(12, dtype=np.uint8).reshape(3, 4) % 10
+    # the 8 dihedral transforms are distinct and k=4 is the transpose
+    images = [rule_tasks.dihedral(grid, k) for k in range(8)]
+    assert len({(g.shape, g.tobytes()) for g in images}) == 8
+    assert np.array_equal(rule_tasks.dihedral(grid, 4), grid.T)
+    swapped = rule_tasks.swap_colours(grid, 1, 2)
+    assert np.array_equal(rule_tasks.swap_colours(swapped, 1, 2), grid)
+    assert (swapped == 1).sum() == (grid == 2).sum()
+    assert rule_tasks.apply_rule("tile", {"axis": 1}, grid).shape == (3, 8)
