@@ -18,7 +18,10 @@ grids (3 to 6 cells a side, a few colours on black). The rules (outputs fit 6x6)
   both          a dihedral transform, then a colour swap
   shift         roll by one cell (down, up, right or left), wrapping around
   tile          repeat the grid twice side by side or stacked (inputs at most 3 on that side)
-Deterministic for a seed; task ids are rule0000, rule0001, ...
+Deterministic for a seed; task ids are rule0000, rule0001, ... (`--prefix`: a set of unseen tasks
+needs other ids, since predict treats a task whose id the checkpoint knows as a trained one):
+
+    python benchmarks/rule_tasks.py runs/rule-unseen --tasks 60 --seed 1 --prefix unseen
 """
 
 from __future__ import annotations
@@ -94,15 +97,15 @@ def make_task(rng: np.random.Generator, n_train: int = 3) -> tuple[dict, str]:
     return {"train": pairs[:n_train], "test": pairs[n_train:]}, rule
 
 
-def write_tasks(out: Path, n_tasks: int, seed: int) -> dict[str, int]:
-    """Write n_tasks task files into out; return how many tasks each rule got."""
+def write_tasks(out: Path, n_tasks: int, seed: int, prefix: str = "rule") -> dict[str, int]:
+    """Write n_tasks task files into out (ids prefix0000, ...); return how many tasks each rule got."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     counts = dict.fromkeys(RULES, 0)
     for index in range(n_tasks):
         task, rule = make_task(rng)
         counts[rule] += 1
-        path = out / f"rule{index:04d}.json"
+        path = out / f"{prefix}{index:04d}.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_bytes(orjson.dumps(task))
         tmp.replace(path)
@@ -116,10 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder to write the task files into")
     parser.add_argument("--tasks", type=int, default=240)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--prefix", default="rule", help="task ids are PREFIX0000, ... (unseen sets: another)"
+    )
     args = parser.parse_args(argv)
     if args.tasks < 1:
         parser.error("--tasks must be >= 1")
-    counts = write_tasks(args.out, args.tasks, args.seed)
+    counts = write_tasks(args.out, args.tasks, args.seed, args.prefix)
     print(f"wrote {args.tasks} tasks to {args.out} ({', '.join(f'{k} {v}' for k, v in counts.items())})")
     return 0
 

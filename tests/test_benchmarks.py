@@ -129,6 +129,8 @@ def test_rule_tasks_are_valid_arc_tasks_whose_outputs_follow_their_rule(tmp_path
     rule_tasks.write_tasks(tmp_path / "b", 60, seed=3)
     same = [(tmp_path / d / "rule0042.json").read_bytes() for d in ("a", "b")]
     assert same[0] == same[1]  # deterministic for a seed
+    rule_tasks.write_tasks(tmp_path / "c", 2, seed=3, prefix="unseen")
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["unseen0000.json", "unseen0001.json"]
     grid = np.arange(12, dtype=np.uint8).reshape(3, 4) % 10
     # the 8 dihedral transforms are distinct and k=4 is the transpose
     images = [rule_tasks.dihedral(grid, k) for k in range(8)]
