@@ -7,8 +7,9 @@ Nothing is trained (with --adapt-steps, the unknown tasks are adapted once, firs
 largest --tta is answered once, in its rank-major order (`arcsolve.predict.run.answer_views`, voting and
 keeping the log-probabilities of each test input's first --poe-views views); when the views of rank
 < t are done for a --tta t, the votes and views so far are ranked in every mode
-(`arcsolve.predict.rank.rank_table`): votes, poe, hybrid, and two diagnostics, poe-voted (PoE order of
-the voted grids only, no argmax grids) and poe+pad (PAD cells scored too). So the t views of an input
+(`arcsolve.predict.rank.rank_table`): votes, poe, hybrid, and three diagnostics: poe-voted (PoE order of
+the voted grids only, no argmax grids), poe+pad (PAD cells scored too) and poe-mean (the score per
+scored cell). So the t views of an input
 are its identity view and t - 1 versions drawn at random, as in `predict --tta t`, though not the same
 draw (the numbers are a sample of the same distribution, not a replay of that command).
 
@@ -44,6 +45,7 @@ MODES = (
     ("hybrid", "hybrid", {}),
     ("poe-voted", "poe", {"argmax": False}),
     ("poe+pad", "poe", {"count_pad": True}),
+    ("poe-mean", "poe", {"per_cell": True}),
     ("poe-all", "poe", {"views_limit": None}),
 )
 

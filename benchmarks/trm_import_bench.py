@@ -116,7 +116,10 @@ def main() -> None:
         dataset = write_dataset(folder, args.rows)
         _, wall, peak = run_child(IMPORT, [str(checkpoint), str(dataset), str(folder / "run")])
         out = next((folder / "run" / "checkpoints").glob("step_*.pt"))
-        sizes = {"checkpoint_mib": checkpoint.stat().st_size / 2**20, "run_checkpoint_mib": out.stat().st_size / 2**20}
+        sizes = {
+            "checkpoint_mib": checkpoint.stat().st_size / 2**20,
+            "run_checkpoint_mib": out.stat().st_size / 2**20,
+        }
     table = args.rows * args.hidden * 4 / 2**20
     record = {"rows": args.rows, "hidden": args.hidden, "table_mib": round(table), "wall_seconds": round(wall, 1),
               "peak_rss_mib": round(peak), "peak_over_table": round(peak / table, 2),

@@ -113,6 +113,12 @@ def test_one_view_score_is_the_models_log_probability(model_logits):
     )
     has_pad = np.array([g.shape != (CANVAS, CANVAS) for g in grids])  # a full-canvas grid has none
     assert (with_pad[has_pad] < exact[has_pad]).all() and (with_pad[~has_pad] == exact[~has_pad]).all()
+    # per cell: the same sum over every view, divided by the cells it scored (every view scores as many)
+    every = own_log_probs(logits, loss)
+    per_cell = score_candidates(stored(every, views), grids, per_cell=True)
+    cells = [int((reference_tokens(g, 0, np.arange(10)) != PAD_TOKEN).sum()) for g in grids]
+    summed = [reference_score(every, views, g) for g in grids]
+    np.testing.assert_allclose(per_cell, np.array(summed) / cells, rtol=1e-12)
     # Through the store (float16): each cell is off by at most 2^-11 of its value, plus the floor.
     store = ViewStore(1)
     store.add(("t", 0), view_log_probs(logits[:1], loss)[0], views[0][0], views[0][1])

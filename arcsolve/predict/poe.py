@@ -170,9 +170,13 @@ def bound_bytes(max_views: int, canvas: int, test_inputs: int) -> int:
 
 
 def score_candidates(
-    views: StoredViews, candidates: Sequence[np.ndarray], count_pad: bool = False
+    views: StoredViews, candidates: Sequence[np.ndarray], count_pad: bool = False, per_cell: bool = False
 ) -> np.ndarray:
     """Product-of-experts score (float64 [K]) of each candidate grid (original frame) over `views`.
+
+    `per_cell` divides each candidate's score by the number of cells it scores (the same under every
+    view): a mean log-probability per cell, so a larger grid is not penalised for having more cells
+    to get wrong. Grids of one shape keep their order, so the argmax grids are unchanged.
 
     Each (candidate, view) target is encoded by the augmentation kernel the dataset builder uses, and
     its tokens' log-probabilities are gathered from the view's. A candidate that does not fit the
@@ -201,9 +205,12 @@ def score_candidates(
     flat = np.ascontiguousarray(views.logprobs).reshape(-1)
     where = (view_index[:, None] * cells + np.arange(cells)) * vocab + tokens
     picked = flat[where].astype(np.float64)
-    if not count_pad:
-        picked[tokens == PAD_TOKEN] = 0.0
-    sums = picked.sum(axis=1).reshape(len(fits), m).sum(axis=1)
+    scored = np.ones(tokens.shape, dtype=bool) if count_pad else tokens != PAD_TOKEN
+    picked[~scored] = 0.0
+    per_view = picked.sum(axis=1)
+    if per_cell:
+        per_view = per_view / np.maximum(scored.sum(axis=1), 1)
+    sums = per_view.reshape(len(fits), m).sum(axis=1)
     scores[fits] = np.where(np.isnan(sums), -np.inf, sums)
     return scores
 
