@@ -29,6 +29,9 @@ def read_result(path: Path) -> dict:
 
 
 def combine(results: list[dict], modes: list[str]) -> str:
+    modes = [m for m in modes if all(m in r["sweep"][0] for r in results)]  # older runs lack poe-mean
+    if not modes:
+        raise SystemExit("rank_seeds: error: no mode asked for is in every result")
     ttas = [row["tta"] for row in results[0]["sweep"]]
     for result in results[1:]:
         if [row["tta"] for row in result["sweep"]] != ttas:
@@ -54,7 +57,9 @@ def combine(results: list[dict], modes: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, nargs="+", help="predict_bench rank logs, one per seed")
-    parser.add_argument("--modes", nargs="+", default=["votes", "poe", "hybrid", "poe-voted", "poe+pad"])
+    parser.add_argument(
+        "--modes", nargs="+", default=["votes", "poe", "hybrid", "poe-voted", "poe+pad", "poe-mean"]
+    )
     args = parser.parse_args()
     print(combine([read_result(path) for path in args.results], args.modes))
 

@@ -107,6 +107,11 @@ def test_rank_seeds_averages_scores_and_keeps_each_seeds_count(tmp_path):
     assert table.startswith("3 seeds, 4 tasks, 5 test inputs")
     assert "| votes | pass@2 | 0.083 (0 / 0 / 1) | 0.375 (1 / 3 / 0.5) |" in table
     assert "| | PoE time added (max over seeds) | 1.0% | 3.0% |" in table
+    assert "poe-mean" not in rank_seeds.combine(
+        [_rank_result([0, 1])], ["votes", "poe-mean"]
+    )  # absent: left out
+    with pytest.raises(SystemExit, match="no mode"):
+        rank_seeds.combine([_rank_result([0, 1])], ["poe-mean"])
     with pytest.raises(SystemExit, match="different --tta"):
         rank_seeds.combine([_rank_result([0, 1]), _rank_result([0, 1], ttas=(1, 32))], ["votes"])
 
