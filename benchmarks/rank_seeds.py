@@ -58,7 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, nargs="+", help="predict_bench rank logs, one per seed")
     parser.add_argument(
-        "--modes", nargs="+", default=["votes", "poe", "hybrid", "poe-voted", "poe+pad", "poe-mean"]
+        "--modes",
+        nargs="+",
+        default=["votes", "poe", "hybrid", "poe-voted", "poe+pad", "poe-mean", "poe-floor"],
     )
     args = parser.parse_args()
     print(combine([read_result(path) for path in args.results], args.modes))

@@ -7,10 +7,11 @@ Nothing is trained (with --adapt-steps, the unknown tasks are adapted once, firs
 largest --tta is answered once, in its rank-major order (`arcsolve.predict.run.answer_views`, voting and
 keeping the log-probabilities of each test input's first --poe-views views); when the views of rank
 < t are done for a --tta t, the votes and views so far are ranked in every mode
-(`arcsolve.predict.rank.rank_table`): votes, poe, hybrid, and three diagnostics: poe-voted (PoE order of
-the voted grids only, no argmax grids), poe+pad (PAD cells scored too) and poe-mean (the score per
-scored cell). So the t views of an input
-are its identity view and t - 1 versions drawn at random, as in `predict --tta t`, though not the same
+(`arcsolve.predict.rank.rank_table`): votes, poe, hybrid, and four diagnostics: poe-voted (PoE order of
+the voted grids only, no argmax grids), poe+pad (PAD cells scored too), poe-mean (the score per
+scored cell) and poe-floor (no cell's log-probability below log(1/12), a uniform guess's, so a view
+confidently wrong about a cell costs no more there than one that knows nothing). So the t views of
+an input are its identity view and t - 1 versions drawn at random, as in `predict --tta t`, though not the same
 draw (the numbers are a sample of the same distribution, not a replay of that command).
 
 Each mode reports pass@1, pass@2 and "among candidates" (the answer anywhere in the mode's list of
@@ -22,11 +23,13 @@ ranking, over the rest of the view loop.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import torch
 
+from arcsolve.constants import ARC_VOCAB_SIZE
 from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.predict.adapt import start_adaptation
 from arcsolve.predict.config import AdaptConfig, PredictConfig
@@ -46,6 +49,7 @@ MODES = (
     ("poe-voted", "poe", {"argmax": False}),
     ("poe+pad", "poe", {"count_pad": True}),
     ("poe-mean", "poe", {"per_cell": True}),
+    ("poe-floor", "poe", {"floor": -math.log(ARC_VOCAB_SIZE)}),  # no cell costs more than a uniform guess
     ("poe-all", "poe", {"views_limit": None}),
 )
 

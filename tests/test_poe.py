@@ -119,6 +119,10 @@ def test_one_view_score_is_the_models_log_probability(model_logits):
     cells = [int((reference_tokens(g, 0, np.arange(10)) != PAD_TOKEN).sum()) for g in grids]
     summed = [reference_score(every, views, g) for g in grids]
     np.testing.assert_allclose(per_cell, np.array(summed) / cells, rtol=1e-12)
+    floored = score_candidates(stored(every, views), grids, floor=-1.0)  # each cell at least -1
+    expected_floored = [reference_score(np.maximum(every, -1.0), views, g) for g in grids]
+    np.testing.assert_allclose(floored, expected_floored, rtol=1e-12)
+    assert (floored >= np.array(summed)).all() and (floored >= -np.array(cells) * len(views)).all()
     # Through the store (float16): each cell is off by at most 2^-11 of its value, plus the floor.
     store = ViewStore(1)
     store.add(("t", 0), view_log_probs(logits[:1], loss)[0], views[0][0], views[0][1])

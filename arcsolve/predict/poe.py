@@ -170,13 +170,19 @@ def bound_bytes(max_views: int, canvas: int, test_inputs: int) -> int:
 
 
 def score_candidates(
-    views: StoredViews, candidates: Sequence[np.ndarray], count_pad: bool = False, per_cell: bool = False
+    views: StoredViews,
+    candidates: Sequence[np.ndarray],
+    count_pad: bool = False,
+    per_cell: bool = False,
+    floor: float | None = None,
 ) -> np.ndarray:
     """Product-of-experts score (float64 [K]) of each candidate grid (original frame) over `views`.
 
     `per_cell` divides each candidate's score by the number of cells it scores (the same under every
     view): a mean log-probability per cell, so a larger grid is not penalised for having more cells
-    to get wrong. Grids of one shape keep their order, so the argmax grids are unchanged.
+    to get wrong. Grids of one shape keep their order, so the argmax grids are unchanged. `floor`
+    raises each cell's log-probability to at least that value: a view that is confidently wrong about
+    a cell then costs no more than `floor` there (a product of experts is not robust to such views).
 
     Each (candidate, view) target is encoded by the augmentation kernel the dataset builder uses, and
     its tokens' log-probabilities are gathered from the view's. A candidate that does not fit the
@@ -206,6 +212,8 @@ def score_candidates(
     where = (view_index[:, None] * cells + np.arange(cells)) * vocab + tokens
     picked = flat[where].astype(np.float64)
     scored = np.ones(tokens.shape, dtype=bool) if count_pad else tokens != PAD_TOKEN
+    if floor is not None:
+        picked = np.maximum(picked, floor)
     picked[~scored] = 0.0
     per_view = picked.sum(axis=1)
     if per_cell:
