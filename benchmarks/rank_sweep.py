@@ -11,8 +11,8 @@ keeping the log-probabilities of each test input's first --poe-views views); whe
 the voted grids only, no argmax grids), poe+pad (PAD cells scored too), poe-mean (the score per
 scored cell) and poe-floor (no cell's log-probability below log(1/12), a uniform guess's, so a view
 confidently wrong about a cell costs no more there than one that knows nothing). So the t views of
-an input are its identity view and t - 1 versions drawn at random, as in `predict --tta t`, though not the same
-draw (the numbers are a sample of the same distribution, not a replay of that command).
+an input are its identity view and t - 1 versions drawn at random, as in `predict --tta t`, though not
+the same draw (the numbers are a sample of the same distribution, not a replay of that command).
 
 Each mode reports pass@1, pass@2 and "among candidates" (the answer anywhere in the mode's list of
 candidates, fallbacks excluded) as the task mean (the reference evaluator's score) and the solved-task
@@ -34,7 +34,7 @@ from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.predict.adapt import start_adaptation
 from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.model import load_predict_model
-from arcsolve.predict.poe import store_for_plan
+from arcsolve.predict.poe import PoeScoring, store_for_plan
 from arcsolve.predict.rank import rank_table
 from arcsolve.predict.run import answer_views
 from arcsolve.predict.views import plan_views
@@ -47,9 +47,10 @@ MODES = (
     ("poe", "poe", {}),
     ("hybrid", "hybrid", {}),
     ("poe-voted", "poe", {"argmax": False}),
-    ("poe+pad", "poe", {"count_pad": True}),
-    ("poe-mean", "poe", {"per_cell": True}),
-    ("poe-floor", "poe", {"floor": -math.log(ARC_VOCAB_SIZE)}),  # no cell costs more than a uniform guess
+    ("poe+pad", "poe", {"scoring": PoeScoring(count_pad=True)}),
+    ("poe-mean", "poe", {"scoring": PoeScoring(per_cell=True)}),
+    # no cell costs more than a uniform guess
+    ("poe-floor", "poe", {"scoring": PoeScoring(floor=-math.log(ARC_VOCAB_SIZE))}),
     ("poe-all", "poe", {"views_limit": None}),
 )
 

@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from arcsolve.io import atomic_write_bytes
+
 SIDE_MIN, SIDE_MAX = 3, 6
 RULES = ("dihedral", "recolour", "both", "shift", "tile")
 
@@ -105,10 +107,7 @@ def write_tasks(out: Path, n_tasks: int, seed: int, prefix: str = "rule") -> dic
     for index in range(n_tasks):
         task, rule = make_task(rng)
         counts[rule] += 1
-        path = out / f"{prefix}{index:04d}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_bytes(orjson.dumps(task))
-        tmp.replace(path)
+        atomic_write_bytes(out / f"{prefix}{index:04d}.json", orjson.dumps(task))
     return counts
 
 

@@ -21,6 +21,7 @@ from arcsolve.model.config import ModelConfig
 from arcsolve.model.losses import log_stablemax
 from arcsolve.model.trm import TRM
 from arcsolve.predict.poe import (
+    PoeScoring,
     StoredViews,
     ViewStore,
     argmax_candidates,
@@ -107,7 +108,7 @@ def test_one_view_score_is_the_models_log_probability(model_logits):
     exact = score_candidates(stored(own, views[:1]), grids)
     expected = [reference_score(own, views[:1], g) for g in grids]
     np.testing.assert_allclose(exact, expected, rtol=1e-12)
-    with_pad = score_candidates(stored(own, views[:1]), grids, count_pad=True)
+    with_pad = score_candidates(stored(own, views[:1]), grids, PoeScoring(count_pad=True))
     np.testing.assert_allclose(
         with_pad, [reference_score(own, views[:1], g, True) for g in grids], rtol=1e-12
     )
@@ -115,11 +116,11 @@ def test_one_view_score_is_the_models_log_probability(model_logits):
     assert (with_pad[has_pad] < exact[has_pad]).all() and (with_pad[~has_pad] == exact[~has_pad]).all()
     # per cell: the same sum over every view, divided by the cells it scored (every view scores as many)
     every = own_log_probs(logits, loss)
-    per_cell = score_candidates(stored(every, views), grids, per_cell=True)
+    per_cell = score_candidates(stored(every, views), grids, PoeScoring(per_cell=True))
     cells = [int((reference_tokens(g, 0, np.arange(10)) != PAD_TOKEN).sum()) for g in grids]
     summed = [reference_score(every, views, g) for g in grids]
     np.testing.assert_allclose(per_cell, np.array(summed) / cells, rtol=1e-12)
-    floored = score_candidates(stored(every, views), grids, floor=-1.0)  # each cell at least -1
+    floored = score_candidates(stored(every, views), grids, PoeScoring(floor=-1.0))  # each cell at least -1
     expected_floored = [reference_score(np.maximum(every, -1.0), views, g) for g in grids]
     np.testing.assert_allclose(floored, expected_floored, rtol=1e-12)
     assert (floored >= np.array(summed)).all() and (floored >= -np.array(cells) * len(views)).all()
@@ -169,7 +170,7 @@ def test_placement_matches_the_reference_encoder(h, w, seed, d, colours):
     flipped = grid.copy()
     y, x = rng.integers(h), rng.integers(w)
     flipped[y, x] = (grid[y, x] + 1) % 10
-    scores = score_candidates(views, [grid, flipped], count_pad=True)
+    scores = score_candidates(views, [grid, flipped], PoeScoring(count_pad=True))
     assert scores.tolist() == [0.0, -1.0]
     # and back: the argmax grid of the shape reads every cell through the inverse maps
     (best,) = argmax_candidates(views, [(h, w)])

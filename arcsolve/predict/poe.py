@@ -13,7 +13,8 @@ log-probabilities of those tokens, and its product-of-experts score is the sum o
 P(c, v) is every cell whose token the training loss scores, i.e. every non-PAD cell of the encoding
 (`arcsolve.model.losses.valid_label_mask`: PAD labels are ignored, so the model was never taught
 to say PAD and its PAD probabilities carry no information; counting them would reward or punish a
-shape by its number of PAD cells). `count_pad=True` scores every cell instead (the literal reading).
+shape by its number of PAD cells). `PoeScoring(count_pad=True)` scores every cell instead (the literal
+reading).
 The log-probabilities are those the model was trained under: log-stablemax or log-softmax per
 `ModelConfig.loss` (`arcsolve.model.losses`).
 
@@ -169,20 +170,31 @@ def bound_bytes(max_views: int, canvas: int, test_inputs: int) -> int:
     return max_views * canvas * canvas * ARC_VOCAB_SIZE * np.dtype(STORE_DTYPE).itemsize * test_inputs
 
 
-def score_candidates(
-    views: StoredViews,
-    candidates: Sequence[np.ndarray],
-    count_pad: bool = False,
-    per_cell: bool = False,
-    floor: float | None = None,
-) -> np.ndarray:
-    """Product-of-experts score (float64 [K]) of each candidate grid (original frame) over `views`.
+@dataclass(frozen=True)
+class PoeScoring:
+    """How `score_candidates` turns a view's log-probabilities into a candidate's score.
 
-    `per_cell` divides each candidate's score by the number of cells it scores (the same under every
-    view): a mean log-probability per cell, so a larger grid is not penalised for having more cells
-    to get wrong. Grids of one shape keep their order, so the argmax grids are unchanged. `floor`
-    raises each cell's log-probability to at least that value: a view that is confidently wrong about
-    a cell then costs no more than `floor` there (a product of experts is not robust to such views).
+    The default is the module docstring's score. `count_pad` scores the PAD cells too. `per_cell`
+    divides each view's sum by the number of cells it scores (the same under every view): a mean
+    log-probability per cell, so a larger grid is not penalised for having more cells to get wrong;
+    grids of one shape keep their order, so the argmax grids are unchanged. `floor` raises each
+    cell's log-probability to at least that value: a view confidently wrong about a cell then costs
+    no more than `floor` there (a product of experts is not robust to such views).
+    """
+
+    count_pad: bool = False
+    per_cell: bool = False
+    floor: float | None = None
+
+
+DEFAULT_SCORING = PoeScoring()  # what predict --rank poe|hybrid uses
+
+
+def score_candidates(
+    views: StoredViews, candidates: Sequence[np.ndarray], scoring: PoeScoring = DEFAULT_SCORING
+) -> np.ndarray:
+    """Product-of-experts score (float64 [K]) of each candidate grid (original frame) over `views`,
+    computed as `scoring` says.
 
     Each (candidate, view) target is encoded by the augmentation kernel the dataset builder uses, and
     its tokens' log-probabilities are gathered from the view's. A candidate that does not fit the
@@ -211,12 +223,12 @@ def score_candidates(
     flat = np.ascontiguousarray(views.logprobs).reshape(-1)
     where = (view_index[:, None] * cells + np.arange(cells)) * vocab + tokens
     picked = flat[where].astype(np.float64)
-    scored = np.ones(tokens.shape, dtype=bool) if count_pad else tokens != PAD_TOKEN
-    if floor is not None:
-        picked = np.maximum(picked, floor)
+    scored = np.ones(tokens.shape, dtype=bool) if scoring.count_pad else tokens != PAD_TOKEN
+    if scoring.floor is not None:
+        picked = np.maximum(picked, scoring.floor)
     picked[~scored] = 0.0
     per_view = picked.sum(axis=1)
-    if per_cell:
+    if scoring.per_cell:
         per_view = per_view / np.maximum(scored.sum(axis=1), 1)
     sums = per_view.reshape(len(fits), m).sum(axis=1)
     scores[fits] = np.where(np.isnan(sums), -np.inf, sums)

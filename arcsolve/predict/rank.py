@@ -30,7 +30,14 @@ import orjson
 
 from arcsolve.data.tasks import Task
 from arcsolve.io import atomic_write_bytes
-from arcsolve.predict.poe import StoredViews, ViewStore, argmax_candidates, score_candidates
+from arcsolve.predict.poe import (
+    DEFAULT_SCORING,
+    PoeScoring,
+    StoredViews,
+    ViewStore,
+    argmax_candidates,
+    score_candidates,
+)
 from arcsolve.predict.vote import VoteTable
 from arcsolve.submission.attempts import grid_key, guess_output_shape
 
@@ -80,11 +87,9 @@ def rank_candidates(
     views: StoredViews | None,
     mode: str,
     top_k: int,
-    count_pad: bool = False,
+    scoring: PoeScoring = DEFAULT_SCORING,
     extra_shapes: Sequence[tuple[int, int]] = (),
     argmax: bool = True,
-    per_cell: bool = False,
-    floor: float | None = None,
 ) -> list[RankedCandidate]:
     """One test input's candidates in `mode`'s order (see the module docstring); `voted` in vote order.
     `extra_shapes` get an argmax grid too (besides the shapes of the top `top_k` voted); `argmax`
@@ -102,7 +107,7 @@ def rank_candidates(
         in_pool.add(key)
         grid.setflags(write=False)
         pool.append(by_key.get(key) or RankedCandidate(grid, 0, 0.0, None, "argmax"))
-    scores = score_candidates(views, [c.grid for c in pool], count_pad, per_cell, floor)
+    scores = score_candidates(views, [c.grid for c in pool], scoring)
     scored = [
         RankedCandidate(c.grid, c.votes, c.mean_confidence, float(s), c.source)
         for c, s in zip(pool, scores.tolist(), strict=True)
@@ -160,12 +165,10 @@ def rank_table(
     mode: str,
     top_k: int,
     until: float | None = None,
-    count_pad: bool = False,
+    scoring: PoeScoring = DEFAULT_SCORING,
     keep_views: bool = False,
     argmax: bool = True,
     views_limit: int | None = None,
-    per_cell: bool = False,
-    floor: float | None = None,
 ) -> RankedTable:
     """Rank every test input of `tasks` in task order; stop scoring when `time.monotonic()` passes
     `until` (the inputs left keep their vote order). Each input's views leave `store` once it is
@@ -184,7 +187,7 @@ def rank_table(
                 continue
             voted = _voted(table, task.task_id, index)
             guess = [] if voted or not argmax else [guess_output_shape(task, index)]
-            order = rank_candidates(voted, views, mode, top_k, count_pad, guess, argmax, per_cell, floor)
+            order = rank_candidates(voted, views, mode, top_k, scoring, guess, argmax)
             ranked.set(task.task_id, index, order, len(views))
             if not keep_views:
                 store.drop(key)
