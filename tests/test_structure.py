@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data",),
     ("train",),
     ("submission",),
+    ("search",),
     ("predict",),
     ("quickstart", "kaggle", "bench", "viz", "trm_import"),
     ("cli_data", "cli_submission"),

@@ -1,0 +1,171 @@
+"""Geometry: the 8 dihedral maps, integer up/down-scaling, tiling (plain, mirrored, self-similar),
+cropping to content. Scale and tile factors come from the task's shapes, not from a blind range."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import MAX_GRID
+from arcsolve.search.grid import Grid, background_colour, bounding_box
+from arcsolve.search.ops import Op, TaskView
+
+FAMILY = "geometry"
+
+
+def rotate_90(grid: Grid) -> Grid:
+    """Quarter turn clockwise."""
+    return np.ascontiguousarray(np.rot90(grid, -1))
+
+
+def rotate_180(grid: Grid) -> Grid:
+    return np.ascontiguousarray(grid[::-1, ::-1])
+
+
+def rotate_270(grid: Grid) -> Grid:
+    """Quarter turn anticlockwise."""
+    return np.ascontiguousarray(np.rot90(grid, 1))
+
+
+def flip_horizontal(grid: Grid) -> Grid:
+    """Mirror left <-> right."""
+    return np.ascontiguousarray(grid[:, ::-1])
+
+
+def flip_vertical(grid: Grid) -> Grid:
+    """Mirror top <-> bottom."""
+    return np.ascontiguousarray(grid[::-1, :])
+
+
+def transpose(grid: Grid) -> Grid:
+    return np.ascontiguousarray(grid.T)
+
+
+def anti_transpose(grid: Grid) -> Grid:
+    """Mirror across the anti-diagonal."""
+    return np.ascontiguousarray(grid[::-1, ::-1].T)
+
+
+DIHEDRAL = (rotate_90, rotate_180, rotate_270, flip_horizontal, flip_vertical, transpose, anti_transpose)
+
+
+def upscale(grid: Grid, rows: int, cols: int) -> Grid | None:
+    """Each cell becomes a rows x cols block."""
+    if grid.shape[0] * rows > MAX_GRID or grid.shape[1] * cols > MAX_GRID:
+        return None
+    return np.ascontiguousarray(np.repeat(np.repeat(grid, rows, axis=0), cols, axis=1))
+
+
+def downscale(grid: Grid, rows: int, cols: int) -> Grid | None:
+    """The inverse of upscale: every rows x cols block must be one colour."""
+    h, w = grid.shape
+    if h % rows or w % cols:
+        return None
+    small = grid[::rows, ::cols]
+    if not np.array_equal(upscale(small, rows, cols), grid):
+        return None
+    return np.ascontiguousarray(small)
+
+
+def tile(grid: Grid, rows: int, cols: int) -> Grid | None:
+    """rows x cols copies of the grid side by side."""
+    if grid.shape[0] * rows > MAX_GRID or grid.shape[1] * cols > MAX_GRID:
+        return None
+    return np.ascontiguousarray(np.tile(grid, (rows, cols)))
+
+
+def tile_mirrored(grid: Grid, rows: int, cols: int) -> Grid | None:
+    """rows x cols copies, every other column of copies mirrored left-right and every other row of
+    copies mirrored top-bottom (a kaleidoscope)."""
+    h, w = grid.shape
+    if h * rows > MAX_GRID or w * cols > MAX_GRID:
+        return None
+    out = np.empty((h * rows, w * cols), dtype=np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            block = grid[::-1] if r % 2 else grid
+            out[r * h : (r + 1) * h, c * w : (c + 1) * w] = block[:, ::-1] if c % 2 else block
+    return out
+
+
+def tile_self_similar(grid: Grid) -> Grid | None:
+    """A grid of grids: the copy at block (r, c) is the grid where cell (r, c) is not background,
+    else a background block (the fractal tasks)."""
+    h, w = grid.shape
+    if h * h > MAX_GRID or w * w > MAX_GRID:
+        return None
+    bg = background_colour(grid)
+    mask = (grid != bg).astype(np.uint8)
+    blocks = np.kron(mask, np.ones_like(grid))
+    return np.where(blocks == 1, np.tile(grid, (h, w)), bg).astype(np.uint8)
+
+
+def crop_to_content(grid: Grid) -> Grid | None:
+    """The smallest rectangle holding every non-background cell."""
+    box = bounding_box(grid != background_colour(grid))
+    if box is None:
+        return None
+    top, left, bottom, right = box
+    return np.ascontiguousarray(grid[top:bottom, left:right])
+
+
+def _shape_ratios(view: TaskView) -> set[tuple[int, int, int, int]]:
+    """(out_h, in_h, out_w, in_w) reduced per pair, when every train pair shares one ratio."""
+    ratios = set()
+    for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
+        ratios.add((o.shape[0], i.shape[0], o.shape[1], i.shape[1]))
+    return ratios
+
+
+def _factors(view: TaskView) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Integer (rows, cols) factors by which every train output is larger / smaller than its input."""
+    up, down = set(), set()
+    pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
+    if all(o.shape[0] % i.shape[0] == 0 and o.shape[1] % i.shape[1] == 0 for i, o in pairs):
+        up = {(o.shape[0] // i.shape[0], o.shape[1] // i.shape[1]) for i, o in pairs}
+    if all(i.shape[0] % o.shape[0] == 0 and i.shape[1] % o.shape[1] == 0 for i, o in pairs):
+        down = {(i.shape[0] // o.shape[0], i.shape[1] // o.shape[1]) for i, o in pairs}
+    up.discard((1, 1))
+    down.discard((1, 1))
+    # Factors that vary per pair (scale to a fixed size) are left to fitters.
+    return (sorted(up) if len(up) == 1 else []), (sorted(down) if len(down) == 1 else [])
+
+
+def ops(view: TaskView) -> list[Op]:
+    steps = [Op(f.__name__, FAMILY, f) for f in DIHEDRAL]
+    steps.append(Op("crop_to_content", FAMILY, crop_to_content))
+    up, down = _factors(view)
+    for rows, cols in up:
+        args = (("rows", rows), ("cols", cols))
+        steps.append(Op("upscale", FAMILY, partial(upscale, rows=rows, cols=cols), args))
+        steps.append(Op("tile", FAMILY, partial(tile, rows=rows, cols=cols), args))
+        steps.append(Op("tile_mirrored", FAMILY, partial(tile_mirrored, rows=rows, cols=cols), args))
+    for rows, cols in down:
+        args = (("rows", rows), ("cols", cols))
+        steps.append(Op("downscale", FAMILY, partial(downscale, rows=rows, cols=cols), args))
+    if up and all(
+        o.shape == (i.shape[0] ** 2, i.shape[1] ** 2)
+        for i, o in zip(view.train_inputs, view.train_outputs, strict=True)
+    ):
+        steps.append(Op("tile_self_similar", FAMILY, tile_self_similar))
+    return steps
+
+
+def fit_tile_to_target(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Plain tiling whose factor is the target shape over the candidate's (the same for every pair)."""
+    factors = set()
+    for cand, target in zip(candidates, targets, strict=True):
+        if target.shape[0] % cand.shape[0] or target.shape[1] % cand.shape[1]:
+            return None
+        factors.add((target.shape[0] // cand.shape[0], target.shape[1] // cand.shape[1]))
+    if len(factors) != 1 or factors == {(1, 1)}:
+        return None
+    rows, cols = factors.pop()
+    return Op("tile", FAMILY, partial(tile, rows=rows, cols=cols), (("rows", rows), ("cols", cols)))
+
+
+FITTERS = (fit_tile_to_target,)

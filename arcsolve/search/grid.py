@@ -1,0 +1,54 @@
+"""Small grid helpers every search family shares. A grid is a C-contiguous uint8 (h, w) array with
+1 <= h, w <= 30 and colours 0..9."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arcsolve.constants import MAX_GRID, NUM_COLORS
+
+Grid = np.ndarray
+
+
+def as_grid(value) -> Grid:
+    return np.ascontiguousarray(np.asarray(value, dtype=np.uint8))
+
+
+def is_valid_grid(grid: object) -> bool:
+    """True for a 2-D uint8 array of 1..30 x 1..30 colours 0..9 (what an op must return)."""
+    return (
+        isinstance(grid, np.ndarray)
+        and grid.ndim == 2
+        and grid.dtype == np.uint8
+        and 1 <= grid.shape[0] <= MAX_GRID
+        and 1 <= grid.shape[1] <= MAX_GRID
+        and int(grid.max()) < NUM_COLORS
+    )
+
+
+def grid_key(grid: Grid) -> bytes:
+    """An exact identity of a grid: its two sides, then its row-major bytes."""
+    return bytes(grid.shape) + grid.tobytes()
+
+
+def colour_counts(grid: Grid) -> np.ndarray:
+    """How many cells hold each colour 0..9."""
+    return np.bincount(grid.ravel(), minlength=NUM_COLORS)[:NUM_COLORS]
+
+
+def background_colour(grid: Grid) -> int:
+    """The commonest colour (the lowest one on ties): ARC's background is 0 in most tasks but not all."""
+    return int(np.argmax(colour_counts(grid)))
+
+
+def colours_present(grid: Grid) -> tuple[int, ...]:
+    return tuple(int(c) for c in np.flatnonzero(colour_counts(grid)))
+
+
+def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right), exclusive ends, of the True cells; None when there are none."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
