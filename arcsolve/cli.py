@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from arcsolve.cli_data import data_app, import_app
+from arcsolve.cli_search import search
 from arcsolve.cli_submission import kaggle_app, submission_app
 from arcsolve.cli_support import OneLineUsageErrors, errors_as_lines, given_flags, run_app, with_default
 from arcsolve.errors import BadInputError
@@ -35,6 +36,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(import_app, name="import")
 app.add_typer(submission_app, name="submission")
 app.add_typer(kaggle_app, name="kaggle")
+app.command("search")(search)
 
 
 @app.command()

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("search",),
     ("predict",),
     ("quickstart", "kaggle", "bench", "viz", "trm_import"),
-    ("cli_data", "cli_submission"),
+    ("cli_data", "cli_submission", "cli_search"),
     ("cli",),
     ("__main__",),
 )

@@ -1,0 +1,50 @@
+"""`arcsolve search`: flags in, `arcsolve.search.run.run_search` called, its report out. Mounted on
+the root command by `arcsolve/cli.py`; errors become one line through `arcsolve/cli_support.py`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from arcsolve.cli_support import errors_as_lines, given_flags, with_default
+
+
+def _flag(dotted: str, text: str) -> Any:
+    from arcsolve.search.config import SearchConfig
+
+    return typer.Option(help=with_default(SearchConfig, dotted, text))
+
+
+@errors_as_lines
+def search(
+    source: Annotated[str, typer.Argument(help="task SOURCE to answer")],
+    out: Annotated[Path, typer.Option(help="submission.json to write")],
+    time_budget: Annotated[float | None, _flag("time_budget", "seconds for the whole run; 0 = none")] = None,
+    task_seconds: Annotated[float | None, _flag("task_seconds", "the most one task may take")] = None,
+    depth: Annotated[int | None, _flag("depth", "steps per program, at most")] = None,
+    workers: Annotated[int | None, _flag("workers", "worker processes; 0 = one per core")] = None,
+    memory_mb: Annotated[int | None, _flag("memory_mb", "memory limit of each worker")] = None,
+    log: Annotated[
+        Path | None, typer.Option(help="the per-task record (default: search.jsonl by --out)")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Program search on the CPU: a DSL of grid transforms, enumerated on worker processes.
+
+    Writes a valid submission whatever happens (fallbacks where no program fits) and search.jsonl
+    with each task's programs; prints pass@2 when the test outputs are known."""
+    from arcsolve.config import from_dict
+    from arcsolve.search.config import SearchConfig
+    from arcsolve.search.run import run_search
+
+    flags = {"tasks": source, "out": str(out), "time_budget": time_budget, "task_seconds": task_seconds}
+    flags |= {"depth": depth, "workers": workers, "memory_mb": memory_mb}
+    flags |= {"log_path": None if log is None else str(log)}
+    fields = {"progress": sys.stderr.isatty() and not quiet, **given_flags(flags)}
+    run = run_search(from_dict(SearchConfig, fields, where="search"), echo=typer.echo)
+    for line in run.lines():
+        typer.echo(f"search: {line}")
+    typer.echo(f"search: {out} and {run.log_file}")

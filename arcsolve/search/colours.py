@@ -1,0 +1,110 @@
+"""Colours: a colour map learned from the train pairs (the last step of most programs), and palette
+rules (keep one colour, the commonest or rarest colour as a 1x1 answer, swap the two commonest)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import NUM_COLORS
+from arcsolve.search.grid import Grid, background_colour, colour_counts
+from arcsolve.search.ops import Op, TaskView
+
+FAMILY = "colours"
+
+
+def recolor(grid: Grid, mapping: dict[int, int]) -> Grid:
+    """Every cell of a colour in `mapping` becomes the colour it maps to; others stay."""
+    table = np.arange(NUM_COLORS, dtype=np.uint8)
+    for source, target in mapping.items():
+        table[source] = target
+    return table[grid]
+
+
+def keep_colour(grid: Grid, colour: int) -> Grid | None:
+    """Cells of `colour` stay, every other cell becomes background."""
+    bg = background_colour(grid)
+    if colour == bg or not (grid == colour).any():
+        return None
+    return np.where(grid == colour, grid, bg).astype(np.uint8)
+
+
+def _ranked_colours(grid: Grid) -> list[int]:
+    """The non-background colours present, commonest first (lower colour first on ties)."""
+    counts = colour_counts(grid)
+    bg = background_colour(grid)
+    present = [c for c in range(NUM_COLORS) if counts[c] and c != bg]
+    return sorted(present, key=lambda c: (-counts[c], c))
+
+
+def commonest_colour(grid: Grid) -> Grid | None:
+    """A 1x1 grid of the commonest non-background colour."""
+    ranked = _ranked_colours(grid)
+    return np.full((1, 1), ranked[0], dtype=np.uint8) if ranked else None
+
+
+def rarest_colour(grid: Grid) -> Grid | None:
+    """A 1x1 grid of the rarest colour present (background excluded)."""
+    ranked = _ranked_colours(grid)
+    return np.full((1, 1), ranked[-1], dtype=np.uint8) if ranked else None
+
+
+def swap_two_commonest(grid: Grid) -> Grid | None:
+    """The two commonest non-background colours trade places."""
+    ranked = _ranked_colours(grid)
+    if len(ranked) < 2:
+        return None
+    a, b = ranked[0], ranked[1]
+    return recolor(grid, {a: b, b: a})
+
+
+def ops(view: TaskView) -> list[Op]:
+    steps = [
+        Op("commonest_colour", FAMILY, commonest_colour),
+        Op("rarest_colour", FAMILY, rarest_colour),
+        Op("swap_two_commonest", FAMILY, swap_two_commonest),
+    ]
+    in_colours = set().union(*(np.unique(g).tolist() for g in view.inputs))
+    for colour in sorted(in_colours):
+        steps.append(
+            Op("keep_colour", FAMILY, partial(keep_colour, colour=colour), (("colour", colour),), 1.5)
+        )
+    return steps
+
+
+def learn_colour_map(candidates: Sequence[Grid], targets: Sequence[Grid]) -> dict[int, int] | None:
+    """The one colour -> colour map taking every candidate to its target, or None.
+
+    Only colours that change are kept. Shapes must match pair by pair; a colour seen going to two
+    different colours anywhere rules the map out."""
+    table = np.full(NUM_COLORS, -1, dtype=np.int16)
+    for cand, target in zip(candidates, targets, strict=True):
+        if cand.shape != target.shape:
+            return None
+        pairs = np.unique(cand.ravel().astype(np.int16) * NUM_COLORS + target.ravel())
+        sources, dests = np.divmod(pairs, NUM_COLORS)
+        if np.unique(sources).size != sources.size:
+            return None
+        known = table[sources]
+        if ((known >= 0) & (known != dests)).any():
+            return None
+        table[sources] = dests
+    return {int(c): int(table[c]) for c in range(NUM_COLORS) if table[c] >= 0 and table[c] != c}
+
+
+def fit_colour_map(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """Recolour by the map the train pairs imply. Colours the train pairs never showed keep their
+    colour, unless the map sends every seen colour somewhere else (then they are unknown: None)."""
+    mapping = learn_colour_map(candidates, targets)
+    if not mapping:
+        return None
+    seen = set().union(*(np.unique(c).tolist() for c in candidates))
+    unseen = set().union(*(np.unique(t).tolist() for t in tests)) - seen
+    if unseen and all(c in mapping for c in seen):
+        return None
+    return Op("recolor", FAMILY, partial(recolor, mapping=mapping), (("map", mapping),))
+
+
+FITTERS = (fit_colour_map,)

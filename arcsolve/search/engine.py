@@ -1,0 +1,188 @@
+"""Enumerative program search with pruning by output equivalence.
+
+Breadth-first over programs of up to `depth` steps from the task's vocabulary. A state is the tuple
+of grids a program produces on every input (train inputs, then test inputs); two programs that
+produce the same tuple are the same for this task, so only the first (cheapest, shallowest) one is
+kept: the number of states is bounded by what the ops can make, not by the number of programs.
+Every new state is checked as an answer: it equals the train outputs itself, or a fitter learns a last
+step (a colour map, a tile pattern, a lookup table) that maps it onto them. A program counts only when
+it reproduces every train pair exactly and runs on every test input.
+
+The search stops at the depth limit, when the time or state budget is spent, or once it holds two
+distinct answers at the end of a depth (deeper programs would only rank below them). With the same
+vocabulary and limits, and no budget reached, the outcome is always the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from arcsolve.search.grid import Grid, grid_key, is_valid_grid
+from arcsolve.search.ops import Fitter, Op, TaskView
+from arcsolve.search.program import Program
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    depth: int = 3
+    seconds: float = 10.0
+    max_states: int = 150_000  # states kept for expansion, over all depths
+    max_state_bytes: int = 400 * 2**20  # the grids those states hold
+    max_answers: int = 8  # distinct test answers collected before stopping early
+
+
+@dataclass(frozen=True)
+class Solution:
+    program: Program
+    test_outputs: tuple[Grid, ...]
+
+    def rank_key(self, order: int) -> tuple:
+        return (self.program.depth, self.program.cost, order)
+
+
+@dataclass
+class SearchOutcome:
+    solutions: list[Solution] = field(default_factory=list)  # best first
+    states: int = 0
+    depth_done: int = -1  # the deepest depth searched completely
+    stopped_by: str | None = None  # "time" or "states" when a budget cut the search short
+    op_errors: int = 0  # op or fitter calls that raised (treated as "does not apply")
+    seconds: float = 0.0
+
+
+@dataclass
+class _State:
+    program: Program
+    grids: tuple[Grid, ...]
+
+
+class _Search:
+    def __init__(self, view: TaskView, ops: Sequence[Op], fitters: Sequence[Fitter], limits: SearchLimits):
+        self.view = view
+        self.ops = sorted(ops, key=lambda op: op.cost)  # stable: family order within a cost
+        self.fitters = fitters
+        self.limits = limits
+        self.n_train = len(view.train_inputs)
+        self.targets = view.train_outputs
+        self.deadline = time.perf_counter() + limits.seconds
+        self.seen: set[bytes] = set()
+        self.answers: dict[bytes, tuple[int, Solution]] = {}
+        self.outcome = SearchOutcome()
+        self.kept_bytes = 0
+
+    def run(self) -> SearchOutcome:
+        start = _State(Program(), self.view.inputs)
+        self.seen.add(_digest(start.grids))
+        self._check(start)
+        level = [start]
+        self.outcome.depth_done = 0
+        for depth in range(1, self.limits.depth + 1):
+            if len(self.answers) >= 2 or self.outcome.stopped_by:
+                break
+            keep = depth < self.limits.depth
+            level = list(self._expand(level, keep))
+            if self.outcome.stopped_by:
+                break
+            self.outcome.depth_done = depth
+        ranked = sorted(self.answers.values(), key=lambda item: item[1].rank_key(item[0]))
+        self.outcome.solutions = [solution for _, solution in ranked]
+        return self.outcome
+
+    def _expand(self, level: list[_State], keep: bool) -> Iterator[_State]:
+        for parent in level:
+            for op in self.ops:
+                if time.perf_counter() > self.deadline:
+                    self.outcome.stopped_by = "time"
+                    return
+                grids = self._apply(op, parent.grids)
+                if grids is None:
+                    continue
+                digest = _digest(grids)
+                if digest in self.seen:
+                    continue
+                self.seen.add(digest)
+                self.outcome.states += 1
+                child = _State(parent.program.then(op), grids)
+                self._check(child)
+                if len(self.answers) >= self.limits.max_answers:
+                    return
+                if keep and self._room_for(grids):
+                    yield child
+
+    def _room_for(self, grids: tuple[Grid, ...]) -> bool:
+        size = sum(g.nbytes for g in grids)
+        if (
+            self.outcome.states > self.limits.max_states
+            or self.kept_bytes + size > self.limits.max_state_bytes
+        ):
+            self.outcome.stopped_by = self.outcome.stopped_by or "states"
+            return False
+        self.kept_bytes += size
+        return True
+
+    def _apply(self, op: Op, grids: tuple[Grid, ...]) -> tuple[Grid, ...] | None:
+        out = []
+        for grid in grids:
+            try:
+                result = op.fn(grid)
+            except Exception:  # a primitive that crashes on one grid costs only this branch
+                self.outcome.op_errors += 1
+                return None
+            if result is None or not is_valid_grid(result):
+                return None
+            out.append(result)
+        return tuple(out)
+
+    def _check(self, state: _State) -> None:
+        train, tests = state.grids[: self.n_train], state.grids[self.n_train :]
+        if _all_equal(train, self.targets):
+            self._add(Solution(state.program, tests))
+            return
+        for fit in self.fitters:
+            try:
+                op = fit(train, self.targets, tests)
+            except Exception:
+                self.outcome.op_errors += 1
+                continue
+            if op is None:
+                continue
+            fitted_train = self._apply(op, train)
+            if fitted_train is None or not _all_equal(fitted_train, self.targets):
+                continue  # a fitter's claim is checked, never trusted
+            fitted_tests = self._apply(op, tests)
+            if fitted_tests is not None:
+                self._add(Solution(state.program.then(op), fitted_tests))
+
+    def _add(self, solution: Solution) -> None:
+        key = b"".join(grid_key(g) for g in solution.test_outputs)
+        order = len(self.answers)
+        known = self.answers.get(key)
+        if known is None or solution.rank_key(order) < known[1].rank_key(known[0]):
+            self.answers[key] = (known[0] if known else order, solution)
+
+
+def _all_equal(grids: Sequence[Grid], targets: Sequence[Grid]) -> bool:
+    return all(g.shape == t.shape and np.array_equal(g, t) for g, t in zip(grids, targets, strict=True))
+
+
+def _digest(grids: tuple[Grid, ...]) -> bytes:
+    hasher = hashlib.blake2b(digest_size=16)
+    for grid in grids:
+        hasher.update(grid_key(grid))
+    return hasher.digest()
+
+
+def search_task(
+    view: TaskView, ops: Sequence[Op], fitters: Sequence[Fitter], limits: SearchLimits
+) -> SearchOutcome:
+    """Every program of up to `limits.depth` steps that fits the train pairs, best first (shallowest,
+    then cheapest, then first found), one per distinct tuple of test answers."""
+    started = time.perf_counter()
+    outcome = _Search(view, ops, fitters, limits).run()
+    outcome.seconds = time.perf_counter() - started
+    return outcome

@@ -1,0 +1,42 @@
+"""One task, start to finish, as a worker runs it: the vocabulary for the task, the search, and a
+plain record (program texts and answers) to send back. Nothing here imports torch."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from arcsolve.search.engine import SearchLimits, search_task
+from arcsolve.search.ops import TaskView
+from arcsolve.search.vocabulary import task_fitters, task_ops
+
+MAX_PROGRAMS_KEPT = 8
+
+
+def solve_view(view: TaskView, limits: SearchLimits) -> dict[str, Any]:
+    """The search's record for one task: `programs` (best first: text, depth, cost, families, and
+    the answer per test input), `states`, `depth_done`, `stopped_by`, `op_errors`, `seconds`."""
+    started = time.perf_counter()
+    ops = task_ops(view)
+    outcome = search_task(view, ops, task_fitters(), limits)
+    programs = [
+        {
+            "text": s.program.text(),
+            "depth": s.program.depth,
+            "cost": s.program.cost,
+            "families": list(s.program.families),
+            "train_fit": 1.0,  # a program is kept only when it reproduces every train pair
+            "test_outputs": [g.tolist() for g in s.test_outputs],
+        }
+        for s in outcome.solutions[:MAX_PROGRAMS_KEPT]
+    ]
+    return {
+        "status": "solved" if programs else "unsolved",
+        "programs": programs,
+        "ops": len(ops),
+        "states": outcome.states,
+        "depth_done": outcome.depth_done,
+        "stopped_by": outcome.stopped_by,
+        "op_errors": outcome.op_errors,
+        "seconds": round(time.perf_counter() - started, 4),
+    }
