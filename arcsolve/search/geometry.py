@@ -123,6 +123,8 @@ def _factors(view: TaskView) -> tuple[list[tuple[int, int]], list[tuple[int, int
     """Integer (rows, cols) factors by which every train output is larger / smaller than its input."""
     up, down = set(), set()
     pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
+    if any(o.shape[0] % i.shape[0] or o.shape[1] % i.shape[1] for i, o in pairs):
+        pairs = [(i.T, o) for i, o in pairs]  # a transpose first may make the shapes divide
     if all(o.shape[0] % i.shape[0] == 0 and o.shape[1] % i.shape[1] == 0 for i, o in pairs):
         up = {(o.shape[0] // i.shape[0], o.shape[1] // i.shape[1]) for i, o in pairs}
     if all(i.shape[0] % o.shape[0] == 0 and i.shape[1] % o.shape[1] == 0 for i, o in pairs):
@@ -153,10 +155,9 @@ def ops(view: TaskView) -> list[Op]:
     return steps
 
 
-def fit_tile_to_target(
-    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
-) -> Op | None:
-    """Plain tiling whose factor is the target shape over the candidate's (the same for every pair)."""
+def fit_tile_to_target(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """Plain or mirrored tiling whose factor is the target shape over the candidate's (one factor for
+    every pair), whichever reproduces the targets."""
     factors = set()
     for cand, target in zip(candidates, targets, strict=True):
         if target.shape[0] % cand.shape[0] or target.shape[1] % cand.shape[1]:
@@ -165,7 +166,11 @@ def fit_tile_to_target(
     if len(factors) != 1 or factors == {(1, 1)}:
         return None
     rows, cols = factors.pop()
-    return Op("tile", FAMILY, partial(tile, rows=rows, cols=cols), (("rows", rows), ("cols", cols)))
+    for fn in (tile, tile_mirrored):
+        made = [fn(cand, rows, cols) for cand in candidates]
+        if all(m is not None and np.array_equal(m, t) for m, t in zip(made, targets, strict=True)):
+            return Op(fn.__name__, FAMILY, partial(fn, rows=rows, cols=cols), (("rows", rows), ("cols", cols)))
+    return None
 
 
 FITTERS = (fit_tile_to_target,)
