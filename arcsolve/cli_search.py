@@ -15,14 +15,16 @@ from arcsolve.cli_support import errors_as_lines, given_flags, with_default
 def _flag(dotted: str, text: str) -> Any:
     from arcsolve.search.config import SearchConfig
 
-    return typer.Option(help=with_default(SearchConfig, dotted, text))
+    return typer.Option(help=with_default(SearchConfig, f"options.{dotted}", text))
 
 
 @errors_as_lines
 def search(
     source: Annotated[str, typer.Argument(help="task SOURCE to answer")],
     out: Annotated[Path, typer.Option(help="submission.json to write")],
-    time_budget: Annotated[float | None, _flag("time_budget", "seconds for the whole run; 0 = none")] = None,
+    time_budget: Annotated[
+        float | None, typer.Option(help="seconds for the whole run (default: 0 = none)")
+    ] = None,
     task_seconds: Annotated[float | None, _flag("task_seconds", "the most one task may take")] = None,
     depth: Annotated[int | None, _flag("depth", "steps per program, at most")] = None,
     workers: Annotated[int | None, _flag("workers", "worker processes; 0 = one per core")] = None,
@@ -40,10 +42,10 @@ def search(
     from arcsolve.search.config import SearchConfig
     from arcsolve.search.run import run_search
 
-    flags = {"tasks": source, "out": str(out), "time_budget": time_budget, "task_seconds": task_seconds}
-    flags |= {"depth": depth, "workers": workers, "memory_mb": memory_mb}
-    flags |= {"log_path": None if log is None else str(log)}
-    fields = {"progress": sys.stderr.isatty() and not quiet, **given_flags(flags)}
+    flags = {"tasks": source, "out": str(out), "time_budget": time_budget}
+    flags |= {"options_task_seconds": task_seconds, "options_depth": depth, "options_workers": workers}
+    flags |= {"options_memory_mb": memory_mb, "log_path": None if log is None else str(log)}
+    fields = {"progress": sys.stderr.isatty() and not quiet, **given_flags(flags, sections=("options",))}
     run = run_search(from_dict(SearchConfig, fields, where="search"), echo=typer.echo)
     for line in run.lines():
         typer.echo(f"search: {line}")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from arcsolve.cli import app
 from arcsolve.data.tasks import load_tasks
-from arcsolve.search.config import SearchConfig
+from arcsolve.search.config import SearchConfig, SearchOptions
 from arcsolve.search.engine import SearchLimits
 from arcsolve.search.ops import TaskView
 from arcsolve.search.pool import Schedule, run_pool
@@ -75,9 +75,8 @@ def test_run_is_complete_deterministic_and_never_reads_test_outputs(tmp_path):
     dirty = write_tasks(tmp_path / "dirty", {k: poisoned(v) for k, v in tasks.items() if k != "malformed"})
     runs = {}
     for name, folder in (("clean", clean), ("again", clean), ("dirty", dirty)):
-        cfg = SearchConfig(
-            tasks=str(folder), out=str(tmp_path / "out" / name / "submission.json"), workers=2, depth=2
-        )
+        out = str(tmp_path / "out" / name / "submission.json")
+        cfg = SearchConfig(tasks=str(folder), out=out, options=SearchOptions(workers=2, depth=2))
         runs[name] = run_search(cfg)
     clean_run = runs["clean"]
     assert clean_run.bad and clean_run.bad[0].startswith("malformed")

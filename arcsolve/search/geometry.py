@@ -155,7 +155,9 @@ def ops(view: TaskView) -> list[Op]:
     return steps
 
 
-def fit_tile_to_target(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+def fit_tile_to_target(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
     """Plain or mirrored tiling whose factor is the target shape over the candidate's (one factor for
     every pair), whichever reproduces the targets."""
     factors = set()
@@ -169,7 +171,9 @@ def fit_tile_to_target(candidates: Sequence[Grid], targets: Sequence[Grid], test
     for fn in (tile, tile_mirrored):
         made = [fn(cand, rows, cols) for cand in candidates]
         if all(m is not None and np.array_equal(m, t) for m, t in zip(made, targets, strict=True)):
-            return Op(fn.__name__, FAMILY, partial(fn, rows=rows, cols=cols), (("rows", rows), ("cols", cols)))
+            return Op(
+                fn.__name__, FAMILY, partial(fn, rows=rows, cols=cols), (("rows", rows), ("cols", cols))
+            )
     return None
 
 

@@ -166,11 +166,13 @@ def _collect(busy, workers, ctx, memory_bytes, solve, on_result) -> None:
                 worker.job = None
                 on_result(index, record)
                 continue
-        if worker.conn in ready or worker.process.sentinel in ready or now >= job.kill_at:
-            dead = not worker.process.is_alive()
+        ended = worker.conn in ready or worker.process.sentinel in ready
+        if ended or now >= job.kill_at:
+            if ended:  # the pipe closes a moment before the process can be reaped
+                worker.process.join(timeout=2)
             status, reason = (
                 ("died", f"worker died (exit code {worker.process.exitcode})")
-                if dead
+                if ended
                 else ("timeout", f"killed after {now - job.started:.1f} s (past its time)")
             )
             worker.stop(kill=True)

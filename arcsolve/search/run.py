@@ -23,7 +23,7 @@ import orjson
 from arcsolve.data.tasks import Task, load_tasks_skipping_bad
 from arcsolve.io import atomic_write_bytes
 from arcsolve.progress import progress_bar
-from arcsolve.search.config import SearchConfig
+from arcsolve.search.config import SearchConfig, SearchOptions
 from arcsolve.search.ops import TaskView
 from arcsolve.search.pool import Schedule, failed_record, run_pool
 from arcsolve.submission import score_submission, write_fallback_submission, write_submission
@@ -73,7 +73,8 @@ def search_attempts(task: Task, record: dict[str, Any]) -> list[list[np.ndarray]
 
 def search_records(
     tasks: Sequence[Task],
-    cfg: SearchConfig,
+    options: SearchOptions,
+    workers: int,
     deadline: float | None,
     on_done: Callable[[], None] = lambda: None,
     should_stop: Callable[[], bool] = lambda: False,
@@ -86,8 +87,8 @@ def search_records(
         records[index] = record
         on_done()
 
-    schedule = Schedule(cfg.task_seconds, cfg.worker_count(), deadline)
-    never = run_pool(views, schedule, cfg.limits, on_result, cfg.memory_mb, should_stop=should_stop)
+    schedule = Schedule(options.task_seconds, workers, deadline)
+    never = run_pool(views, schedule, options.limits, on_result, options.memory_mb, should_stop=should_stop)
     for index in never:
         records[index] = failed_record(
             "skipped", "not started: out of time" if not should_stop() else "stopped"
@@ -110,7 +111,10 @@ def run_search(cfg: SearchConfig, echo: Callable[[str], None] = print) -> Search
     try:
         with progress_bar("search", "tasks", cfg.progress) as bar:
             job = bar.add_task("search", total=len(tasks))
-            records = search_records(tasks, cfg, deadline, lambda: bar.advance(job), stop.is_set)
+            workers = cfg.options.worker_count()
+            records = search_records(
+                tasks, cfg.options, workers, deadline, lambda: bar.advance(job), stop.is_set
+            )
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
