@@ -138,6 +138,7 @@ def predict(
     rank: Annotated[MaybeStr, _flag("rank", "candidate order: votes, poe or hybrid")] = None,
     poe_views: Annotated[MaybeInt, _flag("poe_views", "views per test input kept for poe")] = None,
     poe_candidates: Annotated[MaybeInt, _flag("poe_candidates", "top voted grids poe scores")] = None,
+    search: Annotated[MaybeBool, _flag("search", "program search on CPU workers, merged in")] = None,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission.
 
@@ -145,7 +146,8 @@ def predict(
     of its fields (applied after the flags).
 
     With --adapt-steps, tasks the checkpoint was not trained on get task embeddings of their own,
-    trained on their train pairs first (test-time adaptation).
+    trained on their train pairs first (test-time adaptation). With --search, the program search
+    runs on CPU workers meanwhile and its answers are merged in (search_options.* via --set).
     """
     from arcsolve.config import apply_overrides, from_dict
     from arcsolve.predict.budget import process_age
@@ -160,7 +162,7 @@ def predict(
         **{"poe_views": poe_views, "poe_candidates": poe_candidates, "adapt_steps": adapt_steps},
         **{"adapt_lr": adapt_lr, "adapt_aug": adapt_aug, "adapt_model": adapt_model},
         **{"adapt_model_lr": adapt_model_lr, "adapt_batch_size": adapt_batch_size},
-        **{"adapt_holdout": adapt_holdout},
+        **{"adapt_holdout": adapt_holdout, "search": search},
     }  # None = not given: PredictConfig's default applies
     fields = {"progress": sys.stderr.isatty(), **given_flags(flags, sections=("adapt",))}
     fields = apply_overrides(fields, set_ or [])

@@ -9,6 +9,7 @@ from typing import Literal
 from arcsolve.config import check_bounds
 from arcsolve.constants import NUM_COLORS
 from arcsolve.errors import ConfigError
+from arcsolve.search.config import SearchOptions
 
 PREDICTIONS_FILE = "predictions.jsonl"
 SUMMARY_FILE = "predict_summary.json"
@@ -63,6 +64,10 @@ class PredictConfig:
     rank: Literal["votes", "poe", "hybrid"] = "votes"
     poe_views: int = 32  # views per test input whose log-probabilities are kept (its first ones)
     poe_candidates: int = 10  # top voted candidates scored (plus one PoE argmax grid per shape)
+    # Program search on CPU workers beside the model, merged into the attempts (arcsolve.predict.ensemble)
+    search: bool = False
+    search_options: SearchOptions = field(default_factory=SearchOptions)
+    search_model_share: float = 0.5  # the model's favourite goes second when it holds this share of votes
 
     def validate(self, where: str = "predict") -> None:
         """Raise ConfigError naming the first bad field (types and choices are checked by from_dict)."""
@@ -72,6 +77,8 @@ class PredictConfig:
         check_bounds(self, where, "", ("tta", "batch_size", "attempts", "poe_views", "poe_candidates"), low=1)
         check_bounds(self, where, "", ("seed", "max_candidates", "cpu_threads", "time_budget"), low=0)
         self.adapt.validate(where)
+        self.search_options.validate(where, "search_options.")
+        check_bounds(self, where, "", ("search_model_share",), low=0, high=1)
         out = Path(self.out)
         if out.is_dir():
             raise ConfigError(where, f"out: {out} is a directory, expected a file such as submission.json")

@@ -51,16 +51,21 @@ class RankedCandidate:
     votes: int
     mean_confidence: float
     poe_score: float | None  # summed log-probability over the stored views; None when not scored
-    source: Literal["votes", "argmax"]  # voted by some view, or only the PoE argmax of its shape
+    # voted by some view, only the PoE argmax of its shape, or (predict --search) a program's answer
+    source: Literal["votes", "argmax", "search"]
+    program: str | None = None  # the program that answers it, when the search found one
 
     def record(self) -> dict[str, Any]:
-        return {
+        record = {
             "grid": self.grid.tolist(),
             "votes": self.votes,
             "mean_confidence": self.mean_confidence,
             "poe_score": self.poe_score,
             "source": self.source,
         }
+        if self.program is not None:
+            record["program"] = self.program
+        return record
 
 
 def _voted(table: VoteTable, task_id: str, index: int) -> list[RankedCandidate]:

@@ -25,6 +25,7 @@ votes so far, and ends with an error.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,7 @@ from arcsolve.predict.budget import (
     stop_on_sigterm,
 )
 from arcsolve.predict.config import PredictConfig
+from arcsolve.predict.ensemble import BackgroundSearch, finish_search, search_line
 from arcsolve.predict.model import PredictModel, load_predict_model
 from arcsolve.predict.outcome import write_predict_summary
 from arcsolve.predict.poe import ViewStore, store_for_plan, view_log_probs
@@ -105,6 +107,7 @@ class PredictSummary:
     store_seconds: float = 0.0  # keeping log-probabilities in the view loop (0 for votes)
     store_mb: float = 0.0  # log-probabilities held at the end of the view loop (their peak)
     scored_inputs: int = 0  # test inputs ranked from their views (the others: by votes)
+    search: dict[str, Any] | None = None  # --search: tasks fitted, seconds, first candidate's source
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +134,7 @@ class PredictSummary:
             "store_seconds": round(self.store_seconds, 3),
             "store_mb": round(self.store_mb, 2),
             "scored_inputs": self.scored_inputs,
+            "search": self.search,
         }
 
     def lines(self) -> list[str]:
@@ -154,6 +158,8 @@ class PredictSummary:
                 f"rank {self.rank}: {self.scored_inputs} test input(s) scored over their views, "
                 f"{self.store_mb:.2f} MB of log-probabilities, {self.store_seconds + self.rank_seconds:.2f} s"
             )
+        if self.search is not None:
+            lines.append(search_line(self.search, self.tasks))
         if self.pass_at_k:
             lines.append(f"{self.rank}: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
         if self.score is not None:
@@ -279,6 +285,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     for path in (out, cfg.predictions_file(), cfg.summary_file()):  # what a killed run left
         remove_stale_temp_files(path)
     write_fallback_submission(out, tasks)
+    background = BackgroundSearch(tasks, cfg.search_options, stopper.deadline) if cfg.search else None
     set_cpu_threads(cfg.cpu_threads)
     table = VoteTable()
     skipped: tuple[tuple[str, int], ...] = ()  # planned below; nothing is saved before that
@@ -320,6 +327,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     if stopper.signal is not None:  # asked to stop: no scoring, the vote order stands
         until = time.monotonic()
     ranked = rank_table(table, store, tasks, cfg.rank, cfg.poe_candidates, until)
+    searched = finish_search(background, ranked, tasks, cfg.search_model_share, stopper.signal is not None)
     submission = write_submission(out, tasks, vote_attempts(ranked, tasks, k=SUBMISSION_ATTEMPTS))
     rank_seconds = time.perf_counter() - ranking_began
     predictions = cfg.predictions_file()
@@ -331,9 +339,10 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
             f"{out} holds their votes plus fallbacks",
         )
     ranking = (ranked, rank_seconds if store is not None else 0.0, store_mb)
-    return _summary(
+    summary = _summary(
         cfg, tasks, plan, stats, ranking, submission, report, len(bad_tasks), started, predictions
     )
+    return dataclasses.replace(summary, search=searched)
 
 
 def _summary(
