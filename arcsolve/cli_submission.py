@@ -63,6 +63,29 @@ def submission_score(
         typer.echo(f"gallery: {html}")
 
 
+@submission_app.command("merge")
+@errors_as_lines
+def submission_merge(
+    submissions: Annotated[list[Path], typer.Argument(help="submission files, highest priority first")],
+    tasks: Annotated[str, typer.Option(help="the task SOURCE they answer")],
+    out: Annotated[Path, typer.Option(help="the merged submission.json")],
+    order: Annotated[
+        str, typer.Option(help="attempts: every file's attempt_1 first; files: file by file")
+    ] = "attempts",
+) -> None:
+    """Combine submissions by priority (the search's, the model's, another team's) into one valid file."""
+    from arcsolve.data.tasks import load_tasks
+    from arcsolve.errors import BadInputError
+    from arcsolve.submission.merge import merge_submissions
+
+    if order not in ("attempts", "files"):
+        raise BadInputError("--order", f"must be attempts or files, got {order!r}")
+    _, report = merge_submissions(submissions, load_tasks(tasks), out, order)  # type: ignore[arg-type]
+    for line in report.lines():
+        typer.echo(line)
+    typer.echo(f"{out}: merged {len(submissions)} submission(s)")
+
+
 def _bundle_help(dotted: str, text: str) -> str:
     from arcsolve.kaggle.options import BundleOptions
 
