@@ -104,6 +104,10 @@ def test_search_command_writes_submission_and_log(tmp_path):
     assert [r["task_id"] for r in lines] == ["a", "b"]
     assert lines[0]["programs"][0]["text"] == "flip_horizontal(x)"
     assert lines[0]["programs"][0]["train_fit"] == 1.0
+    gallery = tmp_path / "gallery.html"
+    args = ["submission", "score", str(out), "--tasks", str(folder), "--html", str(gallery)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert "program: <code>flip_horizontal(x)</code>" in gallery.read_text()
 
 
 def test_search_command_rejects_bad_options(tmp_path):

@@ -7,9 +7,11 @@ right/wrong mark; the figure carries the same facts as data attributes. All text
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
+
+import orjson
 
 from arcsolve.data.tasks import Task
 from arcsolve.errors import BadInputError
@@ -39,6 +41,7 @@ CSS = "\n".join(
         "body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:16px;"
         "color:#222;background:#fafafa}",
         "h1{font-size:20px;margin:0 0 12px}h2{font-size:16px;margin:0 0 8px}",
+        ".program{font-size:13px;font-weight:normal;margin:4px 0 0}.program code{background:#eef;padding:1px 4px}",
         ".task{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px;margin:0 0 16px}",
         ".row{display:flex;flex-wrap:wrap;align-items:flex-start;gap:16px;margin:0 0 12px}",
         ".arrow{align-self:center;font-size:22px;color:#666}",
@@ -136,12 +139,19 @@ _STATUS_ORDER = {"solved": 0, "partly": 1, "unsolved": 2}
 _STATUS_TEXT = {"solved": "solved", "partly": "partly solved", "unsolved": "unsolved"}
 
 
-def render_gallery(tasks: Sequence[Task], submission_path: str | Path, out_html: Path) -> ScoreReport:
+def render_gallery(
+    tasks: Sequence[Task],
+    submission_path: str | Path,
+    out_html: Path,
+    programs: Mapping[str, str] | None = None,
+) -> ScoreReport:
     """An HTML page of every task with its attempts next to the truth; return the score report.
 
     Tasks are ordered solved (score 1), partly solved, unsolved, each by task id, under a summary
     of the scores. The submission must be valid for `tasks` and their test outputs must be known.
+    `programs` (task id -> program text, see `programs_beside`) are shown under their task's title.
     """
+    programs = programs if programs is not None else programs_beside(submission_path)
     out_html = Path(out_html)
     if out_html.suffix.lower() != ".html":
         raise BadInputError(str(out_html), "the gallery is HTML: use a .html file name")
@@ -158,6 +168,9 @@ def render_gallery(tasks: Sequence[Task], submission_path: str | Path, out_html:
             f' <span class="{status}">{_STATUS_TEXT[status]}: '
             f"{task_score.n_solved}/{task_score.n_outputs} test outputs</span>"
         )
+        program = programs.get(task.task_id)
+        if program:
+            heading += f'<div class="program">program: <code>{escape(program)}</code></div>'
         sections.append(task_section(task, rows, heading, fold_train=True, status=status))
     title = f"ARC submission gallery: {Path(submission_path).name}"
     body = f"<h1>{escape(title)}</h1>{_summary_html(report, scores)}{''.join(sections)}"
@@ -188,3 +201,25 @@ def _summary_html(report: ScoreReport, ordered: Sequence[TaskScore]) -> str:
         f'<div class="summary" id="summary" data-score="{report.score:.6f}">'
         f"<table>{''.join(lines)}</table><p>{links}</p></div>"
     )
+
+
+def programs_beside(submission_path: str | Path) -> dict[str, str]:
+    """Task id -> the best program's text, from the `search.jsonl` (arcsolve search) or the
+    `predictions.jsonl` (predict --search) beside a submission; {} when neither has programs."""
+    folder = Path(submission_path).parent
+    programs: dict[str, str] = {}
+    for line in _lines(folder / "search.jsonl"):
+        if line.get("programs"):
+            programs[line["task_id"]] = line["programs"][0]["text"]
+    for line in _lines(folder / "predictions.jsonl"):
+        first = (line.get("candidates") or [{}])[0]
+        if first.get("program") and line.get("test_index") == 0:
+            programs.setdefault(line["task_id"], first["program"])
+    return programs
+
+
+def _lines(path: Path) -> list[dict]:
+    try:
+        return [orjson.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    except (OSError, orjson.JSONDecodeError):
+        return []  # pictures never fail for want of a log
