@@ -64,3 +64,23 @@ def colour_map_naive(candidates, targets):
             if mapping.setdefault(a, b) != b:
                 return None
     return {a: b for a, b in mapping.items() if a != b}
+
+
+def collapse_repeats_naive(grid):
+    rows = [list(grid[0])]
+    for row in grid[1:]:
+        if list(row) != rows[-1]:
+            rows.append(list(row))
+    cols = [[r[0] for r in rows]]
+    for j in range(1, len(rows[0])):
+        col = [r[j] for r in rows]
+        if col != cols[-1]:
+            cols.append(col)
+    return np.array(cols, dtype=np.uint8).T
+
+
+def drop_background_lines_naive(grid, bg):
+    h, w = grid.shape
+    rows = [i for i in range(h) if any(grid[i][j] != bg for j in range(w))]
+    cols = [j for j in range(w) if any(grid[i][j] != bg for i in range(h))]
+    return np.array([[grid[i][j] for j in cols] for i in rows], dtype=np.uint8)

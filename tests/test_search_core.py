@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_core import (
     anti_transpose_naive,
+    collapse_repeats_naive,
     colour_map_naive,
     commonest_colour_index,
+    drop_background_lines_naive,
     flip_horizontal_naive,
     rotate_90_naive,
     tile_mirrored_naive,
@@ -68,6 +70,20 @@ def test_geometry_primitives_match_twins(grid):
         else:
             assert up is None
     assert np.array_equal(grid, before), "a primitive changed its input"
+
+
+@settings(max_examples=80, deadline=None)
+@given(grids(max_side=8, colours_=2))
+def test_line_removing_primitives_match_twins(grid):
+    collapsed = geometry.collapse_repeats(grid)
+    expected = collapse_repeats_naive(grid)
+    assert (collapsed is None and expected.shape == grid.shape) or np.array_equal(collapsed, expected)
+    dropped = geometry.drop_background_lines(grid)
+    expected = drop_background_lines_naive(grid, commonest_colour_index(grid))
+    if dropped is None:
+        assert expected.size == 0 or expected.shape == grid.shape
+    else:
+        assert np.array_equal(dropped, expected)
 
 
 @settings(max_examples=60, deadline=None)

@@ -111,12 +111,24 @@ def crop_to_content(grid: Grid) -> Grid | None:
     return np.ascontiguousarray(grid[top:bottom, left:right])
 
 
-def _shape_ratios(view: TaskView) -> set[tuple[int, int, int, int]]:
-    """(out_h, in_h, out_w, in_w) reduced per pair, when every train pair shares one ratio."""
-    ratios = set()
-    for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
-        ratios.add((o.shape[0], i.shape[0], o.shape[1], i.shape[1]))
-    return ratios
+def collapse_repeats(grid: Grid) -> Grid | None:
+    """Each run of identical adjacent rows becomes one row, then likewise for columns."""
+    keep_rows = np.ones(grid.shape[0], dtype=bool)
+    keep_rows[1:] = (grid[1:] != grid[:-1]).any(axis=1)
+    rows = grid[keep_rows]
+    keep_cols = np.ones(rows.shape[1], dtype=bool)
+    keep_cols[1:] = (rows[:, 1:] != rows[:, :-1]).any(axis=0)
+    out = rows[:, keep_cols]
+    return None if out.shape == grid.shape else np.ascontiguousarray(out)
+
+
+def drop_background_lines(grid: Grid) -> Grid | None:
+    """Every row and column made only of background is removed (the rest closes up)."""
+    content = grid != background_colour(grid)
+    rows, cols = content.any(axis=1), content.any(axis=0)
+    if not rows.any() or (rows.all() and cols.all()):
+        return None
+    return np.ascontiguousarray(grid[rows][:, cols])
 
 
 def _factors(view: TaskView) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -138,6 +150,9 @@ def _factors(view: TaskView) -> tuple[list[tuple[int, int]], list[tuple[int, int
 def ops(view: TaskView) -> list[Op]:
     steps = [Op(f.__name__, FAMILY, f) for f in DIHEDRAL]
     steps.append(Op("crop_to_content", FAMILY, crop_to_content))
+    if any(o.size < i.size for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
+        steps.append(Op("collapse_repeats", FAMILY, collapse_repeats))
+        steps.append(Op("drop_background_lines", FAMILY, drop_background_lines))
     up, down = _factors(view)
     for rows, cols in up:
         args = (("rows", rows), ("cols", cols))
