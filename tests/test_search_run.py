@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from arcsolve.cli import app
 from arcsolve.data.tasks import load_tasks
+from arcsolve.errors import RunFailure
 from arcsolve.search.config import SearchConfig, SearchOptions
 from arcsolve.search.engine import SearchLimits
 from arcsolve.search.ops import TaskView
@@ -115,3 +116,14 @@ def test_search_command_rejects_bad_options(tmp_path):
         app, ["search", "arc1:training", "--out", str(tmp_path / "s.json"), "--depth", "0"]
     )
     assert result.exit_code == 2 and "depth" in result.output
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_fail_the_run_loudly(tmp_path):
+    rng = np.random.default_rng(3)
+    folder = write_tasks(tmp_path / "tasks", {"a": flip_task(rng)})
+    out = tmp_path / "submission.json"
+    cfg = SearchConfig(tasks=str(folder), out=str(out), options=SearchOptions(workers=1, memory_mb=1))
+    with pytest.raises(RunFailure, match="keep dying before their first task"):
+        run_search(cfg)
+    assert validate_submission(out, load_tasks(str(folder))) == []  # the fallbacks stay on disk

@@ -21,10 +21,12 @@ from typing import Any
 
 from arcsolve.search.engine import SearchLimits
 from arcsolve.search.ops import TaskView
-from arcsolve.search.solve import solve_view
+from arcsolve.search.solve import solve_view, warm_up
 
 SolveFn = Callable[[TaskView, SearchLimits], dict[str, Any]]
 MIN_TASK_SECONDS = 0.05  # below this a task is not started: it keeps its fallbacks
+READY = "ready"
+STARTUP_SECONDS = 300.0  # a worker not ready by then (imports, numba compilation) is given up
 
 
 def failed_record(status: str, reason: str, seconds: float = 0.0) -> dict[str, Any]:
@@ -39,6 +41,8 @@ def _limit_memory(memory_bytes: int) -> None:
 
 def _worker_main(conn: Connection, memory_bytes: int, solve: SolveFn) -> None:
     _limit_memory(memory_bytes)
+    warm_up()  # compile (or load from numba's cache) every kernel before the first task's clock starts
+    conn.send(READY)
     while True:
         try:
             job = conn.recv()
@@ -96,6 +100,8 @@ class _Worker:
         self.process.start()
         child.close()
         self.job: _Job | None = None
+        self.ready = False
+        self.started = time.perf_counter()
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -127,10 +133,11 @@ def run_pool(
     memory_bytes = memory_mb * 2**20
     waiting = list(range(len(views)))[::-1]  # a stack: pop() hands out tasks in source order
     workers = [_Worker(ctx, memory_bytes, solve) for _ in range(min(schedule.workers, len(views)))]
+    failed_starts = 0
     try:
         while waiting or any(w.job for w in workers):
             for worker in workers:
-                if worker.job is None and waiting and not should_stop():
+                if worker.ready and worker.job is None and waiting and not should_stop():
                     seconds = schedule.seconds_for_next(len(waiting))
                     if seconds is None:
                         break
@@ -138,43 +145,61 @@ def run_pool(
                     now = time.perf_counter()
                     worker.job = _Job(index, now, schedule.hard_deadline(now, seconds))
                     worker.conn.send((index, views[index], limits_for(seconds)))
-            busy = [w for w in workers if w.job]
-            if not busy:
+            if not any(w.job for w in workers) and (not waiting or should_stop() or _out_of_time(schedule)):
                 break
-            _collect(busy, workers, ctx, memory_bytes, solve, on_result)
+            failed_starts += _collect(workers, ctx, memory_bytes, solve, on_result)
+            if failed_starts > 2 * len(workers) + 1:
+                raise RuntimeError(
+                    f"search workers keep dying before their first task ({failed_starts} times)"
+                )
     finally:
         for worker in workers:
             worker.stop(kill=worker.job is not None)
     return sorted(waiting)
 
 
-def _collect(busy, workers, ctx, memory_bytes, solve, on_result) -> None:
-    """Wait for the next result, death or overdue task among the busy workers and deal with it."""
-    timeout = max(0.0, min(w.job.kill_at for w in busy) - time.perf_counter())
-    ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=timeout)
+def _out_of_time(schedule: Schedule) -> bool:
+    return schedule.deadline is not None and time.perf_counter() >= schedule.deadline
+
+
+def _collect(workers, ctx, memory_bytes, solve, on_result) -> int:
+    """Wait for the next ready signal, result, death or overdue task among the workers and deal with
+    it; return how many workers died (or hung) before taking a task."""
+    waits = [w.job.kill_at if w.job else w.started + STARTUP_SECONDS for w in workers]
+    timeout = max(0.0, min(waits) - time.perf_counter())
+    ready = wait([w.conn for w in workers] + [w.process.sentinel for w in workers], timeout=timeout)
     now = time.perf_counter()
+    failed_starts = 0
     for slot, worker in enumerate(workers):
         job = worker.job
-        if job is None:
-            continue
+        message = None
         if worker.conn in ready:
             try:
-                index, record = worker.conn.recv()
+                message = worker.conn.recv()
             except (EOFError, OSError):
-                index, record = job.index, None
-            if record is not None:
-                worker.job = None
-                on_result(index, record)
-                continue
+                message = None
+        if message == READY:
+            worker.ready = True
+            continue
+        if message is not None and job is not None:
+            worker.job = None
+            on_result(*message)
+            continue
         ended = worker.conn in ready or worker.process.sentinel in ready
-        if ended or now >= job.kill_at:
-            if ended:  # the pipe closes a moment before the process can be reaped
-                worker.process.join(timeout=2)
-            status, reason = (
-                ("died", f"worker died (exit code {worker.process.exitcode})")
-                if ended
-                else ("timeout", f"killed after {now - job.started:.1f} s (past its time)")
-            )
-            worker.stop(kill=True)
-            workers[slot] = _Worker(ctx, memory_bytes, solve)
-            on_result(job.index, failed_record(status, reason, now - job.started))
+        overdue = now >= (job.kill_at if job else worker.started + STARTUP_SECONDS)
+        if not (ended or overdue):
+            continue
+        if ended:  # the pipe closes a moment before the process can be reaped
+            worker.process.join(timeout=2)
+        worker.stop(kill=True)
+        workers[slot] = _Worker(ctx, memory_bytes, solve)
+        if job is None:  # died starting up: the fresh one takes its place
+            failed_starts += 1
+            continue
+        status, reason = (
+            ("died", f"worker died (exit code {worker.process.exitcode})")
+            if ended
+            else ("timeout", f"killed after {now - job.started:.1f} s (past its time)")
+        )
+        on_result(job.index, failed_record(status, reason, now - job.started))
+    return failed_starts

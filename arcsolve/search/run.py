@@ -21,6 +21,7 @@ import numpy as np
 import orjson
 
 from arcsolve.data.tasks import Task, load_tasks_skipping_bad
+from arcsolve.errors import RunFailure
 from arcsolve.io import atomic_write_bytes
 from arcsolve.progress import progress_bar
 from arcsolve.search.config import SearchConfig, SearchOptions
@@ -88,7 +89,12 @@ def search_records(
         on_done()
 
     schedule = Schedule(options.task_seconds, workers, deadline)
-    never = run_pool(views, schedule, options.limits, on_result, options.memory_mb, should_stop=should_stop)
+    try:
+        never = run_pool(
+            views, schedule, options.limits, on_result, options.memory_mb, should_stop=should_stop
+        )
+    except RuntimeError as err:  # the workers cannot start here: every task keeps its fallbacks
+        raise RunFailure("search", str(err)) from None
     for index in never:
         records[index] = failed_record(
             "skipped", "not started: out of time" if not should_stop() else "stopped"

@@ -6,11 +6,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from arcsolve.search.engine import SearchLimits, search_task
 from arcsolve.search.ops import TaskView
 from arcsolve.search.vocabulary import task_fitters, task_ops
 
 MAX_PROGRAMS_KEPT = 8
+
+
+def warm_up() -> None:
+    """Run every op and fitter once on a small made-up task, so numba's kernels are compiled (or
+    loaded from its cache) before any task is timed."""
+    grid = np.arange(12, dtype=np.uint8).reshape(3, 4) % 3
+    view = TaskView("warm-up", (grid, grid.T.copy()), (grid[:, ::-1].copy(), grid.T[::-1].copy()), (grid,))
+    search_task(view, task_ops(view), task_fitters(), SearchLimits(depth=1, seconds=60))
 
 
 def solve_view(view: TaskView, limits: SearchLimits) -> dict[str, Any]:
