@@ -98,7 +98,13 @@ def kaggle_bundle(
     checkpoint: Annotated[Path, typer.Option(help="the checkpoint to ship")],
     out: Annotated[Path, typer.Option(help="folder to upload as a Kaggle dataset")],
     competition: Annotated[
-        str | None, typer.Option(help=_bundle_help("competition", "arc-prize-2025 or arc-prize-2024"))
+        str | None,
+        typer.Option(
+            help=_bundle_help(
+                "competition",
+                "arc-prize-YYYY to answer; none: the only attached one, else the newest by year",
+            )
+        ),
     ] = None,
     tta: Annotated[
         int | None, typer.Option(help=_bundle_help("tta", "views per test input on Kaggle"))
@@ -136,7 +142,8 @@ def kaggle_bundle(
         list[str] | None, typer.Option(help="one more predict flag or value, e.g. --predict-arg=--adapt-lr")
     ] = None,
     python_version: Annotated[
-        list[str] | None, typer.Option(help="Python of the Kaggle image, repeatable (default 3.11 and 3.12)")
+        list[str] | None,
+        typer.Option(help=_bundle_help("python_versions", "Python of the Kaggle image, repeatable")),
     ] = None,
     wheels: Annotated[
         Path | None, typer.Option(help="take the dependency wheels from this folder, not the package index")

@@ -14,7 +14,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from kaggle_support import CHALLENGES, MALFORMED, fake_predict, valid_for, write_challenges
+from kaggle_support import (
+    CHALLENGES,
+    MALFORMED,
+    fake_predict,
+    run_main,
+    summary_of,
+    valid_for,
+    write_challenges,
+)
 
 from arcsolve.errors import BadInputError
 from arcsolve.kaggle.arcsolve_kaggle_runner import challenges as ch
@@ -36,21 +44,6 @@ def kaggle_dirs(tmp_path):
     return tmp_path / "input", tmp_path / "working"
 
 
-def run_main(
-    bundle, input_root: Path, working: Path, *extra: str, rerun: bool = True, monkeypatch=None
-) -> int:
-    if rerun:
-        monkeypatch.setenv("KAGGLE_IS_COMPETITION_RERUN", "1")
-    else:
-        monkeypatch.delenv("KAGGLE_IS_COMPETITION_RERUN", raising=False)
-    argv = ["--bundle-dir", str(bundle.out), "--input-root", str(input_root), "--working-dir", str(working)]
-    return runner.main(argv + ["--skip-install", *extra])
-
-
-def summary_of(working: Path) -> dict:
-    return json.loads((working / "run_summary.json").read_text())
-
-
 def test_bundle_holds_everything_run_py_needs(kaggle_bundle, tiny_run, dependency_wheels):
     bundle = kaggle_bundle
     names = sorted(p.name for p in bundle.out.iterdir())
@@ -63,7 +56,7 @@ def test_bundle_holds_everything_run_py_needs(kaggle_bundle, tiny_run, dependenc
     source = (tiny_run / "checkpoints" / "latest.pt").resolve()
     manifest = json.loads(bundle.manifest.read_text())
     assert manifest["checkpoint_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
-    assert manifest["competition"] == "arc-prize-2025" and manifest["tta"] == 2
+    assert manifest["competition"] is None and manifest["tta"] == 2  # run.py picks the attached one
     assert (
         manifest["predict_options"]["adapt_steps"] == 3
         and manifest["predict_options"]["adapt_model"] == "all"
@@ -88,7 +81,8 @@ def test_bundle_refuses_bad_inputs(tmp_path, tiny_run, kaggle_bundle, dependency
     wheels, python = dependency_wheels
     ok = {"python_versions": (python,), "wheels_dir": wheels}
     cases = [
-        ({"competition": "arc-prize-2019"}, "supported are"),
+        ({"competition": "arc-prize-2019"}, "expected arc-prize-YYYY with YYYY >= 2024"),
+        ({"competition": "arc-prize-26"}, "expected arc-prize-YYYY"),
         ({"python_versions": ("3.10",)}, "needs 3.11 or newer"),
         ({"tta": 0}, "tta"),
         ({"extra_args": ("--device=cpu",)}, "set by run.py"),
@@ -313,12 +307,14 @@ def test_unreadable_challenges_fall_back_to_the_sample_submission(kaggle_bundle,
     )
     assert json.loads((tmp_path / "working" / "submission.json").read_text()) == sample
     assert "not valid JSON" in summary_of(tmp_path / "working")["challenges_error"]
+    assert summary_of(tmp_path / "working")["seconds"] >= 0
     (competition / "sample_submission.json").unlink()
     (tmp_path / "working" / "submission.json").unlink()
     assert (
         run_main(kaggle_bundle, tmp_path / "input", tmp_path / "working", *argv, monkeypatch=monkeypatch) == 4
     )
     assert not (tmp_path / "working" / "submission.json").exists()
+    assert summary_of(tmp_path / "working")["seconds"] >= 0  # a number, never null
 
 
 def test_commit_run_answers_a_sample_on_a_short_budget(kaggle_bundle, tmp_path, monkeypatch, capsys):

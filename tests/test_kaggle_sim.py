@@ -100,7 +100,9 @@ def test_bare_notebook_installs_from_the_bundle_and_answers_the_right_tasks(bare
     assert "numba does not import here" in out and "typer does not import here" in out
     valid_for(kaggle_tree / "working" / "submission.json", TASKS_2025)
     result = summary(kaggle_tree)
-    assert result["competition"] == "arc-prize-2025" and result["warnings"] == []
+    # the bundle pins no competition: of the two attached, the newest, said loudly
+    assert result["competition"] == "arc-prize-2025" and len(result["warnings"]) == 1
+    assert "arc-prize-2024, arc-prize-2025; using arc-prize-2025" in result["warnings"][0]
     inputs = json.loads(
         (kaggle_tree / "working" / "arcsolve_shards" / "shard_0" / "predict_summary.json").read_text()
     )

@@ -196,6 +196,12 @@ def test_learning_rate_warms_up_linearly_then_stays_constant(short_run):
     assert [lr for _, lr in logged] == pytest.approx([1e-2 * f for f in expected], rel=1e-12)
 
 
+def test_the_first_log_line_counts_the_steps_this_run_takes(short_run):
+    # --max-steps 6 stops the run early; the learning-rate schedule keeps the config's horizon
+    first = read_metrics(short_run / "metrics.jsonl")[0]
+    assert first["total_steps"] == 6 and first["schedule_steps"] > 6
+
+
 def test_eval_model_holds_the_ema_weights_and_evaluation_uses_them(short_run, mixed):
     payload = load_checkpoint(short_run)
     model_state, eval_state, shadow = payload["model"], payload["eval_model"], payload["ema"]["shadow"]
@@ -251,7 +257,7 @@ def test_without_max_steps_the_run_takes_the_reference_step_count_and_evaluates_
     cfg = tiny_config(mixed, epochs=3, eval_every=0, eval_every_epochs=2)
     assert run_train(cfg, tmp_path / "run", progress=False)["step"] == 4
     records = read_metrics(tmp_path / "run" / "metrics.jsonl")
-    assert records[0]["total_steps"] == 4
+    assert records[0]["total_steps"] == records[0]["schedule_steps"] == 4
     assert [r["step"] for r in records if kinds(r) == "eval"] == [3, 4]
 
 

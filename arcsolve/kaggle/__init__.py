@@ -5,7 +5,6 @@ into a folder to upload as a Kaggle dataset; `run_template` is the source of tha
 from arcsolve.kaggle.options import (
     DEFAULT_TIME_BUDGET,
     DEFAULT_TTA,
-    SUPPORTED_COMPETITIONS,
     BundleOptions,
     HiddenTaskOptions,
 )
@@ -14,7 +13,6 @@ from arcsolve.kaggle.options import (
 __all__ = [
     "DEFAULT_TIME_BUDGET",
     "DEFAULT_TTA",
-    "SUPPORTED_COMPETITIONS",
     "BundleOptions",
     "HiddenTaskOptions",
 ]

@@ -31,7 +31,7 @@ from typing import Any
 import arcsolve
 from arcsolve.errors import BadInputError, RunFailure
 from arcsolve.io import atomic_directory, atomic_write_json
-from arcsolve.kaggle.options import SUPPORTED_COMPETITIONS, BundleOptions
+from arcsolve.kaggle.options import BundleOptions, competition_problem
 from arcsolve.kaggle.wheels import check_python_versions, gather_wheels
 from arcsolve.train.checkpoint import CHECKPOINT_FORMAT, git_revision, resolve_checkpoint_path
 
@@ -78,7 +78,8 @@ class BundleSummary:
         )
         extra = " ".join(opts.extra_args) or "none"
         return [
-            f"{self.out}: Kaggle bundle for arcsolve {self.arcsolve_version} and {opts.competition}, "
+            f"{self.out}: Kaggle bundle for arcsolve {self.arcsolve_version} and "
+            f"{opts.competition or 'the attached ARC Prize competition (newest by year)'}, "
             f"{self.bundle_bytes / 1e6:.1f} MB",
             f"  {self.wheel.name}; {len(self.wheels)} dependency wheels for Python {', '.join(opts.python_versions)}",
             f"  {self.model.name} ({self.checkpoint_bytes / 1e6:.1f} MB, sha256 {self.checkpoint_sha256[:16]}...) "
@@ -194,10 +195,8 @@ def _check_options(options: BundleOptions) -> BundleOptions:
             raise BadInputError(
                 where, f"{name}: must be >= 0 seconds (0 = none), got {getattr(options, name)!r}"
             )
-    if options.competition not in SUPPORTED_COMPETITIONS:
-        raise BadInputError(
-            where, f"competition {options.competition!r}: supported are {', '.join(SUPPORTED_COMPETITIONS)}"
-        )
+    if competition_problem(options.competition):
+        raise BadInputError(where, competition_problem(options.competition))
     hidden = options.hidden
     if hidden.adapt_model not in ("none", "last", "all"):
         raise BadInputError(where, f"adapt model: none, last or all, got {hidden.adapt_model!r}")

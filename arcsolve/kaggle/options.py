@@ -6,12 +6,15 @@ these defaults in its help without importing torch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from arcsolve.kaggle.wheels import DEFAULT_PYTHON_VERSIONS
 
-SUPPORTED_COMPETITIONS = ("arc-prize-2025", "arc-prize-2024")  # newest first
+# A competition is named by its Kaggle folder, arc-prize-YYYY; the first ARC Prize on Kaggle was 2024.
+COMPETITION_NAME = re.compile(r"arc-prize-(?P<year>\d{4})")
+FIRST_ARC_PRIZE_YEAR = 2024
 DEFAULT_TTA = 32
 # Kaggle's ARC Prize notebooks may run for 12 hours; keep one for start-up, install and slack.
 DEFAULT_TIME_BUDGET = 11 * 3600.0
@@ -37,10 +40,22 @@ class HiddenTaskOptions:
 class BundleOptions:
     tta: int = DEFAULT_TTA
     time_budget: float = DEFAULT_TIME_BUDGET  # seconds for the scoring rerun; 0 = none
-    competition: str = SUPPORTED_COMPETITIONS[0]
+    # None: run.py answers the only attached competition, else the newest by year, with a warning.
+    competition: str | None = None
     commit_tasks: int = 20  # a commit (non-rerun) run answers this many evaluation tasks; 0 = all
     commit_budget: float = 900.0  # ... within min(time_budget, this) seconds
     hidden: HiddenTaskOptions = field(default_factory=HiddenTaskOptions)
     extra_args: tuple[str, ...] = ()  # more predict flags, after the options above
     python_versions: tuple[str, ...] = DEFAULT_PYTHON_VERSIONS
     wheels_dir: Path | None = None  # take the dependency wheels from here instead of the index
+
+
+def competition_problem(name: str | None) -> str | None:
+    """None when `name` can be a bundle's competition (arc-prize-YYYY, or None), else why not."""
+    match = COMPETITION_NAME.fullmatch(name) if isinstance(name, str) else None
+    if name is None or (match and int(match.group("year")) >= FIRST_ARC_PRIZE_YEAR):
+        return None
+    return (
+        f"competition {name!r}: expected arc-prize-YYYY with YYYY >= {FIRST_ARC_PRIZE_YEAR} "
+        "(the competition's folder under /kaggle/input), or none to answer whichever is attached"
+    )

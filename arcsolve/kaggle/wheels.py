@@ -29,7 +29,7 @@ from arcsolve.errors import BadInputError, RunFailure
 
 RUNTIME_ROOTS = ("typer", "rich", "orjson", "numba")
 IMAGE_ROOTS = ("torch", "numpy")  # with everything torch requires: the image's, never bundled
-DEFAULT_PYTHON_VERSIONS = ("3.11", "3.12")
+DEFAULT_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")  # Kaggle images move; 3.13 wheels exist for all
 MIN_PYTHON = (3, 11)  # arcsolve's own requires-python
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
 _OTHER_PLATFORMS = ("win32", "windows", "darwin", "emscripten", "cygwin", "extra")

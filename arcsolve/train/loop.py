@@ -133,7 +133,9 @@ def _train(
     if info.is_main and state.step == 0:
         count = count_parameters(state.model)
         header = {"params": count.weights, "puzzle_embedding_numbers": count.puzzle_embedding}
-        log.write(0, {**header, "world_size": info.world_size, "total_steps": horizon})
+        # total_steps: where this run stops (--max-steps honoured); schedule_steps: the lr horizon.
+        steps = {"total_steps": end, "schedule_steps": horizon}
+        log.write(0, {**header, "world_size": info.world_size, **steps})
 
     compiled = _maybe_compile(state.model, tc.compile, device)
     watch = FiniteWatch(device)

@@ -6,16 +6,23 @@ Choosing the file. Kaggle mounts each attached dataset as a folder of the input 
 `*_evaluation_challenges.json` (the test file when there is none). The folder is, in order:
 1. the competition the bundle targets (`competition` in bundle.json, `--competition`), when attached;
 2. the only attached folder that holds such a file;
-3. with several: the newest by the year in the folder name (arc-prize-2025 before arc-prize-2024;
+3. with several: the newest by the year in the folder name (arc-prize-2026 before arc-prize-2025;
    names without a year last, ties by name), with a loud WARNING naming every candidate.
+No competition is assumed: a bundle built without one takes 2 or 3. When no folder holds such a
+file, the same order picks among the folders holding `sample_submission.json`, whatever their names,
+and the submission is built from that sample.
+
+A task id the file repeats is read once, its first copy kept (json keeps the last), and reported.
 
 Fallbacks: attempt 1 is the test input, attempt 2 a blank grid in the shape every training output
-shares (else the input's). A task that fails the checks arcsolve applies gets fallbacks only.
+shares (else the input's). A task that fails the checks arcsolve applies gets fallbacks only; one
+whose `test` list is empty gets no entry at all (it has no test input to answer).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from .common import ATTEMPTS, grid_problem, is_grid, read_json
@@ -41,33 +48,49 @@ def _newest_first(folder: Path) -> tuple:
     return (-(max(years) if years else 0), folder.name)
 
 
-def choose_folder(input_root: Path, competition: str, rerun: bool) -> tuple[Path | None, list[str]]:
+def find_sample(folder: Path) -> Path | None:
+    """Kaggle's sample_submission.json in `folder`: at its top, else the first one below it."""
+    if (folder / SAMPLE_FILE).is_file():
+        return folder / SAMPLE_FILE
+    found = sorted(p for p in folder.rglob(SAMPLE_FILE) if p.is_file())
+    return found[0] if found else None
+
+
+def choose_folder(input_root: Path, competition: str | None, rerun: bool) -> tuple[Path | None, list[str]]:
     """The competition folder to answer, and the warnings to print loudly (see the module doc)."""
     try:
         folders = sorted(p for p in input_root.iterdir() if p.is_dir())
     except OSError as err:
         return None, [f"{input_root}: cannot list the input folder ({err.strerror or err})"]
-    holding = [f for f in folders if _candidates(f, rerun)]
+    pool, kind = [f for f in folders if _candidates(f, rerun)], " or ".join(patterns(rerun))
+    if not pool:
+        pool, kind = [f for f in folders if find_sample(f)], SAMPLE_FILE
     wanted = input_root / competition if competition else None
-    if wanted is not None and wanted in holding:
+    if wanted is not None and wanted in pool:
         return wanted, []
     warnings = []
     if wanted is not None:
-        others = ", ".join(f.name for f in holding) or "none with a challenges file"
-        warnings.append(f"the bundle targets {competition!r}, which is not attached (attached: {others})")
-    if len(holding) > 1:
-        chosen = sorted(holding, key=_newest_first)[0]
+        state = f"holds no {kind}" if wanted.is_dir() else "is not attached"
+        holding = ", ".join(f.name for f in pool) or "none"
         warnings.append(
-            f"several competitions hold {' or '.join(patterns(rerun))}: {', '.join(f.name for f in holding)}; "
-            f"answering {chosen.name} (the newest by the year in its name). Attach only the right one, "
-            "or pass --competition NAME"
+            f"the bundle targets {competition!r}, which {state} (folders holding {kind}: {holding})"
+        )
+    if len(pool) > 1:
+        chosen = sorted(pool, key=_newest_first)[0]
+        warnings.append(
+            f"several folders hold {kind}: {', '.join(f.name for f in pool)}; using {chosen.name} "
+            "(the newest by the year in its name). Attach only the right one, or pass --competition NAME"
         )
         return chosen, warnings
-    if holding:
-        return holding[0], warnings
-    if wanted is not None and wanted.is_dir():
-        return wanted, warnings  # attached, but without a challenges file: its sample may help
-    return None, warnings
+    return (pool[0] if pool else None), warnings
+
+
+def missing_challenges(input_root: Path, folder: Path | None, rerun: bool) -> str:
+    """Which challenges file is missing where, in one line."""
+    kind = " or ".join(patterns(rerun))
+    if folder is None:
+        return f"no folder under {input_root} holds {kind} or {SAMPLE_FILE}"
+    return f"no {kind} in {folder}"
 
 
 def choose_challenges(folder: Path, rerun: bool) -> tuple[Path | None, list[str]]:
@@ -82,18 +105,34 @@ def choose_challenges(folder: Path, rerun: bool) -> tuple[Path | None, list[str]
     return found[0], warnings
 
 
-def read_challenges(path: Path) -> dict:
-    """The task object of a challenges file; ValueError with one line naming the file otherwise."""
-    data = read_json(path)
+def read_challenges(path: Path) -> tuple[dict, list[str]]:
+    """(the task object of a challenges file, the task ids it repeats: their first copy is kept);
+    ValueError with one line naming the file when it is no object of tasks."""
+    repeated: list[tuple[dict, list[str]]] = []
+
+    def first_copies(pairs: list[tuple[str, object]]) -> dict:
+        obj = dict(pairs)
+        if len(obj) < len(pairs):
+            obj = {}
+            for key, value in pairs:
+                obj.setdefault(key, value)
+            counts = Counter(key for key, _ in pairs)
+            repeated.append((obj, [key for key, n in counts.items() if n > 1]))
+        return obj
+
+    data = read_json(path, first_copies)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: is a JSON {type(data).__name__}, expected an object of tasks")
-    return data
+    return data, next((keys for obj, keys in repeated if obj is data), [])
 
 
-def submission_from_sample(folder: Path) -> dict:
-    """A valid submission shaped like Kaggle's sample_submission.json in `folder` (same task ids and
-    number of test inputs; its attempts kept when they are valid grids, else [[0]])."""
-    path = folder / SAMPLE_FILE
+def submission_from_sample(folder: Path) -> tuple[dict, Path]:
+    """(a valid submission, the sample it comes from): shaped like Kaggle's sample_submission.json
+    in `folder` (same task ids and number of test inputs; its attempts kept when they are valid
+    grids, else [[0]])."""
+    path = find_sample(folder)
+    if path is None:
+        raise ValueError(f"no {SAMPLE_FILE} in {folder}")
     data = read_json(path)
     if not isinstance(data, dict) or not data:
         raise ValueError(f"{path}: expected a non-empty object of task ids")
@@ -108,13 +147,14 @@ def submission_from_sample(folder: Path) -> dict:
             }
             for entry in entries
         ]
-    return submission
+    return submission, path
 
 
 def inputs_of(task: object) -> list:
-    """The test inputs as given (one None per unusable entry; [None] when `test` is not a list)."""
+    """The test inputs as given (one None per unusable entry; [None] when `test` is not a list, so
+    such a task still gets one entry; [] for an empty list: it has no input to answer)."""
     tests = task.get("test") if isinstance(task, dict) else None
-    if not isinstance(tests, list) or not tests:
+    if not isinstance(tests, list):
         return [None]
     return [t.get("input") if isinstance(t, dict) else None for t in tests]
 

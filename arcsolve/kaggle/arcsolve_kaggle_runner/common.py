@@ -53,8 +53,9 @@ def write_json_atomic(path: Path, obj: object, indent: int | None = None) -> Non
         raise
 
 
-def read_json(path: Path) -> object:
-    """The decoded file; raises ValueError naming the file and the problem in one line."""
+def read_json(path: Path, pairs_hook=None) -> object:
+    """The decoded file (objects built by `pairs_hook` when given); raises ValueError naming the
+    file and the problem in one line."""
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -62,7 +63,7 @@ def read_json(path: Path) -> object:
     if not raw.strip():
         raise ValueError(f"{path}: empty file")
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=pairs_hook)
     except (ValueError, RecursionError) as err:
         raise ValueError(f"{path}: not valid JSON ({' '.join(str(err).split())})") from None
 

@@ -24,10 +24,12 @@ from pathlib import Path
 
 from . import children, shards
 from .challenges import (
+    SAMPLE_FILE,
     check_submission,
     choose_challenges,
     choose_folder,
     fallback_submission,
+    missing_challenges,
     read_challenges,
     score,
     submission_from_sample,
@@ -90,12 +92,15 @@ def run(argv: list[str] | None) -> int:
     source, folder = find_source(args, rerun, summary)
     try:
         if source is None:
-            raise ValueError(
-                f"no {'test' if rerun else 'evaluation or test'} challenges file under {args.input_root}"
-            )
-        challenges = read_challenges(source)
+            raise ValueError(missing_challenges(args.input_root, folder, rerun))
+        challenges, repeated = read_challenges(source)
     except ValueError as err:
         return from_sample(args, folder, str(err), summary)
+    summary["repeated_task_ids"] = repeated
+    if repeated:
+        shown = ", ".join(repeated[:10]) + (f" and {len(repeated) - 10} more" if len(repeated) > 10 else "")
+        banner("WARNING", [f"{source}: task ids given more than once: {shown}",
+                           "each is answered once, from its first copy in the file"])  # fmt: skip
     if not rerun and args.commit_tasks and len(challenges) > args.commit_tasks:
         log(
             f"commit run: answering the first {args.commit_tasks} of {len(challenges)} tasks (--commit-tasks; 0 = all)"
@@ -121,6 +126,11 @@ def run(argv: list[str] | None) -> int:
     return finish(args, summary, outcomes, ran)
 
 
+def write_summary(args, summary: dict) -> None:
+    summary["seconds"] = round(elapsed(), 1)
+    write_json_atomic(args.working_dir / "run_summary.json", summary, indent=2)
+
+
 def find_source(args, rerun: bool, summary: dict) -> tuple[Path | None, Path | None]:
     if args.challenges is not None:
         summary["challenges"] = str(args.challenges)
@@ -139,13 +149,13 @@ def from_sample(args, folder: Path | None, error: str, summary: dict) -> int:
     summary["challenges_error"] = error
     try:
         if folder is None:
-            raise ValueError(f"no competition folder under {args.input_root}")
-        submission = submission_from_sample(folder)
+            raise ValueError(f"no folder under {args.input_root} holds {SAMPLE_FILE}")
+        submission, sample = submission_from_sample(folder)
     except ValueError as err:
         banner("ERROR", [error, f"and no submission could be built from sample_submission.json: {err}",
                          f"NO {args.out} WAS WRITTEN (exit {EXIT_NOTHING_WRITTEN})"])  # fmt: skip
         summary["exit_code"] = EXIT_NOTHING_WRITTEN
-        write_json_atomic(args.working_dir / "run_summary.json", summary, indent=2)
+        write_summary(args, summary)
         return EXIT_NOTHING_WRITTEN
     write_json_atomic(args.out, submission)
     n_inputs = sum(len(v) for v in submission.values())
@@ -153,10 +163,11 @@ def from_sample(args, folder: Path | None, error: str, summary: dict) -> int:
     summary.update(
         fallback_by_reason={"challenges unreadable": n_inputs}, exit_code=EXIT_CHALLENGES_UNREADABLE
     )
-    banner("ERROR", [error, f"{args.out} was built from {folder / 'sample_submission.json'}: "
+    summary["sample"] = str(sample)
+    banner("ERROR", [error, f"{args.out} was built from {sample}: "
                      f"{len(submission)} tasks, {n_inputs} test inputs, fallbacks only (scores ~0)",
                      f"exit {EXIT_CHALLENGES_UNREADABLE}"])  # fmt: skip
-    write_json_atomic(args.working_dir / "run_summary.json", summary, indent=2)
+    write_summary(args, summary)
     return EXIT_CHALLENGES_UNREADABLE
 
 
@@ -169,15 +180,17 @@ def answer(args, challenges: dict, good: list[str], reasons: dict, summary: dict
         return []
     if not args.skip_install:
         summary["problems"] += install(args.bundle_dir, args.manifest, args.wheel, left(kill_at, 1800))
+    if halted(kill_at, good, reasons):
+        return []
     command = shlex.split(args.predict_command)
     flags, error = predict_flags(command, left(kill_at, 300))
+    if halted(kill_at, good, reasons):
+        return []
     if error:
         summary["problems"].append(f"arcsolve predict cannot start: {error}")
         log(f"ERROR: arcsolve predict --help failed: {error}")
     gpus = pick_devices(args, kill_at)
-    if children.STOP.signum is not None or (kill_at is not None and time.monotonic() >= kill_at):
-        for tid in good:
-            reasons[tid] = "interrupted" if children.STOP.signum is not None else "out of time"
+    if halted(kill_at, good, reasons):
         return []
     planned = shards.plan(challenges, good, gpus, args.shards, args.working_dir / shards.SHARDS_DIR)
     base = command + [str(args.checkpoint), "--tta", str(args.tta), "--seed", str(args.seed)]
@@ -200,6 +213,17 @@ def answer(args, challenges: dict, good: list[str], reasons: dict, summary: dict
         for tid in shard.task_ids:
             reasons[tid] = "not run"
     return ran
+
+
+def halted(kill_at: float | None, good: list[str], reasons: dict) -> bool:
+    """Whether a stop request or the deadline came: then no further step starts, and every task
+    not yet run gets that reason."""
+    stopped = children.STOP.signum is not None
+    if not stopped and (kill_at is None or time.monotonic() < kill_at):
+        return False
+    for tid in good:
+        reasons[tid] = "interrupted" if stopped else "out of time"
+    return True
 
 
 def pick_devices(args, kill_at: float | None) -> list:
@@ -226,9 +250,7 @@ def finish(args, summary: dict, outcomes: dict, ran: list[shards.Shard]) -> int:
     summary.update(
         fallback_by_reason=dict(counts.most_common()), tta=args.tta, predict_args=args.predict_args
     )
-    summary.update(
-        shards=[s.report() for s in ran], seconds=round(elapsed(), 1), interrupted=children.STOP.name
-    )
+    summary.update(shards=[s.report() for s in ran], interrupted=children.STOP.name)
     crashed = [f"shard {s.name}: {s.status}: {s.last_error}" for s in ran if s.last_error]
     why = [f"{n} {reason}" for reason, n in counts.most_common()]
     log(f"{args.out}: {len(outcomes)} tasks; {model}/{n_inputs} test inputs answered by the model"
@@ -252,5 +274,5 @@ def finish(args, summary: dict, outcomes: dict, ran: list[shards.Shard]) -> int:
             banner("WARNING", [f"{n_inputs - model} of {n_inputs} test inputs hold fallbacks: {', '.join(why)}",
                                *crashed, *summary["problems"]])  # fmt: skip
     summary["exit_code"] = code
-    write_json_atomic(args.working_dir / "run_summary.json", summary, indent=2)
+    write_summary(args, summary)
     return code

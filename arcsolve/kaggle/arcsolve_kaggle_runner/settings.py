@@ -16,7 +16,6 @@ import shlex
 import sys
 from pathlib import Path
 
-DEFAULT_COMPETITION = "arc-prize-2025"
 DEFAULT_COMMIT_TASKS = 20
 DEFAULT_COMMIT_BUDGET = 900.0  # seconds: a commit (non-rerun) run's budget, unless one is given
 DEFAULT_TTA = 8
@@ -66,7 +65,11 @@ def parser() -> Parser:
     add("--working-dir", type=Path, help="default /kaggle/working")
     add("--challenges", type=Path, help="answer this file (skips the search)")
     add("--out", type=Path, help="default WORKING_DIR/submission.json")
-    add("--competition", help="competition folder to answer first (default: bundle.json's)")
+    add(
+        "--competition",
+        help="folder under the input root to answer (default: bundle.json's; without one, the only "
+        "attached competition, else the newest by year)",
+    )
     add("--checkpoint", type=Path, help="default: the bundle's model.pt")
     add("--wheel", type=Path, help="default: the bundle's arcsolve wheel")
     add("--tta", type=int, help="views per test input (default: bundle.json's)")
@@ -157,7 +160,8 @@ def resolve(argv: list[str] | None, rerun: bool) -> argparse.Namespace:
     args.input_root = args.input_root or Path("/kaggle/input")
     args.working_dir = args.working_dir or Path("/kaggle/working")
     args.out = args.out or args.working_dir / "submission.json"
-    args.competition = args.competition or manifest.get("competition") or DEFAULT_COMPETITION
+    pinned = manifest.get("competition")  # null: the bundle was built for whichever is attached
+    args.competition = args.competition or (str(pinned) if pinned else None)
     args.checkpoint = args.checkpoint or args.bundle_dir / manifest.get("checkpoint", "model.pt")
     args.tta = (
         int(
