@@ -138,6 +138,9 @@ def kaggle_bundle(
         str | None, typer.Option(help="default: bfloat16 / float16 / float32 by device")
     ] = None,
     batch_size: Annotated[int | None, typer.Option(help="views per forward pass (predict's default)")] = None,
+    search: Annotated[
+        bool | None, typer.Option(help=_bundle_help("hidden.search", "program search on the CPU cores too"))
+    ] = None,
     predict_arg: Annotated[
         list[str] | None, typer.Option(help="one more predict flag or value, e.g. --predict-arg=--adapt-lr")
     ] = None,
@@ -157,7 +160,7 @@ def kaggle_bundle(
     from arcsolve.kaggle.options import BundleOptions, HiddenTaskOptions
 
     hidden = {"adapt_steps": adapt_steps, "adapt_aug": adapt_aug, "adapt_model": adapt_model}
-    hidden |= {"forward_dtype": forward_dtype, "batch_size": batch_size}
+    hidden |= {"forward_dtype": forward_dtype, "batch_size": batch_size, "search": search}
     bundle = {
         "competition": competition,
         "tta": tta,

@@ -55,7 +55,7 @@ FAKE_PREDICT = """
 import json, os, signal, sys, time
 mode = os.environ.get("FAKE_MODE", "answer")
 if "--help" in sys.argv:
-    print("--tasks --out --tta --device --seed --time-budget --forward-dtype --batch-size --skip-bad-tasks")
+    print("--tasks --out --tta --device --seed --time-budget --forward-dtype --batch-size --skip-bad-tasks --search")
     sys.exit(0)
 args = sys.argv[1:]
 tasks = json.load(open(args[args.index("--tasks") + 1]))

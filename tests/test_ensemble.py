@@ -78,3 +78,6 @@ def test_predict_with_search_merges_and_names_sources(tiny_trained, tmp_path):
     submission = orjson.loads(out.read_bytes())
     assert submission["b_ovf"][0]["attempt_1"] == ovf["grid"]
     assert any("fitted by a program" in line for line in summary.lines())
+    outcome = orjson.loads((tmp_path / "predict_summary.json").read_bytes())
+    assert outcome["inputs"]["b_ovf"] == ["search"] and outcome["search_answered"] == first["search"] >= 1
+    assert outcome["test_inputs"] == summary.test_inputs

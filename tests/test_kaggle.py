@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -239,8 +240,10 @@ def test_one_predict_per_gpu_with_its_dtype_and_the_bundle_options(
         assert argv[0] == str(kaggle_bundle.out / "model.pt") and "--skip-bad-tasks" in argv
         assert argv[argv.index("--device") + 1] == "cuda" and argv[argv.index("--forward-dtype") + 1] == dtype
         assert 500 < float(argv[argv.index("--time-budget") + 1]) < 600
+        workers = max(1, (os.cpu_count() or 1) // 2)  # the search gets its shard's share of the cores
+        assert argv[argv.index("--set") + 1] == f"search_options.workers={workers}"
         options = ["--adapt-steps", "3", "--adapt-aug", "2", "--adapt-model", "all", "--batch-size", "16"]
-        assert argv[-12:] == options + ["--adapt-lr", "0.02"] + [
+        assert argv[-13:] == options + ["--search", "--adapt-lr", "0.02"] + [
             "--adapt-steps",
             "7",
         ]  # bundle, then notebook

@@ -175,3 +175,25 @@ def kaggle_dirs(tmp_path):
     write_challenges(tmp_path / "input" / "arc-prize-2026")
     (tmp_path / "working").mkdir()
     return tmp_path / "input", tmp_path / "working"
+
+
+def test_inputs_the_search_answered_are_counted_apart_from_the_models():
+    from arcsolve.kaggle.arcsolve_kaggle_runner import shards
+
+    class Finished:
+        task_ids = ["t", "u"]
+
+        def predict_summary(self):
+            return {"inputs": {"t": ["search", "model"], "u": ["no valid prediction"]}, "bad_tasks": []}
+
+        def answers(self):
+            entry = {"attempt_1": [[1]], "attempt_2": [[2]]}
+            return {"t": [entry, entry], "u": [entry]}
+
+    fallback = {
+        "t": [{"attempt_1": [[0]], "attempt_2": [[5]]}] * 2,
+        "u": [{"attempt_1": [[0]], "attempt_2": [[5]]}],
+    }
+    merged, outcomes = shards.merge({"t": {}, "u": {}}, [Finished()], fallback, {})
+    assert outcomes == {"t": ["search", "model"], "u": ["no valid prediction"]}
+    assert merged["t"][0] == {"attempt_1": [[1]], "attempt_2": [[2]]}

@@ -34,6 +34,7 @@ class HiddenTaskOptions:
     adapt_lr: float | None = None
     forward_dtype: str | None = None  # None: run.py picks bfloat16 / float16 / float32 per device
     batch_size: int | None = None
+    search: bool = True  # program search on each shard's share of the CPU cores, merged with the model
 
 
 @dataclass(frozen=True)

@@ -100,10 +100,12 @@ def merge_candidates(
 
 def merge_search(
     ranked: RankedTable, tasks: Sequence[Task], records: dict[str, dict[str, Any]], model_share: float
-) -> dict[str, int]:
+) -> tuple[dict[str, int], frozenset[tuple[str, int]]]:
     """Merge every test input's search answers into `ranked` (in place); return how many inputs
-    got their first candidate from the search, from the model, or from neither."""
+    got their first candidate from the search, from the model, or from neither, and which inputs
+    the search's answer leads."""
     counts = {"search": 0, "model": 0, "none": 0}
+    led = set()
     for task in tasks:
         programs = (records.get(task.task_id) or {}).get("programs") or []
         for index in range(len(task.test_inputs)):
@@ -112,7 +114,9 @@ def merge_search(
             ranked.set(task.task_id, index, merged, ranked.poe_views(task.task_id, index))
             first = merged[0].source if merged else None
             counts["none" if first is None else "search" if first == "search" else "model"] += 1
-    return counts
+            if first == "search":
+                led.add((task.task_id, index))
+    return counts, frozenset(led)
 
 
 def finish_search(
@@ -121,18 +125,19 @@ def finish_search(
     tasks: Sequence[Task],
     model_share: float,
     stopping: bool,
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any] | None, frozenset[tuple[str, int]]]:
     """Wait for the search (told to start nothing new when the run is stopping), merge it into
-    `ranked`, and return what predict_summary.json says of it."""
+    `ranked`; return what the predict summary says of it, and the inputs its answers lead."""
     if background is None:
-        return None
+        return None, frozenset()
     if stopping:
         background.stop()
     records = background.wait()
-    first = merge_search(ranked, tasks, records, model_share)
+    first, led = merge_search(ranked, tasks, records, model_share)
     fitted = sum(1 for r in records.values() if r.get("programs"))
     seconds = round(background.seconds, 3)
-    return {"tasks_fitted": fitted, "seconds": seconds, "first_candidate": first, "error": background.error}
+    report = {"tasks_fitted": fitted, "seconds": seconds, "first_candidate": first, "error": background.error}
+    return report, led
 
 
 def search_line(search: dict[str, Any], tasks: int) -> str:

@@ -1,6 +1,7 @@
 """What happened to each test input of a `predict` run, as `predict_summary.json` beside the submission.
 
 Every test input ends in one of these outcomes:
+- `search` (predict --search): attempt 1 is a program's answer (a program fitted every train pair);
 - `model`: at least one view decoded to a valid grid, so attempt 1 is the model's top-voted answer;
 - `too big for the canvas`: a side longer than the checkpoint's canvas, so no view was planned;
 - `no valid prediction`: every view it got decoded to no valid grid;
@@ -28,6 +29,7 @@ from arcsolve.predict.vote import VoteTable
 
 SUMMARY_FORMAT = 1
 MODEL = "model"
+SEARCH = "search"
 TOO_BIG = "too big for the canvas"
 NO_VALID = "no valid prediction"
 OUT_OF_TIME = "out of time"
@@ -40,8 +42,10 @@ def input_outcomes(
     skipped: Sequence[tuple[str, int]],
     stopped: str | None,
     final: bool,
+    searched: frozenset[tuple[str, int]] = frozenset(),
 ) -> dict[str, list[str]]:
-    """{task id: [outcome per test input]}. `stopped` is None, "time budget" or a signal name."""
+    """{task id: [outcome per test input]}. `stopped` is None, "time budget" or a signal name;
+    `searched` holds the inputs whose attempt 1 came from the search."""
     too_big = set(skipped)
     unreached = PENDING
     if final:
@@ -50,7 +54,9 @@ def input_outcomes(
     for task in tasks:
         row = []
         for index in range(len(task.test_inputs)):
-            if table.ranked(task.task_id, index):
+            if (task.task_id, index) in searched:
+                row.append(SEARCH)
+            elif table.ranked(task.task_id, index):
                 row.append(MODEL)
             elif (task.task_id, index) in too_big:
                 row.append(TOO_BIG)
@@ -66,13 +72,14 @@ def summary_document(
     outcomes: dict[str, list[str]], bad_tasks: Sequence[BadTaskError], stopped: str | None, final: bool
 ) -> dict[str, Any]:
     counts = Counter(outcome for row in outcomes.values() for outcome in row)
-    model = counts.pop(MODEL, 0)
+    model, search = counts.pop(MODEL, 0), counts.pop(SEARCH, 0)
     return {
         "format": SUMMARY_FORMAT,
         "final": final,
         "tasks": len(outcomes),
-        "test_inputs": model + sum(counts.values()),
+        "test_inputs": model + search + sum(counts.values()),
         "model_answered": model,
+        "search_answered": search,
         "fallback": dict(sorted(counts.items())),
         "stopped": stopped,
         "bad_tasks": [{"task": bad.task_id, "problem": bad.one_line()} for bad in bad_tasks],
@@ -88,9 +95,10 @@ def write_predict_summary(
     bad_tasks: Sequence[BadTaskError] = (),
     stopped: str | None = None,
     final: bool = False,
+    searched: frozenset[tuple[str, int]] = frozenset(),
 ) -> dict[str, Any]:
     """Write the summary for the votes in `table` atomically; return it."""
-    outcomes = input_outcomes(tasks, table, skipped, stopped, final)
+    outcomes = input_outcomes(tasks, table, skipped, stopped, final, searched)
     document = summary_document(outcomes, bad_tasks, stopped, final)
     atomic_write_json(path, document, indent=True)
     return document

@@ -327,7 +327,11 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
     if stopper.signal is not None:  # asked to stop: no scoring, the vote order stands
         until = time.monotonic()
     ranked = rank_table(table, store, tasks, cfg.rank, cfg.poe_candidates, until)
-    searched = finish_search(background, ranked, tasks, cfg.search_model_share, stopper.signal is not None)
+    searched, led = finish_search(
+        background, ranked, tasks, cfg.search_model_share, stopper.signal is not None
+    )
+    if searched is not None:
+        write_predict_summary(cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, True, led)
     submission = write_submission(out, tasks, vote_attempts(ranked, tasks, k=SUBMISSION_ATTEMPTS))
     rank_seconds = time.perf_counter() - ranking_began
     predictions = cfg.predictions_file()

@@ -159,7 +159,8 @@ def from_sample(args, folder: Path | None, error: str, summary: dict) -> int:
         return EXIT_NOTHING_WRITTEN
     write_json_atomic(args.out, submission)
     n_inputs = sum(len(v) for v in submission.values())
-    summary.update(tasks=len(submission), test_inputs=n_inputs, model_answered=0, fallback_inputs=n_inputs)
+    summary.update(tasks=len(submission), test_inputs=n_inputs, model_answered=0, search_answered=0)
+    summary.update(fallback_inputs=n_inputs)
     summary.update(
         fallback_by_reason={"challenges unreadable": n_inputs}, exit_code=EXIT_CHALLENGES_UNREADABLE
     )
@@ -242,18 +243,17 @@ def pick_devices(args, kill_at: float | None) -> list:
 
 def finish(args, summary: dict, outcomes: dict, ran: list[shards.Shard]) -> int:
     counts = Counter(reason for row in outcomes.values() for reason in row)
-    model = counts.pop("model", 0)
-    n_inputs = model + sum(counts.values())
-    summary.update(
-        tasks=len(outcomes), test_inputs=n_inputs, model_answered=model, fallback_inputs=n_inputs - model
-    )
+    model, search = counts.pop(shards.MODEL, 0), counts.pop(shards.SEARCH, 0)
+    n_inputs = model + search + sum(counts.values())
+    summary.update(tasks=len(outcomes), test_inputs=n_inputs, model_answered=model, search_answered=search)
+    summary.update(fallback_inputs=n_inputs - model - search)
     summary.update(
         fallback_by_reason=dict(counts.most_common()), tta=args.tta, predict_args=args.predict_args
     )
     summary.update(shards=[s.report() for s in ran], interrupted=children.STOP.name)
     crashed = [f"shard {s.name}: {s.status}: {s.last_error}" for s in ran if s.last_error]
     why = [f"{n} {reason}" for reason, n in counts.most_common()]
-    log(f"{args.out}: {len(outcomes)} tasks; {model}/{n_inputs} test inputs answered by the model"
+    log(f"{args.out}: {len(outcomes)} tasks; {model}/{n_inputs} test inputs answered by the model, {search} by the search"
         + (f"; fallbacks: {', '.join(why)}" if why else ""))  # fmt: skip
     if summary.get("score"):
         log(f"score: {summary['score']}")

@@ -27,6 +27,7 @@ OPTION_FLAGS = {
     "adapt_lr": "--adapt-lr",
     "forward_dtype": "--forward-dtype",
     "batch_size": "--batch-size",
+    "search": "--search",
 }
 
 
@@ -135,6 +136,8 @@ def option_flags(options: object, problems: list[str]) -> list[str]:
     for key, value in (options or {}).items() if isinstance(options, dict) else []:
         if key not in OPTION_FLAGS:
             problems.append(f"bundle.json predict_options: unknown option {key!r} ignored")
+        elif isinstance(value, bool):  # a switch: --search / --no-search
+            flags.append(OPTION_FLAGS[key] if value else OPTION_FLAGS[key].replace("--", "--no-", 1))
         elif value is not None:
             flags += [OPTION_FLAGS[key], str(value)]
     return flags

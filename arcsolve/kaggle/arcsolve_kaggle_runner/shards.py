@@ -28,6 +28,7 @@ from .install import last_line
 SHARDS_DIR = "arcsolve_shards"
 RETRY_MIN_SECONDS = 30.0
 MODEL = "model"
+SEARCH = "search"  # predict --search: attempt 1 is a program's answer
 PENDING = "pending"
 
 
@@ -165,6 +166,8 @@ def launch(
         cmd += ["--time-budget", f"{max(1.0, kill_at - time.monotonic() - 1.0):.0f}"]
     if "--skip-bad-tasks" in flags:
         cmd += ["--skip-bad-tasks"]
+    if "--search" in extra and "--search" in flags:  # the search gets this shard's share of the cores
+        cmd += ["--set", f"search_options.workers={threads}"]
     if "--forward-dtype" in flags:
         cmd += ["--forward-dtype", forward_dtype(shard)]
     cmd += extra  # the bundle's predict options, then the notebook's: later flags win
@@ -264,7 +267,7 @@ def merge(
     challenges: dict, shards: list[Shard], fallback: dict, reasons: dict[str, str]
 ) -> tuple[dict, dict]:
     """(submission, {task id: [outcome per input]}): per input the entry of the last shard whose
-    summary says the model answered it, else the fallback with its reason. `reasons` holds the
+    summary says the model or the program search answered it, else the fallback with its reason. `reasons` holds the
     tasks that never reached a shard (malformed, out of time before launch, ...)."""
     by_task: dict[str, list[Shard]] = {}
     for shard in shards:
@@ -286,9 +289,9 @@ def merge(
                 outcome = row[i] if isinstance(row, list) and i < len(row) else None
                 mine = got[i] if isinstance(got, list) and len(got) == len(fallback[tid]) else None
                 valid = isinstance(mine, dict) and all(is_grid(mine.get(k)) for k in ATTEMPTS)
-                if outcome == MODEL and valid:
-                    chosen, reason = {k: mine[k] for k in ATTEMPTS}, MODEL
-                elif reason != MODEL:
+                if outcome in (MODEL, SEARCH) and valid:
+                    chosen, reason = {k: mine[k] for k in ATTEMPTS}, outcome
+                elif reason not in (MODEL, SEARCH):
                     reason = "malformed task" if tid in bad else _shard_reason(shard, outcome)
                     if valid:  # predict's own fallback for it
                         chosen = {k: mine[k] for k in ATTEMPTS}
