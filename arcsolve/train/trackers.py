@@ -61,6 +61,9 @@ class TensorBoardTracker:
     def write(self, step: int, values: dict[str, Any]) -> None:
         for key, value in _numbers(values).items():
             self.writer.add_scalar(key, value, step)
+        # On disk now, like the metrics.jsonl line: a killed run must not lose what came before its
+        # last checkpoint (the writer's own timer flushes every two minutes).
+        self.writer.flush()
 
     def close(self, failed: bool) -> None:
         self.writer.close()
@@ -84,7 +87,11 @@ class WandbTracker:
         place = {} if os.environ.get("WANDB_DIR") else {"dir": str(folder)}
         folder.mkdir(parents=True, exist_ok=True)
         self.run = wandb.init(
-            project=project, name=name, id=state["run_id"] if state else None, resume="allow", config=config,
+            project=project,
+            name=name,
+            id=state["run_id"] if state else None,
+            resume="allow",
+            config=config,
             **place,
         )
         self.run.define_metric("step")
@@ -177,7 +184,9 @@ def start_trackers(
     for kind, make in makers:
         try:
             started.append(Guarded(make()))
-        except Exception as err:  # ImportError, a W&B login or network error, an unwritable folder
+        except ImportError as err:
+            warn(kind, ImportError(f"cannot import it ({err}); pip install 'arcsolve[track]'"))
+        except Exception as err:  # a W&B login or network error, an unwritable folder
             warn(kind, err)
     return started
 
