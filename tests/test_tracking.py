@@ -13,12 +13,15 @@ import struct
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import orjson
 import pytest
 from tiny_runs import tiny_run_config, write_task
+from typer.testing import CliRunner
 
+from arcsolve.cli import app
 from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 from arcsolve.predict.config import AdaptConfig, PredictConfig
 from arcsolve.predict.run import run_predict
@@ -240,3 +243,30 @@ def test_adaptation_curve_reaches_tensorboard(dataset, tmp_path):
     assert shown["adapt/lm_loss", 6] == np.float32(report.last_loss)
     assert shown["adapt/holdout_exact", 0] == np.float32(report.holdout_before)
     assert shown["adapt/holdout_exact", 6] == np.float32(report.holdout_after)
+
+
+def test_the_cli_reaches_the_tracking_fields(tmp_path):
+    runner = CliRunner()
+    config = Path(__file__).resolve().parents[1] / "configs" / "arc1-cpu-tiny.toml"
+    sets = [
+        "--set",
+        "train.tensorboard=true",
+        "--set",
+        "train.wandb_project=arc",
+        "--set",
+        "train.wandb_run_name=a1",
+    ]
+    with mock.patch("arcsolve.train.loop.run_train") as heavy:
+        heavy.return_value = {"step": 1}
+        result = runner.invoke(app, ["train", str(config), "--out", str(tmp_path / "run"), *sets])
+    assert result.exit_code == 0, result.output
+    train = heavy.call_args.args[0].train
+    assert (train.tensorboard, train.wandb_project, train.wandb_run_name) == (True, "arc", "a1")
+    predict = ["predict", "ckpt.pt", "--tasks", "arc1:training", "--out", str(tmp_path / "s.json")]
+    sets = ["--set", "adapt.tensorboard=true", "--set", "adapt.wandb_project=arc"]
+    with mock.patch("arcsolve.predict.run.run_predict") as heavy:
+        heavy.return_value.lines.return_value = ["ok"]
+        result = runner.invoke(app, [*predict, *sets])
+    assert result.exit_code == 0, result.output
+    adapt = heavy.call_args.args[0].adapt
+    assert (adapt.tensorboard, adapt.wandb_project) == (True, "arc")
