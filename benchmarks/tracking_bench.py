@@ -31,7 +31,7 @@ import torch
 from arcsolve.train.config import RunConfig, load_run_config
 from arcsolve.train.loop import run_train
 from arcsolve.train.metrics import read_metrics
-from arcsolve.train.trackers import start_trackers
+from arcsolve.train.trackers import WandbTarget, start_trackers
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "arc1-cpu-tiny.toml"
 WARMUP_LOGS = 3  # logged intervals left out of each run's median (first steps, allocator warm-up)
@@ -67,7 +67,7 @@ def write_seconds(root: Path, mode: str, record: dict[str, Any], writes: int) ->
     """Seconds per tracker write of `record`, the trackers of `mode` started outside the timing."""
     board = root / mode / "tensorboard" if MODES[mode].get("tensorboard") else None
     project = MODES[mode].get("wandb_project")
-    wandb = (project, f"write-{mode}", root / mode) if project else None
+    wandb = WandbTarget(project, f"write-{mode}", root / mode) if project else None
     trackers = start_trackers(board, wandb, 0, {"mode": mode})
     began = time.perf_counter()
     for step in range(1, writes + 1):

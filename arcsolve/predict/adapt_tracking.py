@@ -17,7 +17,7 @@ from typing import Any
 from arcsolve.config import to_toml
 from arcsolve.predict.adapt import AdaptReport
 from arcsolve.predict.config import PredictConfig
-from arcsolve.train.trackers import TENSORBOARD_DIR, start_trackers
+from arcsolve.train.trackers import TENSORBOARD_DIR, WandbTarget, start_trackers
 
 ADAPT_RUN = "adapt"  # the TensorBoard sub-folder, and the suffix of the W&B run name
 
@@ -55,7 +55,8 @@ def log_adaptation(
         return
     folder = Path(cfg.out).parent
     board = folder / TENSORBOARD_DIR / ADAPT_RUN if ac.tensorboard else None
-    wandb = (ac.wandb_project, f"{folder.resolve().name}-{ADAPT_RUN}", folder) if ac.wandb_project else None
+    name = f"{folder.resolve().name}-{ADAPT_RUN}"
+    wandb = WandbTarget(ac.wandb_project, name, folder) if ac.wandb_project else None
     resolved = asdict(cfg)
     # First step 0: a rerun into the same folder hides the earlier curve instead of mixing with it.
     trackers = start_trackers(board, wandb, 0, resolved, to_toml(resolved))

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -32,6 +32,12 @@ from arcsolve.train.config import RunConfig
 
 TENSORBOARD_DIR = "tensorboard"
 WANDB_STATE_FILE = "wandb.json"
+
+
+class WandbTarget(NamedTuple):
+    project: str
+    name: str  # the run's display name
+    folder: Path  # where W&B keeps its local files unless WANDB_DIR says otherwise
 
 
 class Tracker(Protocol):
@@ -166,15 +172,14 @@ def warn(name: str, err: BaseException) -> None:
 
 def start_trackers(
     tensorboard_dir: Path | None,
-    wandb: tuple[str, str, Path] | None,
+    wandb: WandbTarget | None,
     first_step: int,
     config: dict[str, Any],
     config_text: str | None = None,
     wandb_state: Path | None = None,
 ) -> list[Guarded]:
-    """The trackers asked for: TensorBoard into `tensorboard_dir`; W&B as (project, run name, folder
-    for its local files), continuing the run stored in `wandb_state` when there is one. A tracker
-    that cannot start is one warning line and left out."""
+    """The trackers asked for: TensorBoard into `tensorboard_dir`; a W&B run, continuing the one stored
+    in `wandb_state` when there is one. A tracker that cannot start is one warning line and left out."""
     makers: list[tuple[str, Callable[[], Tracker]]] = []
     if tensorboard_dir is not None:
         makers.append(("tensorboard", partial(TensorBoardTracker, tensorboard_dir, first_step, config_text)))
@@ -197,6 +202,7 @@ def train_trackers(cfg: RunConfig, out: Path, first_step: int, is_main: bool) ->
     if not is_main or not (tc.tensorboard or tc.wandb_project):
         return []
     resolved = asdict(cfg)
-    wandb = (tc.wandb_project, tc.wandb_run_name or out.resolve().name, out) if tc.wandb_project else None
+    name = tc.wandb_run_name or out.resolve().name
+    wandb = WandbTarget(tc.wandb_project, name, out) if tc.wandb_project else None
     board = out / TENSORBOARD_DIR if tc.tensorboard else None
     return start_trackers(board, wandb, first_step, resolved, to_toml(resolved), out / WANDB_STATE_FILE)
