@@ -15,6 +15,7 @@ bit-for-bit, so the skipped values are the ones it would have sent again, bar `s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import textwrap
@@ -159,10 +160,8 @@ class Guarded:
         warn(self.name, err)
         tracker, self.tracker = self.tracker, None
         if tracker is not None:
-            try:
+            with contextlib.suppress(Exception):  # already failing; the warning has been given
                 tracker.close(failed=True)
-            except Exception:  # already failing; the warning has been given
-                pass
 
 
 def warn(name: str, err: BaseException) -> None:
