@@ -92,12 +92,17 @@ def metric_points(run: Path) -> dict[tuple[str, int], float]:
     return points
 
 
-def tensorboard_points(folder: Path) -> dict[tuple[str, int], float]:
-    """What TensorBoard shows: its reader drops events a later writer's purge marker hides."""
+def tensorboard_reader(folder: Path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    reader = EventAccumulator(str(folder), size_guidance={"scalars": 0})
+    reader = EventAccumulator(str(folder), size_guidance={"scalars": 0, "tensors": 0})
     reader.Reload()
+    return reader
+
+
+def tensorboard_points(folder: Path) -> dict[tuple[str, int], float]:
+    """What TensorBoard shows: its reader drops events a later writer's purge marker hides."""
+    reader = tensorboard_reader(folder)
     points: dict[tuple[str, int], float] = {}
     for tag in reader.Tags()["scalars"]:
         for event in reader.Scalars(tag):
@@ -116,6 +121,10 @@ def test_tensorboard_holds_the_metrics_of_a_killed_and_resumed_run(dataset, tmp_
     for point, value in expected.items():
         assert shown[point] == np.float32(value), point  # event files store float32
     assert len(list((run / TENSORBOARD_DIR).glob("events.out.tfevents.*"))) == 2  # one per process
+    texts = tensorboard_reader(run / TENSORBOARD_DIR).Tensors("config/text_summary")
+    assert [t.step for t in texts] == [0, 5]  # the resolved config, from each process
+    config_text = texts[-1].tensor_proto.string_val[0].decode()
+    assert "tensorboard = true" in config_text and "hidden_size = 64" in config_text
 
 
 def wandb_records(path: Path):
