@@ -78,6 +78,11 @@ def kill_then_resume(cfg, run: Path, monkeypatch) -> None:
         with pytest.raises(InterruptedError):
             loop.run_train(cfg, run, progress=False)
     assert max(r["step"] for r in read_metrics(run / "metrics.jsonl")) == KILLED_AT
+    # W&B names an offline run's folder by the second it started and the run id: a resume within the
+    # same second (only ever in a test) would write over the killed process's folder.
+    resumed = run.parent / "wandb-home" / "resumed"
+    resumed.mkdir()
+    monkeypatch.setenv("WANDB_DIR", str(resumed))
     loop.run_train(cfg, run, resume=True, progress=False)
 
 
