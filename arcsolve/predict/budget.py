@@ -32,6 +32,7 @@ import torch
 from arcsolve.data.tasks import Task
 from arcsolve.model.act import act_step, initial_carry
 from arcsolve.predict.adapt import AdaptReport, start_adaptation
+from arcsolve.predict.adapt_tracking import log_adaptation
 from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.model import PredictModel
 from arcsolve.predict.views import ViewPlan, encode_plan_rows, plan_views
@@ -213,7 +214,9 @@ def adapt_and_plan(
     )
     if cfg.adapt.holdout and not stopper.should_stop():
         report.holdout_after, report.holdout_tokens_after = adapter.holdout_accuracy(cfg.batch_size)
-    return net, plan, adapter.fill_report(report), per_view
+    adapter.fill_report(report)
+    log_adaptation(cfg, adapter.history, report)
+    return net, plan, report, per_view
 
 
 # Seconds `rank.rank_table` needs per test input and per (candidate, stored view) pair on a 30x30

@@ -26,6 +26,10 @@ class AdaptConfig:
     model_lr: float = 0.0  # AdamATan2 rate of those weights; 0 = lr / 10
     batch_size: int = 0  # examples per step; 0 = predict's batch_size (capped at the number of examples)
     holdout: bool = False  # leave each task's last train pair out and score it before/after adapting
+    # The loss curve, once adaptation ends (docs/tracking.md): TensorBoard event files under
+    # <dir of --out>/tensorboard/adapt/, and/or a run in this Weights & Biases project.
+    tensorboard: bool = False
+    wandb_project: str | None = None
 
     def validate(self, where: str = "predict") -> None:
         """Raise ConfigError naming the first bad field (types and choices are checked by from_dict)."""

@@ -97,6 +97,10 @@ class TrainConfig:
     # Non-finite loss/gradients are flagged on the device every step and read (a host sync) every
     # this many steps, at every logged step and before every checkpoint.
     finite_check_every: int = 50
+    # Live tracking beside metrics.jsonl (docs/tracking.md; `pip install arcsolve[track]`), rank 0 only.
+    tensorboard: bool = False  # event files under RUN/tensorboard/
+    wandb_project: str | None = None  # a Weights & Biases project; None = no W&B run
+    wandb_run_name: str | None = None  # None = the run directory's name
 
     def validate(self, where: str) -> None:
         positive = (

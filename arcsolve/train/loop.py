@@ -34,6 +34,7 @@ from arcsolve.train.metrics import MetricsLog
 from arcsolve.train.plan import StepPlan, TrainShape, epochs_per_interval, step_plan
 from arcsolve.train.state import TrainState, build_state, gather_carries, restore_state, state_payload
 from arcsolve.train.step import FiniteWatch, train_step
+from arcsolve.train.trackers import train_trackers
 
 
 def total_steps(cfg: RunConfig, batches: TrainBatches) -> int:
@@ -105,9 +106,11 @@ def _start_or_resume(
         del payload
     # Lines after the restored step (or every line, when starting from step 0: a run killed before
     # its first checkpoint) will be logged again; keeping them would duplicate steps.
-    log.truncate_after(state.step if checkpoint is not None else -1)
+    kept = state.step if checkpoint is not None else -1
+    log.truncate_after(kept)
     if info.is_main:  # only now: a refused --resume must not overwrite the run's config
         atomic_write_text(out / "config.toml", to_toml(asdict(cfg)))
+    log.trackers = train_trackers(cfg, out, kept + 1, info.is_main)
     dist.broadcast_module(state.model, info)
     return state, batches, log
 
@@ -142,7 +145,7 @@ def _train(
     eval_points = set(plan.eval_steps)
     metrics: dict[str, Any] = {}
     started, logged_at = time.perf_counter(), state.step
-    with progress_bar("train", "{task.fields[info]}", show) as bar:
+    with log, progress_bar("train", "{task.fields[info]}", show) as bar:
         job = bar.add_task("train", total=end, completed=state.step, info="")
         while state.step < end:
             last_step = state.step + 1 == end
@@ -177,7 +180,6 @@ def _train(
                     log.write(state.step, {f"eval/{k}": v for k, v in metrics.items()})
             if do_save:
                 _save(state, cfg, dataset, batches, out, info, device)
-    log.close()
     return {"step": state.step, **metrics}
 
 

@@ -1,7 +1,8 @@
 """`metrics.jsonl`: one JSON object per logged step or evaluation, each with an integer `step`.
 
 Lines are appended and flushed one at a time, so a reader (or `arcsolve report`) sees whole lines
-plus, at worst, one partial last line while a run is writing.
+plus, at worst, one partial last line while a run is writing. Live trackers (TensorBoard, W&B:
+arcsolve/train/trackers.py) get each record after its line is written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 
 from arcsolve.io import atomic_write_bytes
+from arcsolve.train.trackers import Tracker
 
 
 class MetricsLog:
@@ -20,6 +22,7 @@ class MetricsLog:
         self.path = Path(path)
         self.enabled = enabled
         self._handle = None
+        self.trackers: list[Tracker] = []  # closed with the log
         if enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = open(self.path, "ab")  # noqa: SIM115 - closed in close()
@@ -31,6 +34,8 @@ class MetricsLog:
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in clean.items()}
         self._handle.write(orjson.dumps({"step": int(step), **clean}) + b"\n")
         self._handle.flush()
+        for tracker in self.trackers:
+            tracker.write(int(step), values)
 
     def truncate_after(self, step: int) -> None:
         """On resume, drop lines logged after the checkpoint's step (they will be logged again)."""
@@ -51,10 +56,19 @@ class MetricsLog:
         if self.enabled:
             self._handle = open(self.path, "ab")  # noqa: SIM115
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+        for tracker in self.trackers:
+            tracker.close(failed)
+        self.trackers = []
+
+    def __enter__(self) -> MetricsLog:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self.close(failed=kind is not None)
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
