@@ -1,0 +1,168 @@
+"""Objects of a grid and the rules that pick one of them.
+
+An object is a connected component of non-background cells (background = the grid's commonest
+colour), 4- or 8-connected, of one colour or of any colours (`multicolour`). A rule returns the index
+of the one object it picks, or None when no single object fits (a tie for largest, two objects
+with a unique colour), so a program that relies on a rule only applies where the rule is decisive.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from arcsolve.search import object_kernels as kernels
+from arcsolve.search.grid import Grid, background_colour, grid_key
+from arcsolve.search.object_kernels import BORDER, BOTTOM, COLOUR, LEFT, MIXED, RIGHT, SIZE, TOP
+
+CACHE_LIMIT = 4096  # labellings kept per process; the engine asks for the same grid many times
+
+
+@dataclass(frozen=True)
+class Objects:
+    """The objects of one grid: `labels` (-1 for background, else the object's index, objects
+    numbered in row-major order of their first cell) and `stats` (a row per object, columns named
+    in `object_kernels`). Both arrays are shared between callers and read-only."""
+
+    background: int
+    labels: np.ndarray
+    stats: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.stats)
+
+    def mask(self, index: int) -> np.ndarray:
+        return self.labels == index
+
+    def box(self, index: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right), exclusive ends."""
+        row = self.stats[index]
+        return int(row[TOP]), int(row[LEFT]), int(row[BOTTOM]), int(row[RIGHT])
+
+    def shape_key(self, index: int) -> bytes:
+        """The object's cells inside its bounding box, as an exact identity of its shape."""
+        top, left, bottom, right = self.box(index)
+        return grid_key(np.ascontiguousarray(self.labels[top:bottom, left:right] == index))
+
+
+_cache: dict[tuple[bytes, bool, bool], Objects] = {}
+
+
+def find_objects(grid: Grid, diagonal: bool, multicolour: bool) -> Objects:
+    """The grid's objects, 8-connected when `diagonal`, cached by the grid's contents."""
+    key = (grid_key(grid), diagonal, multicolour)
+    found = _cache.get(key)
+    if found is None:
+        background = background_colour(grid)
+        labels, count = kernels.label_components(grid, background, diagonal, multicolour)
+        stats = kernels.component_stats(grid, labels, count)
+        labels.flags.writeable = False
+        stats.flags.writeable = False
+        found = Objects(background, labels, stats)
+        if len(_cache) >= CACHE_LIMIT:
+            _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def _only(indices: np.ndarray) -> int | None:
+    return int(indices[0]) if len(indices) == 1 else None
+
+
+def _unique_max(values: np.ndarray) -> int | None:
+    if len(values) == 0:
+        return None
+    return _only(np.flatnonzero(values == values.max()))
+
+
+def largest(objects: Objects) -> int | None:
+    return _unique_max(objects.stats[:, SIZE])
+
+
+def smallest(objects: Objects) -> int | None:
+    return _unique_max(-objects.stats[:, SIZE])
+
+
+def unique_colour(objects: Objects) -> int | None:
+    """The one object whose colour no other object has."""
+    colours = objects.stats[:, COLOUR]
+    counts = Counter(colours.tolist())
+    return _only(np.flatnonzero([counts[c] == 1 and c != MIXED for c in colours.tolist()]))
+
+
+def unique_size(objects: Objects) -> int | None:
+    """The one object whose cell count no other object has."""
+    sizes = objects.stats[:, SIZE].tolist()
+    counts = Counter(sizes)
+    return _only(np.flatnonzero([counts[s] == 1 for s in sizes]))
+
+
+def unique_shape(objects: Objects) -> int | None:
+    """The one object whose shape (cells up to translation) no other object has."""
+    keys = [objects.shape_key(k) for k in range(objects.count)]
+    counts = Counter(keys)
+    return _only(np.flatnonzero([counts[key] == 1 for key in keys]))
+
+
+def commonest_shape(objects: Objects) -> int | None:
+    """The first object of the shape that occurs most often (that count must be unique and >= 2)."""
+    keys = [objects.shape_key(k) for k in range(objects.count)]
+    ranked = Counter(keys).most_common(2)
+    if not ranked or ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    return keys.index(ranked[0][0])
+
+
+def touching_border(objects: Objects) -> int | None:
+    return _only(np.flatnonzero(objects.stats[:, BORDER] == 1))
+
+
+def inside(objects: Objects) -> int | None:
+    """The one object not touching the grid's border."""
+    return _only(np.flatnonzero(objects.stats[:, BORDER] == 0))
+
+
+def topmost(objects: Objects) -> int | None:
+    return _unique_max(-objects.stats[:, TOP])
+
+
+def bottommost(objects: Objects) -> int | None:
+    return _unique_max(objects.stats[:, BOTTOM])
+
+
+def leftmost(objects: Objects) -> int | None:
+    return _unique_max(-objects.stats[:, LEFT])
+
+
+def rightmost(objects: Objects) -> int | None:
+    return _unique_max(objects.stats[:, RIGHT])
+
+
+def largest_box(objects: Objects) -> int | None:
+    """The object with the largest bounding-box area."""
+    rows = objects.stats
+    return _unique_max((rows[:, BOTTOM] - rows[:, TOP]) * (rows[:, RIGHT] - rows[:, LEFT]))
+
+
+RULES = {
+    rule.__name__: rule
+    for rule in (
+        largest,
+        smallest,
+        unique_colour,
+        unique_size,
+        unique_shape,
+        commonest_shape,
+        touching_border,
+        inside,
+        topmost,
+        bottommost,
+        leftmost,
+        rightmost,
+        largest_box,
+    )
+}
+"""Every selection rule by name; the ops print the name (`crop_object(x, select=largest, ...)`)."""

@@ -1,0 +1,249 @@
+"""Objects: pick one connected component by a rule (`object_select.RULES`) and crop it, keep only it,
+erase it or recolour it; count objects; recolour every object by its size or size rank; drop the
+objects smaller than a learned size.
+
+`ops(view)` keeps the task's parameters small: connectivity settings that label every grid of the
+task alike are tried once, a rule is kept only if it picks an object in every train input and
+picks different cells than the rules before it, crops only where the picked boxes have the train
+outputs' shapes, and whole-grid actions only where outputs keep the inputs' shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import NUM_COLORS
+from arcsolve.search.grid import Grid, colour_counts
+from arcsolve.search.object_kernels import SIZE
+from arcsolve.search.object_select import RULES, Objects, find_objects
+from arcsolve.search.ops import Op, TaskView
+
+FAMILY = "objects"
+CONNECTIVITIES = ((False, False), (True, False), (False, True), (True, True))
+"""(diagonal, multicolour) settings: 4- or 8-connected, one colour or any non-background colours."""
+MAX_MIN_SIZES = 8  # drop_small_objects thresholds a fitter tries
+
+
+def _picked(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> tuple[Objects, int] | None:
+    objects = find_objects(grid, diagonal, multicolour)
+    index = RULES[select](objects)
+    return None if index is None else (objects, index)
+
+
+def crop_object(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> Grid | None:
+    """The picked object's bounding box, everything in it kept."""
+    picked = _picked(grid, diagonal, multicolour, select)
+    if picked is None:
+        return None
+    top, left, bottom, right = picked[0].box(picked[1])
+    return np.ascontiguousarray(grid[top:bottom, left:right])
+
+
+def crop_object_alone(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> Grid | None:
+    """The picked object's bounding box with every cell not in the object set to background."""
+    picked = _picked(grid, diagonal, multicolour, select)
+    if picked is None:
+        return None
+    objects, index = picked
+    top, left, bottom, right = objects.box(index)
+    inside = objects.labels[top:bottom, left:right] == index
+    return np.where(inside, grid[top:bottom, left:right], np.uint8(objects.background))
+
+
+def keep_object(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> Grid | None:
+    """Every object but the picked one erased."""
+    picked = _picked(grid, diagonal, multicolour, select)
+    if picked is None:
+        return None
+    objects, index = picked
+    return np.where(objects.mask(index), grid, np.uint8(objects.background))
+
+
+def erase_object(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> Grid | None:
+    picked = _picked(grid, diagonal, multicolour, select)
+    if picked is None:
+        return None
+    objects, index = picked
+    return np.where(objects.mask(index), np.uint8(objects.background), grid)
+
+
+def recolour_object(grid: Grid, diagonal: bool, multicolour: bool, select: str, colour: int) -> Grid | None:
+    picked = _picked(grid, diagonal, multicolour, select)
+    if picked is None:
+        return None
+    objects, index = picked
+    return np.where(objects.mask(index), np.uint8(colour), grid)
+
+
+def _paint_by_object(objects: Objects, values: np.ndarray) -> Grid | None:
+    """A mask grid: 0 on background, values[k] on object k's cells; None past colour 9."""
+    if len(values) and int(values.max()) >= NUM_COLORS:
+        return None
+    lookup = np.concatenate([np.zeros(1, np.uint8), values.astype(np.uint8)])
+    return np.ascontiguousarray(lookup[objects.labels + 1])
+
+
+def recolour_by_size_rank(grid: Grid, diagonal: bool, multicolour: bool) -> Grid | None:
+    """Each object painted 1 if it is (one of) the largest, 2 the next size down, ... on 0."""
+    objects = find_objects(grid, diagonal, multicolour)
+    sizes = objects.stats[:, SIZE]
+    distinct = np.unique(sizes)[::-1]
+    return _paint_by_object(objects, np.searchsorted(-distinct, -sizes) + 1)
+
+
+def recolour_by_size(grid: Grid, diagonal: bool, multicolour: bool) -> Grid | None:
+    """Each object painted with its cell count on 0 (objects of up to 9 cells)."""
+    objects = find_objects(grid, diagonal, multicolour)
+    return _paint_by_object(objects, objects.stats[:, SIZE])
+
+
+def drop_small_objects(grid: Grid, diagonal: bool, multicolour: bool, min_size: int) -> Grid:
+    """Objects of fewer than `min_size` cells erased."""
+    objects = find_objects(grid, diagonal, multicolour)
+    small = np.concatenate([[False], objects.stats[:, SIZE] < min_size])
+    return np.where(small[objects.labels + 1], np.uint8(objects.background), grid)
+
+
+def count_objects(grid: Grid, diagonal: bool, multicolour: bool, layout: str) -> Grid | None:
+    """The number n of objects drawn in colour 1 on 0: a 1 x n `row`, an n x 1 `column`, the
+    diagonal of an n x n `square`, or the first n cells (row-major) of a fixed `HxW` grid."""
+    n = find_objects(grid, diagonal, multicolour).count
+    if n == 0:
+        return None
+    if layout == "row":
+        return np.ones((1, n), np.uint8) if n <= 30 else None
+    if layout == "column":
+        return np.ones((n, 1), np.uint8) if n <= 30 else None
+    if layout == "square":
+        return np.eye(n, dtype=np.uint8) if n <= 30 else None
+    h, w = (int(side) for side in layout.split("x"))
+    if n > h * w:
+        return None
+    return np.ascontiguousarray((np.arange(h * w) < n).astype(np.uint8).reshape(h, w))
+
+
+def _args(diagonal: bool, multicolour: bool, **more) -> tuple[tuple[str, object], ...]:
+    return (("conn", 8 if diagonal else 4), ("multicolour", multicolour), *more.items())
+
+
+def _distinct_connectivities(view: TaskView) -> list[tuple[bool, bool]]:
+    """The connectivity settings, dropping each that labels every grid of the task like an earlier one."""
+    kept: list[tuple[bool, bool]] = []
+    seen: set[bytes] = set()
+    for diagonal, multicolour in CONNECTIVITIES:
+        labellings = b"".join(find_objects(g, diagonal, multicolour).labels.tobytes() for g in view.inputs)
+        if labellings not in seen:
+            seen.add(labellings)
+            kept.append((diagonal, multicolour))
+    return kept
+
+
+def _decisive_rules(view: TaskView, settings: list[tuple[bool, bool]]) -> list[tuple[bool, bool, str]]:
+    """(diagonal, multicolour, rule) picking an object in every train input, one per distinct choice
+    of picked cells over all the task's inputs."""
+    kept, seen = [], set()
+    for diagonal, multicolour in settings:
+        for name, rule in RULES.items():
+            picks = []
+            for grid in view.inputs:
+                objects = find_objects(grid, diagonal, multicolour)
+                index = rule(objects)
+                picks.append(b"" if index is None else objects.mask(index).tobytes())
+            if all(picks[: len(view.train_inputs)]) and tuple(picks) not in seen:
+                seen.add(tuple(picks))
+                kept.append((diagonal, multicolour, name))
+    return kept
+
+
+def _box_fits(view: TaskView, diagonal: bool, multicolour: bool, select: str) -> bool:
+    """True when the picked object's box has each train output's shape (or its transpose)."""
+    for grid, target in zip(view.train_inputs, view.train_outputs, strict=True):
+        objects = find_objects(grid, diagonal, multicolour)
+        top, left, bottom, right = objects.box(RULES[select](objects))
+        if target.shape not in ((bottom - top, right - left), (right - left, bottom - top)):
+            return False
+    return True
+
+
+def _changed_colours(view: TaskView) -> list[int]:
+    """Colours the train outputs write where they differ from same-shaped inputs."""
+    written = np.zeros(NUM_COLORS, np.int64)
+    for grid, target in zip(view.train_inputs, view.train_outputs, strict=True):
+        if grid.shape == target.shape:
+            written += colour_counts(target[grid != target])
+    return [int(c) for c in np.flatnonzero(written)]
+
+
+def _count_layouts(view: TaskView, diagonal: bool, multicolour: bool) -> list[str]:
+    """The layouts of `count_objects` whose shape every train output has."""
+    counts = [find_objects(g, diagonal, multicolour).count for g in view.train_inputs]
+    shapes = [o.shape for o in view.train_outputs]
+    layouts = {
+        "row": [(1, n) for n in counts],
+        "column": [(n, 1) for n in counts],
+        "square": [(n, n) for n in counts],
+    }
+    found = [name for name, wanted in layouts.items() if wanted == shapes]
+    if len(set(shapes)) == 1 and shapes[0][0] * shapes[0][1] >= max(counts):
+        found.append(f"{shapes[0][0]}x{shapes[0][1]}")
+    return found
+
+
+def ops(view: TaskView) -> list[Op]:
+    settings = _distinct_connectivities(view)
+    pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
+    same_shape = all(i.shape == o.shape for i, o in pairs)
+    smaller = all(o.shape[0] <= i.shape[0] and o.shape[1] <= i.shape[1] for i, o in pairs)
+    steps = []
+    for diagonal, multicolour, select in _decisive_rules(view, settings):
+        args = _args(diagonal, multicolour, select=select)
+        chosen = dict(diagonal=diagonal, multicolour=multicolour, select=select)
+        if smaller and not same_shape and _box_fits(view, diagonal, multicolour, select):
+            steps.append(Op("crop_object", FAMILY, partial(crop_object, **chosen), args))
+            steps.append(Op("crop_object_alone", FAMILY, partial(crop_object_alone, **chosen), args))
+        if same_shape:
+            steps.append(Op("keep_object", FAMILY, partial(keep_object, **chosen), args))
+            steps.append(Op("erase_object", FAMILY, partial(erase_object, **chosen), args))
+            for colour in _changed_colours(view):
+                more = _args(diagonal, multicolour, select=select, colour=colour)
+                steps.append(
+                    Op("recolour_object", FAMILY, partial(recolour_object, **chosen, colour=colour), more)
+                )
+    for diagonal, multicolour in settings:
+        args = _args(diagonal, multicolour)
+        chosen = dict(diagonal=diagonal, multicolour=multicolour)
+        if same_shape:
+            steps.append(Op("recolour_by_size_rank", FAMILY, partial(recolour_by_size_rank, **chosen), args))
+            steps.append(Op("recolour_by_size", FAMILY, partial(recolour_by_size, **chosen), args))
+        for layout in _count_layouts(view, diagonal, multicolour):
+            more = _args(diagonal, multicolour, layout=layout)
+            steps.append(Op("count_objects", FAMILY, partial(count_objects, **chosen, layout=layout), more))
+    return steps
+
+
+def fit_drop_small_objects(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Erase objects below a size: the smallest threshold (over the candidates' object sizes) and
+    connectivity that turn every candidate into its target."""
+    if any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
+        return None
+    for diagonal, multicolour in CONNECTIVITIES:
+        sizes = set()
+        for grid in candidates:
+            sizes.update(find_objects(grid, diagonal, multicolour).stats[:, SIZE].tolist())
+        for min_size in sorted(s + 1 for s in sizes)[:MAX_MIN_SIZES]:
+            chosen = dict(diagonal=diagonal, multicolour=multicolour, min_size=min_size)
+            if all(
+                np.array_equal(drop_small_objects(c, **chosen), t)
+                for c, t in zip(candidates, targets, strict=True)
+            ):
+                args = _args(diagonal, multicolour, min_size=min_size)
+                return Op("drop_small_objects", FAMILY, partial(drop_small_objects, **chosen), args)
+    return None
+
+
+FITTERS = (fit_drop_small_objects,)
