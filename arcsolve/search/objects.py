@@ -10,21 +10,19 @@ outputs' shapes, and whole-grid actions only where outputs keep the inputs' shap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
 
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, colour_counts
+from arcsolve.search.object_fitters import CONNECTIVITIES, object_args
+from arcsolve.search.object_fitters import FITTERS as FITTERS
 from arcsolve.search.object_kernels import SIZE
 from arcsolve.search.object_select import RULES, Objects, find_objects
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "objects"
-CONNECTIVITIES = ((False, False), (True, False), (False, True), (True, True))
-"""(diagonal, multicolour) settings: 4- or 8-connected, one colour or any non-background colours."""
-MAX_MIN_SIZES = 8  # drop_small_objects thresholds a fitter tries
 
 
 def _picked(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> tuple[Objects, int] | None:
@@ -100,13 +98,6 @@ def recolour_by_size(grid: Grid, diagonal: bool, multicolour: bool) -> Grid | No
     return _paint_by_object(objects, objects.stats[:, SIZE])
 
 
-def drop_small_objects(grid: Grid, diagonal: bool, multicolour: bool, min_size: int) -> Grid:
-    """Objects of fewer than `min_size` cells erased."""
-    objects = find_objects(grid, diagonal, multicolour)
-    small = np.concatenate([[False], objects.stats[:, SIZE] < min_size])
-    return np.where(small[objects.labels + 1], np.uint8(objects.background), grid)
-
-
 def count_objects(grid: Grid, diagonal: bool, multicolour: bool, layout: str) -> Grid | None:
     """The number n of objects drawn in colour 1 on 0: a 1 x n `row`, an n x 1 `column`, the
     diagonal of an n x n `square`, or the first n cells (row-major) of a fixed `HxW` grid."""
@@ -123,10 +114,6 @@ def count_objects(grid: Grid, diagonal: bool, multicolour: bool, layout: str) ->
     if n > h * w:
         return None
     return np.ascontiguousarray((np.arange(h * w) < n).astype(np.uint8).reshape(h, w))
-
-
-def _args(diagonal: bool, multicolour: bool, **more) -> tuple[tuple[str, object], ...]:
-    return (("conn", 8 if diagonal else 4), ("multicolour", multicolour), *more.items())
 
 
 def _distinct_connectivities(view: TaskView) -> list[tuple[bool, bool]]:
@@ -199,7 +186,7 @@ def ops(view: TaskView) -> list[Op]:
     smaller = all(o.shape[0] <= i.shape[0] and o.shape[1] <= i.shape[1] for i, o in pairs)
     steps = []
     for diagonal, multicolour, select in _decisive_rules(view, settings):
-        args = _args(diagonal, multicolour, select=select)
+        args = object_args(diagonal, multicolour, select=select)
         chosen = dict(diagonal=diagonal, multicolour=multicolour, select=select)
         if smaller and not same_shape and _box_fits(view, diagonal, multicolour, select):
             steps.append(Op("crop_object", FAMILY, partial(crop_object, **chosen), args))
@@ -208,42 +195,17 @@ def ops(view: TaskView) -> list[Op]:
             steps.append(Op("keep_object", FAMILY, partial(keep_object, **chosen), args))
             steps.append(Op("erase_object", FAMILY, partial(erase_object, **chosen), args))
             for colour in _changed_colours(view):
-                more = _args(diagonal, multicolour, select=select, colour=colour)
+                more = object_args(diagonal, multicolour, select=select, colour=colour)
                 steps.append(
                     Op("recolour_object", FAMILY, partial(recolour_object, **chosen, colour=colour), more)
                 )
     for diagonal, multicolour in settings:
-        args = _args(diagonal, multicolour)
+        args = object_args(diagonal, multicolour)
         chosen = dict(diagonal=diagonal, multicolour=multicolour)
         if same_shape:
             steps.append(Op("recolour_by_size_rank", FAMILY, partial(recolour_by_size_rank, **chosen), args))
             steps.append(Op("recolour_by_size", FAMILY, partial(recolour_by_size, **chosen), args))
         for layout in _count_layouts(view, diagonal, multicolour):
-            more = _args(diagonal, multicolour, layout=layout)
+            more = object_args(diagonal, multicolour, layout=layout)
             steps.append(Op("count_objects", FAMILY, partial(count_objects, **chosen, layout=layout), more))
     return steps
-
-
-def fit_drop_small_objects(
-    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
-) -> Op | None:
-    """Erase objects below a size: the smallest threshold (over the candidates' object sizes) and
-    connectivity that turn every candidate into its target."""
-    if any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
-        return None
-    for diagonal, multicolour in CONNECTIVITIES:
-        sizes = set()
-        for grid in candidates:
-            sizes.update(find_objects(grid, diagonal, multicolour).stats[:, SIZE].tolist())
-        for min_size in sorted(s + 1 for s in sizes)[:MAX_MIN_SIZES]:
-            chosen = dict(diagonal=diagonal, multicolour=multicolour, min_size=min_size)
-            if all(
-                np.array_equal(drop_small_objects(c, **chosen), t)
-                for c, t in zip(candidates, targets, strict=True)
-            ):
-                args = _args(diagonal, multicolour, min_size=min_size)
-                return Op("drop_small_objects", FAMILY, partial(drop_small_objects, **chosen), args)
-    return None
-
-
-FITTERS = (fit_drop_small_objects,)
