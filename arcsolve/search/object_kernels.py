@@ -152,3 +152,76 @@ def replace_specks(grid, diagonal, background, to_majority):
             elif alone and not to_majority:
                 out[r, c] = background
     return out
+
+
+@njit(**JIT_FLAGS)
+def gaps_to_mask(mask):
+    """int64 [4, h, w]: from each cell, how many cells lie between it and the nearest True cell
+    strictly below, above, to the left and to the right (in that order); h + w where there is none."""
+    h, w = mask.shape
+    none = h + w
+    gaps = np.full((4, h, w), none, np.int64)
+    for c in range(w):
+        nearest = -1
+        for r in range(h - 1, -1, -1):
+            if nearest >= 0:
+                gaps[0, r, c] = nearest - r - 1
+            if mask[r, c]:
+                nearest = r
+        nearest = -1
+        for r in range(h):
+            if nearest >= 0:
+                gaps[1, r, c] = r - nearest - 1
+            if mask[r, c]:
+                nearest = r
+    for r in range(h):
+        nearest = -1
+        for c in range(w):
+            if nearest >= 0:
+                gaps[2, r, c] = c - nearest - 1
+            if mask[r, c]:
+                nearest = c
+        nearest = -1
+        for c in range(w - 1, -1, -1):
+            if nearest >= 0:
+                gaps[3, r, c] = nearest - c - 1
+            if mask[r, c]:
+                nearest = c
+    return gaps
+
+
+@njit(**JIT_FLAGS)
+def fill_from_period(grid, noise):
+    """The grid with every `noise` cell set from the smallest (by area, then height) period
+    (rows, cols) on which all other cells agree and that gives every noise cell a value; the
+    unchanged grid with False when no such period exists."""
+    h, w = grid.shape
+    table = np.empty((h, w), np.int64)
+    for area in range(1, h * w):
+        for rows in range(1, h + 1):
+            if area % rows or area // rows > w:
+                continue
+            cols = area // rows
+            table[:rows, :cols] = -1
+            consistent = True
+            for r in range(h):
+                for c in range(w):
+                    value = grid[r, c]
+                    if value == noise:
+                        continue
+                    seen = table[r % rows, c % cols]
+                    if seen < 0:
+                        table[r % rows, c % cols] = value
+                    elif seen != value:
+                        consistent = False
+                        break
+                if not consistent:
+                    break
+            if not consistent or (table[:rows, :cols] < 0).any():
+                continue
+            out = grid.copy()
+            for r in range(h):
+                for c in range(w):
+                    out[r, c] = table[r % rows, c % cols]
+            return out, True
+    return grid.copy(), False

@@ -1,0 +1,120 @@
+"""Denoise: remove isolated specks, keep only solid blocks, settle each noisy object or block on
+its commonest colour, restore a periodic pattern under a noise colour."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import NUM_COLORS
+from arcsolve.search import object_kernels as kernels
+from arcsolve.search.grid import Grid, background_colour
+from arcsolve.search.object_select import find_objects
+from arcsolve.search.ops import Op, TaskView
+
+FAMILY = "denoise"
+
+
+def remove_specks(grid: Grid, diagonal: bool) -> Grid:
+    """Cells with no 4- (or 8-) neighbour of their own colour become background."""
+    return kernels.replace_specks(grid, diagonal, background_colour(grid), False)
+
+
+def fill_specks(grid: Grid, diagonal: bool) -> Grid:
+    """Cells with no 4- (or 8-) neighbour of their own colour take their neighbours' commonest colour."""
+    return kernels.replace_specks(grid, diagonal, background_colour(grid), True)
+
+
+def keep_blocks(grid: Grid) -> Grid:
+    """Only cells inside some 2x2 square of one colour kept, the rest background (noise around
+    solid shapes)."""
+    same = (
+        (grid[:-1, :-1] == grid[1:, :-1])
+        & (grid[:-1, :-1] == grid[:-1, 1:])
+        & (grid[:-1, :-1] == grid[1:, 1:])
+    )
+    keep = np.zeros(grid.shape, bool)
+    for dr in (0, 1):
+        for dc in (0, 1):
+            keep[dr : dr + same.shape[0], dc : dc + same.shape[1]] |= same
+    return np.where(keep, grid, np.uint8(background_colour(grid)))
+
+
+def settle_objects(grid: Grid) -> Grid:
+    """Every object (4-connected non-background cells of any colours) painted its commonest colour."""
+    objects = find_objects(grid, False, True)
+    counts = np.zeros((objects.count + 1, NUM_COLORS), np.int64)
+    np.add.at(counts, (objects.labels.ravel() + 1, grid.ravel()), 1)
+    commonest = counts.argmax(axis=1).astype(np.uint8)
+    return np.where(objects.labels >= 0, commonest[objects.labels + 1], grid)
+
+
+def downscale_majority(grid: Grid, rows: int, cols: int) -> Grid | None:
+    """Each rows x cols block becomes one cell of its commonest colour (the lowest on ties)."""
+    h, w = grid.shape
+    if h % rows or w % cols:
+        return None
+    blocks = (
+        grid.reshape(h // rows, rows, w // cols, cols).transpose(0, 2, 1, 3).reshape(h // rows, w // cols, -1)
+    )
+    counts = (blocks[..., None] == np.arange(NUM_COLORS, dtype=np.uint8)).sum(axis=2)
+    return np.ascontiguousarray(counts.argmax(axis=2).astype(np.uint8))
+
+
+def restore_pattern(grid: Grid, noise: int) -> Grid | None:
+    """Cells of colour `noise` refilled from the smallest period the other cells repeat with."""
+    if not (grid == noise).any():
+        return None
+    out, found = kernels.fill_from_period(grid, noise)
+    return out if found else None
+
+
+def _noise_colours(view: TaskView) -> list[int]:
+    """Colours in every train input and in no train output."""
+    return [
+        c
+        for c in range(NUM_COLORS)
+        if all(
+            (i == c).any() and not (o == c).any()
+            for i, o in zip(view.train_inputs, view.train_outputs, strict=True)
+        )
+    ]
+
+
+def _block_factors(view: TaskView) -> list[tuple[int, int]]:
+    """The one integer (rows, cols) factor by which every train input is larger than its output."""
+    factors = set()
+    for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
+        if i.shape[0] % o.shape[0] or i.shape[1] % o.shape[1]:
+            return []
+        factors.add((i.shape[0] // o.shape[0], i.shape[1] // o.shape[1]))
+    return sorted(factors) if len(factors) == 1 and factors != {(1, 1)} else []
+
+
+def ops(view: TaskView) -> list[Op]:
+    steps = [
+        Op(
+            "downscale_majority",
+            FAMILY,
+            partial(downscale_majority, rows=r, cols=c),
+            (("rows", r), ("cols", c)),
+        )
+        for r, c in _block_factors(view)
+    ]
+    if any(i.shape != o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
+        return steps
+    for diagonal in (False, True):
+        args = (("conn", 8 if diagonal else 4),)
+        steps.append(Op("remove_specks", FAMILY, partial(remove_specks, diagonal=diagonal), args))
+        steps.append(Op("fill_specks", FAMILY, partial(fill_specks, diagonal=diagonal), args))
+    steps.append(Op("keep_blocks", FAMILY, keep_blocks))
+    steps.append(Op("settle_objects", FAMILY, settle_objects))
+    for noise in _noise_colours(view):
+        steps.append(
+            Op("restore_pattern", FAMILY, partial(restore_pattern, noise=noise), (("noise", noise),))
+        )
+    return steps
+
+
+FITTERS = ()

@@ -1,0 +1,109 @@
+"""Gravity: non-background cells, or whole objects, fall toward one side of the grid until they
+rest on the border or on something already fallen. Every side is the downward case seen through a
+flip or a transpose, so the kernels only know "down"."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from arcsolve.search import object_kernels as kernels
+from arcsolve.search.grid import Grid, background_colour
+from arcsolve.search.ops import Op, TaskView
+
+FAMILY = "gravity"
+SIDES = ("down", "up", "left", "right")
+
+
+def _facing_down(grid: Grid, side: str) -> Grid:
+    """The grid turned so that `side` is at the bottom (undone by `_facing_back`)."""
+    turned = {"down": grid, "up": grid[::-1], "right": grid.T, "left": grid.T[::-1]}[side]
+    return np.ascontiguousarray(turned)
+
+
+def _facing_back(grid: Grid, side: str) -> Grid:
+    turned = {"down": grid, "up": grid[::-1], "right": grid.T, "left": grid[::-1].T}[side]
+    return np.ascontiguousarray(turned)
+
+
+def fall(grid: Grid, side: str) -> Grid:
+    """Every non-background cell slides toward `side` along its row or column, keeping order."""
+    turned = _facing_down(grid, side)
+    return _facing_back(kernels.fall_down(turned, background_colour(grid)), side)
+
+
+def drop_objects(grid: Grid, side: str, diagonal: bool, multicolour: bool) -> Grid:
+    """Whole objects (connected components, as in the objects family) fall toward `side` as rigid
+    bodies, the nearest to that side first, each until it rests on the border or a fallen object."""
+    turned = _facing_down(grid, side)
+    background = background_colour(grid)
+    labels, count = kernels.label_components(turned, background, diagonal, multicolour)
+    return _facing_back(kernels.drop_objects_down(turned, labels, count, background), side)
+
+
+STEPS = ((1, 0), (-1, 0), (0, -1), (0, 1))  # down, up, left, right, as in gaps_to_mask
+
+
+def slide_to_anchor(grid: Grid, anchor: int) -> Grid | None:
+    """Cells of colour `anchor` stay; every other object (8-connected, any colours) slides in the one
+    direction that brings it soonest into contact with an anchor cell, and stops touching it.
+    Objects that meet no anchor cell in any direction stay put; a tie between directions, or
+    an anchor colour that is absent, does not apply."""
+    still = grid == anchor
+    if not still.any():
+        return None
+    background = background_colour(grid)
+    moving = np.where(still, np.uint8(background), grid)
+    labels, count = kernels.label_components(moving, background, True, True)
+    gaps = kernels.gaps_to_mask(still)
+    out = np.where(labels >= 0, np.uint8(background), grid)
+    none = grid.shape[0] + grid.shape[1]
+    for index in range(count):
+        rows, cols = np.nonzero(labels == index)
+        reach = gaps[:, rows, cols].min(axis=1)
+        best = int(reach.min())
+        if best == none:
+            out[rows, cols] = grid[rows, cols]
+            continue
+        if np.count_nonzero(reach == best) > 1:
+            return None
+        dr, dc = STEPS[int(np.argmin(reach))]
+        out[rows + dr * best, cols + dc * best] = grid[rows, cols]
+    return out
+
+
+def _anchor_colours(view: TaskView) -> list[int]:
+    """Colours whose cells are the same in every train input and its output, where the outputs
+    differ from the inputs elsewhere."""
+    pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
+    if all(np.array_equal(i, o) for i, o in pairs):
+        return []
+    return [
+        c
+        for c in range(1, 10)
+        if all((i == c).any() and np.array_equal(i == c, o == c) for i, o in pairs)
+        and all(c != background_colour(i) for i, _ in pairs)
+    ]
+
+
+def ops(view: TaskView) -> list[Op]:
+    """Gravity only where outputs keep their inputs' shape; whole objects as 8-connected
+    components of any colours, and as single-colour 4-connected ones; anchors are the colours
+    that stay in place while the rest moves."""
+    if any(i.shape != o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
+        return []
+    steps = [Op("fall", FAMILY, partial(fall, side=side), (("side", side),)) for side in SIDES]
+    for diagonal, multicolour in ((True, True), (False, False)):
+        for side in SIDES:
+            chosen = dict(side=side, diagonal=diagonal, multicolour=multicolour)
+            args = (("side", side), ("conn", 8 if diagonal else 4), ("multicolour", multicolour))
+            steps.append(Op("drop_objects", FAMILY, partial(drop_objects, **chosen), args))
+    for anchor in _anchor_colours(view):
+        steps.append(
+            Op("slide_to_anchor", FAMILY, partial(slide_to_anchor, anchor=anchor), (("anchor", anchor),))
+        )
+    return steps
+
+
+FITTERS = ()
