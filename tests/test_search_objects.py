@@ -1,0 +1,294 @@
+"""The object, gravity and denoise families against their plain-Python twins (search_naive_objects),
+on random grids including the edge shapes; planted tasks that `ops(view)` and the fitters must
+recover; and the contract every op keeps (no mutation, a valid grid or None)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arcsolve.search import denoise, gravity, object_kernels, objects
+from arcsolve.search.grid import background_colour, is_valid_grid
+from arcsolve.search.object_fitters import (
+    CONNECTIVITIES,
+    drop_small_objects,
+    fit_drop_small_objects,
+    fit_recolour_objects_by,
+)
+from arcsolve.search.object_select import RULES, find_objects
+from arcsolve.search.ops import TaskView
+from tests import search_naive_objects as naive
+
+EDGE_SHAPES = [(1, 1), (1, 30), (30, 1), (30, 30)]
+FEW = settings(max_examples=25, deadline=None)
+
+
+def random_grid(rng: np.random.Generator, h: int, w: int, max_colours: int = 4) -> np.ndarray:
+    """A grid of a few colours with random weights, so that objects of many sizes appear."""
+    palette = rng.choice(10, size=int(rng.integers(1, max_colours + 1)), replace=False)
+    weights = rng.dirichlet(np.ones(len(palette)))
+    return np.ascontiguousarray(rng.choice(palette, size=(h, w), p=weights).astype(np.uint8))
+
+
+@st.composite
+def grids(draw, max_side: int = 12):
+    h, w = draw(
+        st.one_of(st.sampled_from(EDGE_SHAPES), st.tuples(st.integers(1, max_side), st.integers(1, max_side)))
+    )
+    return random_grid(np.random.default_rng(draw(st.integers(0, 2**32 - 1))), h, w)
+
+
+connectivity = st.sampled_from(CONNECTIVITIES)
+
+
+@FEW
+@given(grids(), connectivity)
+def test_labelling_and_stats_match_the_bfs_twin(grid, setting):
+    diagonal, multicolour = setting
+    background = background_colour(grid)
+    labels, count = object_kernels.label_components(grid, background, diagonal, multicolour)
+    expected_labels, expected_count = naive.label_naive(grid, background, diagonal, multicolour)
+    assert count == expected_count
+    np.testing.assert_array_equal(labels, expected_labels)
+    stats = object_kernels.component_stats(grid, labels, count)
+    np.testing.assert_array_equal(stats, naive.stats_naive(grid, diagonal, multicolour))
+
+
+@FEW
+@given(grids(), connectivity)
+def test_every_rule_picks_what_the_twin_picks(grid, setting):
+    found = find_objects(grid, *setting)
+    objs = naive.objects_naive(grid, *setting)
+    for name, rule in RULES.items():
+        assert rule(found) == naive.select_naive(objs, name), name
+
+
+ACTIONS = {
+    "crop": objects.crop_object,
+    "crop_alone": objects.crop_object_alone,
+    "keep": objects.keep_object,
+    "erase": objects.erase_object,
+}
+
+
+@FEW
+@given(grids(), connectivity, st.sampled_from(sorted(RULES)), st.integers(0, 9))
+def test_object_actions_match_the_twin(grid, setting, select, colour):
+    for action, fn in ACTIONS.items():
+        got = fn(grid, *setting, select)
+        expected = naive.object_action_naive(grid, *setting, select, action)
+        assert (got is None) == (expected is None)
+        if got is not None:
+            np.testing.assert_array_equal(got, expected)
+    got = objects.recolour_object(grid, *setting, select, colour)
+    expected = naive.object_action_naive(grid, *setting, select, "recolour", colour)
+    assert (got is None and expected is None) or np.array_equal(got, expected)
+
+
+@FEW
+@given(grids(), connectivity, st.integers(1, 6))
+def test_whole_grid_object_ops_match_the_twin(grid, setting, min_size):
+    def same(got, expected):
+        return (got is None and expected is None) or np.array_equal(got, expected)
+
+    assert same(
+        objects.recolour_by_size_rank(grid, *setting),
+        naive.paint_naive(grid, *setting, naive.size_rank_naive),
+    )
+    assert same(
+        objects.recolour_by_size(grid, *setting),
+        naive.paint_naive(grid, *setting, lambda o, _: len(o["cells"])),
+    )
+    np.testing.assert_array_equal(
+        drop_small_objects(grid, *setting, min_size), naive.drop_small_naive(grid, *setting, min_size)
+    )
+    n = len(naive.objects_naive(grid, *setting))
+    row = objects.count_objects(grid, *setting, "row")
+    assert (row is None) == (n == 0 or n > 30) and (row is None or (row.shape == (1, n) and row.all()))
+    fixed = objects.count_objects(grid, *setting, "3x3")
+    assert (fixed is None) == (n == 0 or n > 9)
+    if fixed is not None:
+        assert fixed.ravel().tolist() == [1] * n + [0] * (9 - n)
+
+
+def turn(grid, side):
+    """The grid seen with `side` at the bottom, written independently of gravity's own helper."""
+    return {"down": grid, "up": np.flipud(grid), "right": np.rot90(np.fliplr(grid)), "left": np.rot90(grid)}[
+        side
+    ]
+
+
+def unturn(grid, side):
+    return {
+        "down": grid,
+        "up": np.flipud(grid),
+        "right": np.fliplr(np.rot90(grid, -1)),
+        "left": np.rot90(grid, -1),
+    }[side]
+
+
+@FEW
+@given(grids(), st.sampled_from(gravity.SIDES), connectivity)
+def test_gravity_matches_the_twin(grid, side, setting):
+    np.testing.assert_array_equal(gravity.fall(grid, side), naive.fall_naive(grid, side))
+    turned = np.ascontiguousarray(turn(grid, side))
+    expected = unturn(naive.drop_down_naive(turned, *setting), side)
+    np.testing.assert_array_equal(gravity.drop_objects(grid, side, *setting), expected)
+
+
+@FEW
+@given(grids(), st.integers(0, 9))
+def test_slide_to_anchor_and_gaps_match_the_twin(grid, anchor):
+    np.testing.assert_array_equal(
+        object_kernels.gaps_to_mask(grid == anchor), naive.gaps_naive(grid == anchor)
+    )
+    got, expected = gravity.slide_to_anchor(grid, anchor), naive.slide_to_anchor_naive(grid, anchor)
+    assert (got is None and expected is None) or np.array_equal(got, expected)
+
+
+@FEW
+@given(grids(), st.booleans())
+def test_denoise_matches_the_twin(grid, diagonal):
+    np.testing.assert_array_equal(
+        denoise.remove_specks(grid, diagonal), naive.specks_naive(grid, diagonal, False)
+    )
+    np.testing.assert_array_equal(
+        denoise.fill_specks(grid, diagonal), naive.specks_naive(grid, diagonal, True)
+    )
+    np.testing.assert_array_equal(denoise.keep_blocks(grid), naive.keep_blocks_naive(grid))
+    settled = grid.copy()
+    for obj in naive.objects_naive(grid, False, True):
+        colours = [int(grid[r, c]) for r, c in obj["cells"]]
+        for r, c in obj["cells"]:
+            settled[r, c] = min(set(colours), key=lambda v: (-colours.count(v), v))
+    np.testing.assert_array_equal(denoise.settle_objects(grid), settled)
+
+
+@FEW
+@given(grids(), st.integers(1, 3), st.integers(1, 3))
+def test_majority_downscale_matches_the_twin(grid, rows, cols):
+    got = denoise.downscale_majority(grid, rows, cols)
+    h, w = grid.shape
+    if h % rows or w % cols:
+        assert got is None
+        return
+    for r in range(h // rows):
+        for c in range(w // cols):
+            block = grid[r * rows : (r + 1) * rows, c * cols : (c + 1) * cols].ravel().tolist()
+            assert got[r, c] == min(set(block), key=lambda v: (-block.count(v), v))
+
+
+@FEW
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from([(1, 1), (1, 30), (30, 1), (6, 9), (12, 12)]),
+)
+def test_restore_pattern_matches_the_twin(seed, rows, cols, shape):
+    rng = np.random.default_rng(seed)
+    tile = random_grid(rng, rows, cols, max_colours=3) + 1
+    grid = np.tile(tile, (shape[0] // rows + 1, shape[1] // cols + 1))[: shape[0], : shape[1]].copy()
+    grid[rng.random(shape) < 0.2] = 0
+    got = denoise.restore_pattern(grid, 0)
+    expected = naive.restore_pattern_naive(grid, 0) if (grid == 0).any() else None
+    assert (got is None and expected is None) or np.array_equal(got, expected)
+
+
+def planted_view(step, make_grid, seed: int = 0, pairs: int = 3) -> TaskView:
+    """A task whose train outputs are `step` applied to random inputs it changes (and applies to)."""
+    rng = np.random.default_rng(seed)
+    inputs, outputs = [], []
+    for _ in range(1000):
+        grid = make_grid(rng)
+        out = step(grid)
+        if out is not None and (out.shape != grid.shape or not np.array_equal(out, grid)):
+            inputs.append(grid)
+            outputs.append(out)
+        if len(inputs) == pairs + 1:
+            break
+    assert len(inputs) == pairs + 1, "the planted step never applied"
+    return TaskView("planted", tuple(inputs[:pairs]), tuple(outputs[:pairs]), (inputs[pairs],))
+
+
+def sparse(rng, h=8, w=8):
+    """Mostly background 0 with a few colours, so that objects are small and separate."""
+    grid = random_grid(rng, h, w, max_colours=3)
+    grid[rng.random((h, w)) < 0.6] = 0
+    return grid
+
+
+def periodic(rng):
+    tile = random_grid(rng, int(rng.integers(2, 4)), int(rng.integers(2, 4)), max_colours=3) + 1
+    grid = np.tile(tile, (5, 5))[:10, :10].copy()
+    grid[rng.random((10, 10)) < 0.1] = 0
+    return grid
+
+
+PLANTED = [
+    (objects, lambda g: objects.crop_object(g, True, False, "largest"), sparse),
+    (objects, lambda g: objects.crop_object_alone(g, False, True, "unique_shape"), sparse),
+    (objects, lambda g: objects.keep_object(g, False, False, "topmost"), sparse),
+    (objects, lambda g: objects.erase_object(g, True, True, "smallest"), sparse),
+    (objects, lambda g: objects.recolour_object(g, False, False, "largest", 7), sparse),
+    (objects, lambda g: objects.recolour_by_size_rank(g, True, False), sparse),
+    (objects, lambda g: objects.count_objects(g, False, False, "column"), sparse),
+    (objects, lambda g: objects.count_objects(g, True, True, "5x5"), sparse),
+    (gravity, lambda g: gravity.fall(g, "left"), sparse),
+    (gravity, lambda g: gravity.drop_objects(g, "up", True, True), sparse),
+    (
+        gravity,
+        lambda g: gravity.slide_to_anchor(g, 9),
+        lambda rng: np.where(rng.random((8, 8)) < 0.05, 9, sparse(rng)).astype(np.uint8),
+    ),
+    (denoise, lambda g: denoise.remove_specks(g, True), sparse),
+    (denoise, denoise.keep_blocks, sparse),
+    (denoise, denoise.settle_objects, lambda rng: random_grid(rng, 9, 9, max_colours=4)),
+    (denoise, lambda g: denoise.downscale_majority(g, 3, 2), lambda rng: random_grid(rng, 9, 8)),
+    (denoise, lambda g: denoise.restore_pattern(g, 0), periodic),
+]
+
+
+@pytest.mark.parametrize("family, step, make_grid", PLANTED)
+def test_ops_recover_a_planted_step(family, step, make_grid):
+    view = planted_view(step, make_grid)
+    pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
+    found = [op for op in family.ops(view) if all(np.array_equal(op(i), o) for i, o in pairs)]
+    assert found, [op.text("x") for op in family.ops(view)]
+
+
+def test_fitters_recover_planted_parameters():
+    view = planted_view(lambda g: drop_small_objects(g, False, False, 3), sparse)
+    op = fit_drop_small_objects(view.train_inputs, view.train_outputs, view.test_inputs)
+    assert op is not None and op.name == "drop_small_objects"
+    assert all(np.array_equal(op(i), o) for i, o in zip(view.train_inputs, view.train_outputs, strict=True))
+
+    def by_size(grid):
+        found = find_objects(grid, True, False)
+        sizes = found.stats[:, object_kernels.SIZE]
+        colours = np.concatenate([[0], np.where(sizes == 1, 4, np.where(sizes == 2, 5, 6))]).astype(np.uint8)
+        return np.where(found.labels >= 0, colours[found.labels + 1], grid)
+
+    view = planted_view(by_size, lambda rng: sparse(rng, 10, 10))
+    op = fit_recolour_objects_by(view.train_inputs, view.train_outputs, view.test_inputs)
+    assert op is not None
+    assert all(np.array_equal(op(i), o) for i, o in zip(view.train_inputs, view.train_outputs, strict=True))
+    assert dict(op.args)["table"].get(1) == 4 and dict(op.args)["table"].get(2) == 5
+
+
+@FEW
+@given(
+    st.lists(grids(max_side=10), min_size=3, max_size=3), st.lists(grids(max_side=10), min_size=2, max_size=2)
+)
+def test_ops_never_mutate_and_return_valid_grids_or_none(inputs, outputs):
+    view = TaskView("random", tuple(inputs[:2]), tuple(outputs), (inputs[2],))
+    same_shape = TaskView("random", tuple(inputs[:2]), tuple(inputs[:2]), (inputs[2],))
+    for family in (objects, gravity, denoise):
+        for op in family.ops(view) + family.ops(same_shape):
+            for grid in inputs:
+                before = grid.copy()
+                out = op(grid)
+                np.testing.assert_array_equal(grid, before)
+                assert out is None or (is_valid_grid(out) and out.flags.c_contiguous), op.text("x")
