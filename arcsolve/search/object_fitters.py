@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from arcsolve.search.grid import Grid
+from arcsolve.search.grid import Grid, background_colour
 from arcsolve.search.object_kernels import BORDER, COLOUR, SIZE
 from arcsolve.search.object_select import Objects, find_objects
 from arcsolve.search.ops import Op
@@ -25,6 +25,10 @@ def object_args(diagonal: bool, multicolour: bool, **more) -> tuple[tuple[str, o
     return (("conn", 8 if diagonal else 4), ("multicolour", multicolour), *more.items())
 
 
+def _same_shapes_some_change(pairs: list[tuple[Grid, Grid]]) -> bool:
+    return all(c.shape == t.shape for c, t in pairs) and not all(np.array_equal(c, t) for c, t in pairs)
+
+
 def drop_small_objects(grid: Grid, diagonal: bool, multicolour: bool, min_size: int) -> Grid:
     """Objects of fewer than `min_size` cells erased."""
     objects = find_objects(grid, diagonal, multicolour)
@@ -38,7 +42,9 @@ def fit_drop_small_objects(
     """The connectivity and smallest size threshold (among the candidates' object sizes + 1) that
     turn every candidate into its target."""
     pairs = list(zip(candidates, targets, strict=True))
-    if any(c.shape != t.shape for c, t in pairs) or all(np.array_equal(c, t) for c, t in pairs):
+    if not _same_shapes_some_change(pairs) or any(
+        (t[c != t] != background_colour(c)).any() for c, t in pairs
+    ):
         return None
     for diagonal, multicolour in CONNECTIVITIES:
         sizes = set()
@@ -57,7 +63,7 @@ def _sizes(objects: Objects) -> list:
 
 
 def _shapes(objects: Objects) -> list:
-    return [objects.shape_key(k) for k in range(objects.count)]
+    return list(objects.shape_keys)
 
 
 def _touches_border(objects: Objects) -> list:
@@ -123,7 +129,9 @@ def fit_recolour_objects_by(
     """Each object recoloured as a whole through a table keyed by one property, learned from the
     train pairs (unseen property values get the colour most table entries have)."""
     pairs = list(zip(candidates, targets, strict=True))
-    if any(c.shape != t.shape for c, t in pairs) or all(np.array_equal(c, t) for c, t in pairs):
+    if not _same_shapes_some_change(pairs) or any(
+        not np.array_equal(c[c == background_colour(c)], t[c == background_colour(c)]) for c, t in pairs
+    ):
         return None
     for diagonal, multicolour in CONNECTIVITIES:
         found = [find_objects(c, diagonal, multicolour) for c in candidates]

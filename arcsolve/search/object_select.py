@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,10 +43,24 @@ class Objects:
         row = self.stats[index]
         return int(row[TOP]), int(row[LEFT]), int(row[BOTTOM]), int(row[RIGHT])
 
-    def shape_key(self, index: int) -> bytes:
-        """The object's cells inside its bounding box, as an exact identity of its shape."""
-        top, left, bottom, right = self.box(index)
-        return grid_key(np.ascontiguousarray(self.labels[top:bottom, left:right] == index))
+    @cached_property
+    def shape_keys(self) -> tuple[bytes, ...]:
+        """Per object an exact identity of its shape: its box's height and width, then the sorted
+        offsets of its cells from the box's top-left corner."""
+        rows, cols = np.nonzero(self.labels >= 0)
+        owners = self.labels[rows, cols]
+        offsets = (rows - self.stats[owners, TOP]) * 32 + (cols - self.stats[owners, LEFT])
+        packed = offsets[np.lexsort((offsets, owners))].astype(np.uint16).tobytes()
+        ends = 2 * np.cumsum(self.stats[:, SIZE])
+        starts = ends - 2 * self.stats[:, SIZE]
+        heights = self.stats[:, BOTTOM] - self.stats[:, TOP]
+        widths = self.stats[:, RIGHT] - self.stats[:, LEFT]
+        return tuple(
+            bytes((h, w)) + packed[a:b]
+            for h, w, a, b in zip(
+                heights.tolist(), widths.tolist(), starts.tolist(), ends.tolist(), strict=True
+            )
+        )
 
 
 _cache: dict[tuple[bytes, bool, bool], Objects] = {}
@@ -102,14 +117,14 @@ def unique_size(objects: Objects) -> int | None:
 
 def unique_shape(objects: Objects) -> int | None:
     """The one object whose shape (cells up to translation) no other object has."""
-    keys = [objects.shape_key(k) for k in range(objects.count)]
+    keys = objects.shape_keys
     counts = Counter(keys)
     return _only(np.flatnonzero([counts[key] == 1 for key in keys]))
 
 
 def commonest_shape(objects: Objects) -> int | None:
     """The first object of the shape that occurs most often (that count must be unique and >= 2)."""
-    keys = [objects.shape_key(k) for k in range(objects.count)]
+    keys = objects.shape_keys
     ranked = Counter(keys).most_common(2)
     if not ranked or ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
         return None
