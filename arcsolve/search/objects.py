@@ -156,12 +156,14 @@ def _box_fits(view: TaskView, diagonal: bool, multicolour: bool, select: str) ->
 
 
 def _changed_colours(view: TaskView) -> list[int]:
-    """Colours the train outputs write where they differ from same-shaped inputs."""
-    written = np.zeros(NUM_COLORS, np.int64)
+    """Colours every train output writes where it differs from its same-shaped input (a recolour
+    whose colour changes per pair is left to the final colour map)."""
+    common = set(range(NUM_COLORS))
     for grid, target in zip(view.train_inputs, view.train_outputs, strict=True):
-        if grid.shape == target.shape:
-            written += colour_counts(target[grid != target])
-    return [int(c) for c in np.flatnonzero(written)]
+        if grid.shape != target.shape:
+            return []
+        common &= {int(c) for c in np.flatnonzero(colour_counts(target[grid != target]))}
+    return sorted(common)
 
 
 def _count_layouts(view: TaskView, diagonal: bool, multicolour: bool) -> list[str]:
