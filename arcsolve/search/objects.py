@@ -19,6 +19,7 @@ from arcsolve.search.grid import Grid, colour_counts
 from arcsolve.search.object_fitters import CONNECTIVITIES, object_args
 from arcsolve.search.object_fitters import FITTERS as FITTERS
 from arcsolve.search.object_kernels import SIZE
+from arcsolve.search.object_paint import fill_enclosed, paint_inner_cells, surround_cells
 from arcsolve.search.object_select import RULES, Objects, find_objects
 from arcsolve.search.ops import Op, TaskView
 
@@ -181,6 +182,22 @@ def _count_layouts(view: TaskView, diagonal: bool, multicolour: bool) -> list[st
     return found
 
 
+def _paint_ops(view: TaskView) -> list[Op]:
+    """Fill enclosed background, paint inner cells, surround cells: in each colour every train
+    output writes."""
+    steps = []
+    for colour in _changed_colours(view):
+        steps.append(
+            Op("fill_enclosed", FAMILY, partial(fill_enclosed, colour=colour), (("colour", colour),))
+        )
+        for diagonal in (False, True):
+            args = (("colour", colour), ("conn", 8 if diagonal else 4))
+            chosen = dict(colour=colour, diagonal=diagonal)
+            steps.append(Op("paint_inner_cells", FAMILY, partial(paint_inner_cells, **chosen), args))
+            steps.append(Op("surround_cells", FAMILY, partial(surround_cells, **chosen), args))
+    return steps
+
+
 def ops(view: TaskView) -> list[Op]:
     settings = _distinct_connectivities(view)
     pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
@@ -201,6 +218,7 @@ def ops(view: TaskView) -> list[Op]:
                 steps.append(
                     Op("recolour_object", FAMILY, partial(recolour_object, **chosen, colour=colour), more)
                 )
+    steps.extend(_paint_ops(view) if same_shape else [])
     for diagonal, multicolour in settings:
         args = object_args(diagonal, multicolour)
         chosen = dict(diagonal=diagonal, multicolour=multicolour)
