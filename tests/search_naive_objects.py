@@ -6,6 +6,7 @@ arcsolve.search, so comparing the two checks the definitions, not one implementa
 from __future__ import annotations
 
 from collections import Counter, deque
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -47,10 +48,21 @@ def label_naive(grid, background, diagonal, multicolour):
     return np.array(labels, dtype=np.int32).reshape(h, w), count
 
 
-def objects_naive(grid, diagonal, multicolour):
+def background_naive(grid, reading) -> int:
+    if reading.zero_background and 0 in grid.ravel().tolist():
+        return 0
+    return commonest(grid)
+
+
+def commonest_reading(diagonal, multicolour):
+    """A reading over the commonest colour (what gravity's objects use)."""
+    return SimpleNamespace(diagonal=diagonal, multicolour=multicolour, zero_background=False)
+
+
+def objects_naive(grid, reading):
     """A list of objects, each a dict of its cells (sorted), colours, box and border contact."""
     h, w = grid.shape
-    labels, count = label_naive(grid, commonest(grid), diagonal, multicolour)
+    labels, count = label_naive(grid, background_naive(grid, reading), reading.diagonal, reading.multicolour)
     found = []
     for k in range(count):
         cells = [(r, c) for r in range(h) for c in range(w) if labels[r, c] == k]
@@ -73,10 +85,10 @@ def objects_naive(grid, diagonal, multicolour):
     return found
 
 
-def stats_naive(grid, diagonal, multicolour):
+def stats_naive(grid, reading):
     """Rows of (size, top, left, bottom, right, colour or -1, border) per object."""
     rows = []
-    for obj in objects_naive(grid, diagonal, multicolour):
+    for obj in objects_naive(grid, reading):
         colour = next(iter(obj["colours"])) if len(obj["colours"]) == 1 else -1
         rows.append([len(obj["cells"]), *obj["box"], colour, int(obj["border"])])
     return np.array(rows, dtype=np.int64).reshape(-1, 7)
@@ -127,13 +139,13 @@ def select_naive(objs, rule):
     return choices[rule]()
 
 
-def object_action_naive(grid, diagonal, multicolour, select, action, colour=0):
+def object_action_naive(grid, reading, select, action, colour=0):
     """crop / crop_alone / keep / erase / recolour the picked object, cell by cell."""
-    objs = objects_naive(grid, diagonal, multicolour)
+    objs = objects_naive(grid, reading)
     k = select_naive(objs, select)
     if k is None:
         return None
-    background = commonest(grid)
+    background = background_naive(grid, reading)
     cells = set(objs[k]["cells"])
     top, left, bottom, right = objs[k]["box"]
     h, w = grid.shape
@@ -153,9 +165,9 @@ def object_action_naive(grid, diagonal, multicolour, select, action, colour=0):
     return np.array(out, dtype=np.uint8)
 
 
-def paint_naive(grid, diagonal, multicolour, value_of):
+def paint_naive(grid, reading, value_of):
     """0 everywhere, value_of(object, all objects) on each object's cells; None past 9."""
-    objs = objects_naive(grid, diagonal, multicolour)
+    objs = objects_naive(grid, reading)
     out = np.zeros(grid.shape, np.uint8)
     for obj in objs:
         value = value_of(obj, objs)
@@ -171,12 +183,12 @@ def size_rank_naive(obj, objs):
     return len(bigger) + 1
 
 
-def drop_small_naive(grid, diagonal, multicolour, min_size):
+def drop_small_naive(grid, reading, min_size):
     out = grid.copy()
-    for obj in objects_naive(grid, diagonal, multicolour):
+    for obj in objects_naive(grid, reading):
         if len(obj["cells"]) < min_size:
             for r, c in obj["cells"]:
-                out[r, c] = commonest(grid)
+                out[r, c] = background_naive(grid, reading)
     return out
 
 
@@ -271,7 +283,7 @@ def drop_down_naive(grid, diagonal, multicolour):
     time while every cell's next place is inside the grid and not taken by a settled object."""
     background = commonest(grid)
     h, w = grid.shape
-    objs = objects_naive(grid, diagonal, multicolour)
+    objs = objects_naive(grid, commonest_reading(diagonal, multicolour))
     order = sorted(range(len(objs)), key=lambda k: -objs[k]["box"][2])
     settled = set()
     out = np.full(grid.shape, background, np.uint8)
@@ -325,4 +337,57 @@ def slide_to_anchor_naive(grid, anchor):
         _, dr, dc = next(item for item in found if item[0] == best)
         for r, c in cells:
             out[r + dr * best, c + dc * best] = grid[r, c]
+    return out
+
+
+def fill_enclosed_naive(grid, colour, reading):
+    """Flood the background from every border cell (4-connected); the background cells not reached
+    take the colour."""
+    background = background_naive(grid, reading)
+    h, w = grid.shape
+    reached = set()
+    queue = deque(
+        (r, c)
+        for r in range(h)
+        for c in range(w)
+        if (r in (0, h - 1) or c in (0, w - 1)) and grid[r, c] == background
+    )
+    reached.update(queue)
+    while queue:
+        r, c = queue.popleft()
+        for y, x in neighbours(r, c, h, w, False):
+            if grid[y, x] == background and (y, x) not in reached:
+                reached.add((y, x))
+                queue.append((y, x))
+    out = grid.copy()
+    for r in range(h):
+        for c in range(w):
+            if grid[r, c] == background and (r, c) not in reached:
+                out[r, c] = colour
+    return out
+
+
+def inner_naive(grid, colour, reading):
+    background = background_naive(grid, reading)
+    h, w = grid.shape
+    out = grid.copy()
+    for r in range(h):
+        for c in range(w):
+            around = list(neighbours(r, c, h, w, reading.diagonal))
+            full = len(around) == (8 if reading.diagonal else 4)
+            if grid[r, c] != background and full and all(grid[y, x] == grid[r, c] for y, x in around):
+                out[r, c] = colour
+    return out
+
+
+def surround_naive(grid, colour, reading):
+    background = background_naive(grid, reading)
+    h, w = grid.shape
+    out = grid.copy()
+    for r in range(h):
+        for c in range(w):
+            if grid[r, c] == background and any(
+                grid[y, x] != background for y, x in neighbours(r, c, h, w, reading.diagonal)
+            ):
+                out[r, c] = colour
     return out

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arcsolve.search import denoise, gravity, object_kernels, objects
-from arcsolve.search.grid import background_colour, is_valid_grid
+from arcsolve.search.grid import is_valid_grid
 from arcsolve.search.object_fitters import (
-    CONNECTIVITIES,
     drop_small_objects,
     fit_drop_small_objects,
     fit_recolour_objects_by,
 )
-from arcsolve.search.object_select import RULES, find_objects
+from arcsolve.search.object_paint import fill_enclosed, paint_inner_cells, surround_cells
+from arcsolve.search.object_select import READINGS, RULES, Reading, find_objects
 from arcsolve.search.ops import TaskView
 from tests import search_naive_objects as naive
 
@@ -40,27 +40,31 @@ def grids(draw, max_side: int = 12):
     return random_grid(np.random.default_rng(draw(st.integers(0, 2**32 - 1))), h, w)
 
 
-connectivity = st.sampled_from(CONNECTIVITIES)
+readings = st.sampled_from(READINGS)
 
 
 @FEW
-@given(grids(), connectivity)
-def test_labelling_and_stats_match_the_bfs_twin(grid, setting):
-    diagonal, multicolour = setting
-    background = background_colour(grid)
-    labels, count = object_kernels.label_components(grid, background, diagonal, multicolour)
-    expected_labels, expected_count = naive.label_naive(grid, background, diagonal, multicolour)
+@given(grids(), readings)
+def test_labelling_and_stats_match_the_bfs_twin(grid, reading):
+    background = naive.background_naive(grid, reading)
+    labels, count = object_kernels.label_components(grid, background, reading.diagonal, reading.multicolour)
+    expected_labels, expected_count = naive.label_naive(
+        grid, background, reading.diagonal, reading.multicolour
+    )
     assert count == expected_count
     np.testing.assert_array_equal(labels, expected_labels)
     stats = object_kernels.component_stats(grid, labels, count)
-    np.testing.assert_array_equal(stats, naive.stats_naive(grid, diagonal, multicolour))
+    np.testing.assert_array_equal(stats, naive.stats_naive(grid, reading))
+    found = find_objects(grid, reading)
+    assert found.background == background
+    np.testing.assert_array_equal(found.labels, expected_labels)
 
 
 @FEW
-@given(grids(), connectivity)
-def test_every_rule_picks_what_the_twin_picks(grid, setting):
-    found = find_objects(grid, *setting)
-    objs = naive.objects_naive(grid, *setting)
+@given(grids(), readings)
+def test_every_rule_picks_what_the_twin_picks(grid, reading):
+    found = find_objects(grid, reading)
+    objs = naive.objects_naive(grid, reading)
     for name, rule in RULES.items():
         assert rule(found) == naive.select_naive(objs, name), name
 
@@ -74,43 +78,58 @@ ACTIONS = {
 
 
 @FEW
-@given(grids(), connectivity, st.sampled_from(sorted(RULES)), st.integers(0, 9))
-def test_object_actions_match_the_twin(grid, setting, select, colour):
+@given(grids(), readings, st.sampled_from(sorted(RULES)), st.integers(0, 9))
+def test_object_actions_match_the_twin(grid, reading, select, colour):
     for action, fn in ACTIONS.items():
-        got = fn(grid, *setting, select)
-        expected = naive.object_action_naive(grid, *setting, select, action)
+        got = fn(grid, reading, select)
+        expected = naive.object_action_naive(grid, reading, select, action)
         assert (got is None) == (expected is None)
         if got is not None:
             np.testing.assert_array_equal(got, expected)
-    got = objects.recolour_object(grid, *setting, select, colour)
-    expected = naive.object_action_naive(grid, *setting, select, "recolour", colour)
+    got = objects.recolour_object(grid, reading, select, colour)
+    expected = naive.object_action_naive(grid, reading, select, "recolour", colour)
     assert (got is None and expected is None) or np.array_equal(got, expected)
 
 
 @FEW
-@given(grids(), connectivity, st.integers(1, 6))
-def test_whole_grid_object_ops_match_the_twin(grid, setting, min_size):
+@given(grids(), readings, st.integers(1, 6))
+def test_whole_grid_object_ops_match_the_twin(grid, reading, min_size):
     def same(got, expected):
         return (got is None and expected is None) or np.array_equal(got, expected)
 
     assert same(
-        objects.recolour_by_size_rank(grid, *setting),
-        naive.paint_naive(grid, *setting, naive.size_rank_naive),
+        objects.recolour_by_size_rank(grid, reading),
+        naive.paint_naive(grid, reading, naive.size_rank_naive),
     )
     assert same(
-        objects.recolour_by_size(grid, *setting),
-        naive.paint_naive(grid, *setting, lambda o, _: len(o["cells"])),
+        objects.recolour_by_size(grid, reading),
+        naive.paint_naive(grid, reading, lambda o, _: len(o["cells"])),
     )
     np.testing.assert_array_equal(
-        drop_small_objects(grid, *setting, min_size), naive.drop_small_naive(grid, *setting, min_size)
+        drop_small_objects(grid, reading, min_size), naive.drop_small_naive(grid, reading, min_size)
     )
-    n = len(naive.objects_naive(grid, *setting))
-    row = objects.count_objects(grid, *setting, "row")
+    n = len(naive.objects_naive(grid, reading))
+    row = objects.count_objects(grid, reading, "row")
     assert (row is None) == (n == 0 or n > 30) and (row is None or (row.shape == (1, n) and row.all()))
-    fixed = objects.count_objects(grid, *setting, "3x3")
+    fixed = objects.count_objects(grid, reading, "3x3")
     assert (fixed is None) == (n == 0 or n > 9)
     if fixed is not None:
         assert fixed.ravel().tolist() == [1] * n + [0] * (9 - n)
+
+
+@FEW
+@given(grids(), st.integers(0, 9), st.booleans(), st.booleans())
+def test_painting_around_objects_matches_the_twin(grid, colour, diagonal, zero):
+    def same(got, expected):
+        unchanged = np.array_equal(expected, grid)
+        return (got is None and unchanged) or (
+            got is not None and not unchanged and np.array_equal(got, expected)
+        )
+
+    reading = Reading(diagonal, False, zero)
+    assert same(fill_enclosed(grid, colour, zero), naive.fill_enclosed_naive(grid, colour, reading))
+    assert same(paint_inner_cells(grid, colour, diagonal, zero), naive.inner_naive(grid, colour, reading))
+    assert same(surround_cells(grid, colour, diagonal, zero), naive.surround_naive(grid, colour, reading))
 
 
 def turn(grid, side):
@@ -130,12 +149,12 @@ def unturn(grid, side):
 
 
 @FEW
-@given(grids(), st.sampled_from(gravity.SIDES), connectivity)
-def test_gravity_matches_the_twin(grid, side, setting):
+@given(grids(), st.sampled_from(gravity.SIDES), st.booleans(), st.booleans())
+def test_gravity_matches_the_twin(grid, side, diagonal, multicolour):
     np.testing.assert_array_equal(gravity.fall(grid, side), naive.fall_naive(grid, side))
     turned = np.ascontiguousarray(turn(grid, side))
-    expected = unturn(naive.drop_down_naive(turned, *setting), side)
-    np.testing.assert_array_equal(gravity.drop_objects(grid, side, *setting), expected)
+    expected = unturn(naive.drop_down_naive(turned, diagonal, multicolour), side)
+    np.testing.assert_array_equal(gravity.drop_objects(grid, side, diagonal, multicolour), expected)
 
 
 @FEW
@@ -159,7 +178,7 @@ def test_denoise_matches_the_twin(grid, diagonal):
     )
     np.testing.assert_array_equal(denoise.keep_blocks(grid), naive.keep_blocks_naive(grid))
     settled = grid.copy()
-    for obj in naive.objects_naive(grid, False, True):
+    for obj in naive.objects_naive(grid, naive.commonest_reading(False, True)):
         colours = [int(grid[r, c]) for r, c in obj["cells"]]
         for r, c in obj["cells"]:
             settled[r, c] = min(set(colours), key=lambda v: (-colours.count(v), v))
@@ -227,15 +246,27 @@ def periodic(rng):
     return grid
 
 
+def dense(rng):
+    """Mostly colour 3 with some 0s: the commonest colour is not 0, so zero-background readings differ."""
+    grid = np.where(rng.random((8, 8)) < 0.3, 0, 3).astype(np.uint8)
+    grid[rng.random((8, 8)) < 0.1] = 5
+    return grid
+
+
+FOUR, EIGHT = Reading(False, False, False), Reading(True, False, False)
 PLANTED = [
-    (objects, lambda g: objects.crop_object(g, True, False, "largest"), sparse),
-    (objects, lambda g: objects.crop_object_alone(g, False, True, "unique_shape"), sparse),
-    (objects, lambda g: objects.keep_object(g, False, False, "topmost"), sparse),
-    (objects, lambda g: objects.erase_object(g, True, True, "smallest"), sparse),
-    (objects, lambda g: objects.recolour_object(g, False, False, "largest", 7), sparse),
-    (objects, lambda g: objects.recolour_by_size_rank(g, True, False), sparse),
-    (objects, lambda g: objects.count_objects(g, False, False, "column"), sparse),
-    (objects, lambda g: objects.count_objects(g, True, True, "5x5"), sparse),
+    (objects, lambda g: objects.crop_object(g, EIGHT, "largest"), sparse),
+    (objects, lambda g: objects.crop_object_alone(g, Reading(False, True, False), "unique_shape"), sparse),
+    (objects, lambda g: objects.crop_object(g, Reading(False, True, True), "largest"), dense),
+    (objects, lambda g: objects.keep_object(g, FOUR, "topmost"), sparse),
+    (objects, lambda g: objects.erase_object(g, Reading(True, True, False), "smallest"), sparse),
+    (objects, lambda g: objects.recolour_object(g, FOUR, "largest", 7), sparse),
+    (objects, lambda g: objects.recolour_by_size_rank(g, EIGHT), sparse),
+    (objects, lambda g: objects.count_objects(g, FOUR, "column"), sparse),
+    (objects, lambda g: objects.count_objects(g, Reading(True, True, False), "5x5"), sparse),
+    (objects, lambda g: fill_enclosed(g, 6, False), lambda rng: (rng.random((8, 8)) < 0.45).astype(np.uint8)),
+    (objects, lambda g: paint_inner_cells(g, 6, True, True), dense),
+    (objects, lambda g: surround_cells(g, 6, False, False), sparse),
     (gravity, lambda g: gravity.fall(g, "left"), sparse),
     (gravity, lambda g: gravity.drop_objects(g, "up", True, True), sparse),
     (
@@ -260,13 +291,13 @@ def test_ops_recover_a_planted_step(family, step, make_grid):
 
 
 def test_fitters_recover_planted_parameters():
-    view = planted_view(lambda g: drop_small_objects(g, False, False, 3), sparse)
+    view = planted_view(lambda g: drop_small_objects(g, FOUR, 3), sparse)
     op = fit_drop_small_objects(view.train_inputs, view.train_outputs, view.test_inputs)
     assert op is not None and op.name == "drop_small_objects"
     assert all(np.array_equal(op(i), o) for i, o in zip(view.train_inputs, view.train_outputs, strict=True))
 
     def by_size(grid):
-        found = find_objects(grid, True, False)
+        found = find_objects(grid, Reading(True, False, False))
         sizes = found.stats[:, object_kernels.SIZE]
         colours = np.concatenate([[0], np.where(sizes == 1, 4, np.where(sizes == 2, 5, 6))]).astype(np.uint8)
         return np.where(found.labels >= 0, colours[found.labels + 1], grid)

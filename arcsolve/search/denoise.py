@@ -10,7 +10,7 @@ import numpy as np
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search import object_kernels as kernels
 from arcsolve.search.grid import Grid, background_colour
-from arcsolve.search.object_select import find_objects
+from arcsolve.search.object_select import Reading, find_objects
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "denoise"
@@ -43,7 +43,7 @@ def keep_blocks(grid: Grid) -> Grid:
 
 def settle_objects(grid: Grid) -> Grid:
     """Every object (4-connected non-background cells of any colours) painted its commonest colour."""
-    objects = find_objects(grid, False, True)
+    objects = find_objects(grid, Reading(diagonal=False, multicolour=True, zero_background=False))
     counts = np.zeros((objects.count + 1, NUM_COLORS), np.int64)
     np.add.at(counts, (objects.labels.ravel() + 1, grid.ravel()), 1)
     commonest = counts.argmax(axis=1).astype(np.uint8)

@@ -11,27 +11,25 @@ import numpy as np
 
 from arcsolve.search.grid import Grid, background_colour
 from arcsolve.search.object_kernels import BORDER, COLOUR, SIZE
-from arcsolve.search.object_select import Objects, find_objects
+from arcsolve.search.object_select import Objects, Reading, find_objects, readings_for
 from arcsolve.search.ops import Op
 
 FAMILY = "objects"
-CONNECTIVITIES = ((False, False), (True, False), (False, True), (True, True))
-"""(diagonal, multicolour) settings: 4- or 8-connected, one colour or any non-background colours."""
 MAX_MIN_SIZES = 8  # drop_small_objects thresholds a fitter tries
 
 
-def object_args(diagonal: bool, multicolour: bool, **more) -> tuple[tuple[str, object], ...]:
-    """An object op's printed arguments: connectivity first, then its own."""
-    return (("conn", 8 if diagonal else 4), ("multicolour", multicolour), *more.items())
+def object_args(reading: Reading, **more) -> tuple[tuple[str, object], ...]:
+    """An object op's printed arguments: the reading first, then its own."""
+    return (*reading.args(), *more.items())
 
 
 def _same_shapes_some_change(pairs: list[tuple[Grid, Grid]]) -> bool:
     return all(c.shape == t.shape for c, t in pairs) and not all(np.array_equal(c, t) for c, t in pairs)
 
 
-def drop_small_objects(grid: Grid, diagonal: bool, multicolour: bool, min_size: int) -> Grid:
+def drop_small_objects(grid: Grid, reading: Reading, min_size: int) -> Grid:
     """Objects of fewer than `min_size` cells erased."""
-    objects = find_objects(grid, diagonal, multicolour)
+    objects = find_objects(grid, reading)
     small = np.concatenate([[False], objects.stats[:, SIZE] < min_size])
     return np.where(small[objects.labels + 1], np.uint8(objects.background), grid)
 
@@ -46,14 +44,14 @@ def fit_drop_small_objects(
         (t[c != t] != background_colour(c)).any() for c, t in pairs
     ):
         return None
-    for diagonal, multicolour in CONNECTIVITIES:
+    for reading in readings_for(candidates):
         sizes = set()
         for grid in candidates:
-            sizes.update(find_objects(grid, diagonal, multicolour).stats[:, SIZE].tolist())
+            sizes.update(find_objects(grid, reading).stats[:, SIZE].tolist())
         for min_size in sorted(s + 1 for s in sizes)[:MAX_MIN_SIZES]:
-            chosen = dict(diagonal=diagonal, multicolour=multicolour, min_size=min_size)
+            chosen = dict(reading=reading, min_size=min_size)
             if all(np.array_equal(drop_small_objects(c, **chosen), t) for c, t in pairs):
-                args = object_args(diagonal, multicolour, min_size=min_size)
+                args = object_args(reading, min_size=min_size)
                 return Op("drop_small_objects", FAMILY, partial(drop_small_objects, **chosen), args)
     return None
 
@@ -90,11 +88,9 @@ PROPERTIES: dict[str, Callable[[Objects], list]] = {
 """Object properties a recolouring table may be keyed by."""
 
 
-def recolour_objects_by(
-    grid: Grid, diagonal: bool, multicolour: bool, key: str, table: dict, default: int
-) -> Grid:
+def recolour_objects_by(grid: Grid, reading: Reading, key: str, table: dict, default: int) -> Grid:
     """Every object painted table[its property], or `default` for a property the table lacks."""
-    objects = find_objects(grid, diagonal, multicolour)
+    objects = find_objects(grid, reading)
     colours = [table.get(value, default) for value in PROPERTIES[key](objects)]
     lookup = np.concatenate([np.zeros(1, np.uint8), np.asarray(colours, np.uint8)])
     return np.where(objects.labels >= 0, lookup[objects.labels + 1], grid)
@@ -133,8 +129,8 @@ def fit_recolour_objects_by(
         not np.array_equal(c[c == background_colour(c)], t[c == background_colour(c)]) for c, t in pairs
     ):
         return None
-    for diagonal, multicolour in CONNECTIVITIES:
-        found = [find_objects(c, diagonal, multicolour) for c in candidates]
+    for reading in readings_for(candidates):
+        found = [find_objects(c, reading) for c in candidates]
         painted = [_object_targets(c, t, o) for (c, t), o in zip(pairs, found, strict=True)]
         if any(p is None for p in painted) or not any(painted):
             continue
@@ -144,8 +140,8 @@ def fit_recolour_objects_by(
             if learned is None or len(learned[0]) < 2:
                 continue
             table, default = learned
-            chosen = dict(diagonal=diagonal, multicolour=multicolour, key=key, table=table, default=default)
-            args = object_args(diagonal, multicolour, key=key, table=table, default=default)
+            chosen = dict(reading=reading, key=key, table=table, default=default)
+            args = object_args(reading, key=key, table=table, default=default)
             return Op("recolour_objects_by", FAMILY, partial(recolour_objects_by, **chosen), args)
     return None
 

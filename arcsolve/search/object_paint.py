@@ -1,6 +1,6 @@
 """Painting around and inside objects: fill the background regions that objects enclose, paint the
 inner cells of solid shapes, surround every non-background cell with a halo. The colour is an op
-parameter taken from what the train outputs write."""
+parameter taken from what the train outputs write; the background is the commonest colour or 0."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ import numpy as np
 from arcsolve.search import object_kernels as kernels
 from arcsolve.search.grid import Grid, background_colour
 from arcsolve.search.object_kernels import BORDER
+
+
+def _background(grid: Grid, zero_background: bool) -> int:
+    """0 when asked for and present, else the commonest colour (as an object `Reading` has it)."""
+    return 0 if zero_background and not grid.all() else background_colour(grid)
 
 
 def _neighbour_views(padded: np.ndarray, diagonal: bool) -> list[np.ndarray]:
@@ -23,9 +28,9 @@ def _neighbour_views(padded: np.ndarray, diagonal: bool) -> list[np.ndarray]:
     return [padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w] for dr, dc in shifts]
 
 
-def fill_enclosed(grid: Grid, colour: int) -> Grid | None:
+def fill_enclosed(grid: Grid, colour: int, zero_background: bool) -> Grid | None:
     """Background cells that cannot reach the border through 4-connected background take `colour`."""
-    background = background_colour(grid)
+    background = _background(grid, zero_background)
     is_background = (grid == background).astype(np.uint8)
     labels, count = kernels.label_components(is_background, 0, False, False)
     stats = kernels.component_stats(is_background, labels, count)
@@ -35,11 +40,11 @@ def fill_enclosed(grid: Grid, colour: int) -> Grid | None:
     return np.where(enclosed, np.uint8(colour), grid)
 
 
-def paint_inner_cells(grid: Grid, colour: int, diagonal: bool) -> Grid | None:
+def paint_inner_cells(grid: Grid, colour: int, diagonal: bool, zero_background: bool) -> Grid | None:
     """Non-background cells whose 4 (or 8) neighbours all lie in the grid and share their colour
     take `colour` (the inside of solid rectangles and blobs)."""
     padded = np.pad(grid.astype(np.int16), 1, constant_values=-1)
-    inner = grid != background_colour(grid)
+    inner = grid != _background(grid, zero_background)
     for view in _neighbour_views(padded, diagonal):
         inner &= view == grid
     if not inner.any():
@@ -47,9 +52,9 @@ def paint_inner_cells(grid: Grid, colour: int, diagonal: bool) -> Grid | None:
     return np.where(inner, np.uint8(colour), grid)
 
 
-def surround_cells(grid: Grid, colour: int, diagonal: bool) -> Grid | None:
+def surround_cells(grid: Grid, colour: int, diagonal: bool, zero_background: bool) -> Grid | None:
     """Background cells next to (4- or 8-neighbours of) a non-background cell take `colour`."""
-    background = background_colour(grid)
+    background = _background(grid, zero_background)
     padded = np.pad(grid != background, 1, constant_values=False)
     halo = np.zeros(grid.shape, bool)
     for view in _neighbour_views(padded, diagonal):

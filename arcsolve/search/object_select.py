@@ -1,7 +1,7 @@
 """Objects of a grid and the rules that pick one of them.
 
-An object is a connected component of non-background cells (background = the grid's commonest
-colour), 4- or 8-connected, of one colour or of any colours (`multicolour`). A rule returns the index
+An object is a connected component of non-background cells, read from a grid as a `Reading` says:
+4- or 8-connected, of one colour or of any colours, over the commonest colour or over 0. A rule returns the index
 of the one object it picks, or None when no single object fits (a tie for largest, two objects
 with a unique colour), so a program that relies on a rule only applies where the rule is decisive.
 """
@@ -9,6 +9,7 @@ with a unique colour), so a program that relies on a rule only applies where the
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,6 +20,46 @@ from arcsolve.search.grid import Grid, background_colour, grid_key
 from arcsolve.search.object_kernels import BORDER, BOTTOM, COLOUR, LEFT, MIXED, RIGHT, SIZE, TOP
 
 CACHE_LIMIT = 4096  # labellings kept per process; the engine asks for the same grid many times
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a grid is read into objects: 8-connected (`diagonal`) or 4-connected; neighbours of any
+    non-background colours joined (`multicolour`) or only equal colours; background 0 (when the
+    grid has a 0, `zero_background`) or the grid's commonest colour."""
+
+    diagonal: bool
+    multicolour: bool
+    zero_background: bool
+
+    def background(self, grid: Grid) -> int:
+        return 0 if self.zero_background and not grid.all() else background_colour(grid)
+
+    def args(self) -> tuple[tuple[str, object], ...]:
+        """How an op prints this reading: `conn=8, multicolour=False, background=zero`."""
+        background = "zero" if self.zero_background else "commonest"
+        return (
+            ("conn", 8 if self.diagonal else 4),
+            ("multicolour", self.multicolour),
+            ("background", background),
+        )
+
+
+READINGS = tuple(
+    Reading(diagonal, multicolour, zero)
+    for zero in (False, True)
+    for multicolour in (False, True)
+    for diagonal in (False, True)
+)
+"""Every reading, the commonest-colour background first."""
+
+
+def readings_for(grids: Sequence[Grid]) -> tuple[Reading, ...]:
+    """The readings worth trying on these grids: those over 0 only if some grid has a 0 that is not
+    its commonest colour (elsewhere they read the grids exactly as the others do)."""
+    if any(READINGS[0].background(g) != READINGS[-1].background(g) for g in grids):
+        return READINGS
+    return tuple(r for r in READINGS if not r.zero_background)
 
 
 @dataclass(frozen=True)
@@ -63,16 +104,16 @@ class Objects:
         )
 
 
-_cache: dict[tuple[bytes, bool, bool], Objects] = {}
+_cache: dict[tuple[bytes, Reading], Objects] = {}
 
 
-def find_objects(grid: Grid, diagonal: bool, multicolour: bool) -> Objects:
-    """The grid's objects, 8-connected when `diagonal`, cached by the grid's contents."""
-    key = (grid_key(grid), diagonal, multicolour)
+def find_objects(grid: Grid, reading: Reading) -> Objects:
+    """The grid's objects as `reading` says, cached by the grid's contents."""
+    key = (grid_key(grid), reading)
     found = _cache.get(key)
     if found is None:
-        background = background_colour(grid)
-        labels, count = kernels.label_components(grid, background, diagonal, multicolour)
+        background = reading.background(grid)
+        labels, count = kernels.label_components(grid, background, reading.diagonal, reading.multicolour)
         stats = kernels.component_stats(grid, labels, count)
         labels.flags.writeable = False
         stats.flags.writeable = False

@@ -2,48 +2,49 @@
 erase it or recolour it; count objects; recolour every object by its size or size rank; drop the
 objects smaller than a learned size.
 
-`ops(view)` keeps the task's parameters small: connectivity settings that label every grid of the
-task alike are tried once, a rule is kept only if it picks an object in every train input and
+`ops(view)` keeps the task's parameters small: readings (connectivity, background) that label every
+grid of the task alike are tried once, a rule is kept only if it picks an object in every train input and
 picks different cells than the rules before it, crops only where the picked boxes have the train
 outputs' shapes, and whole-grid actions only where outputs keep the inputs' shape.
 """
 
 from __future__ import annotations
 
+import itertools
 from functools import partial
 
 import numpy as np
 
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, colour_counts
-from arcsolve.search.object_fitters import CONNECTIVITIES, object_args
 from arcsolve.search.object_fitters import FITTERS as FITTERS
+from arcsolve.search.object_fitters import object_args
 from arcsolve.search.object_kernels import SIZE
 from arcsolve.search.object_paint import fill_enclosed, paint_inner_cells, surround_cells
-from arcsolve.search.object_select import RULES, Objects, find_objects
+from arcsolve.search.object_select import RULES, Objects, Reading, find_objects, readings_for
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "objects"
 
 
-def _picked(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> tuple[Objects, int] | None:
-    objects = find_objects(grid, diagonal, multicolour)
+def _picked(grid: Grid, reading: Reading, select: str) -> tuple[Objects, int] | None:
+    objects = find_objects(grid, reading)
     index = RULES[select](objects)
     return None if index is None else (objects, index)
 
 
-def crop_object(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> Grid | None:
+def crop_object(grid: Grid, reading: Reading, select: str) -> Grid | None:
     """The picked object's bounding box, everything in it kept."""
-    picked = _picked(grid, diagonal, multicolour, select)
+    picked = _picked(grid, reading, select)
     if picked is None:
         return None
     top, left, bottom, right = picked[0].box(picked[1])
     return np.ascontiguousarray(grid[top:bottom, left:right])
 
 
-def crop_object_alone(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> Grid | None:
+def crop_object_alone(grid: Grid, reading: Reading, select: str) -> Grid | None:
     """The picked object's bounding box with every cell not in the object set to background."""
-    picked = _picked(grid, diagonal, multicolour, select)
+    picked = _picked(grid, reading, select)
     if picked is None:
         return None
     objects, index = picked
@@ -52,25 +53,25 @@ def crop_object_alone(grid: Grid, diagonal: bool, multicolour: bool, select: str
     return np.where(inside, grid[top:bottom, left:right], np.uint8(objects.background))
 
 
-def keep_object(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> Grid | None:
+def keep_object(grid: Grid, reading: Reading, select: str) -> Grid | None:
     """Every object but the picked one erased."""
-    picked = _picked(grid, diagonal, multicolour, select)
+    picked = _picked(grid, reading, select)
     if picked is None:
         return None
     objects, index = picked
     return np.where(objects.mask(index), grid, np.uint8(objects.background))
 
 
-def erase_object(grid: Grid, diagonal: bool, multicolour: bool, select: str) -> Grid | None:
-    picked = _picked(grid, diagonal, multicolour, select)
+def erase_object(grid: Grid, reading: Reading, select: str) -> Grid | None:
+    picked = _picked(grid, reading, select)
     if picked is None:
         return None
     objects, index = picked
     return np.where(objects.mask(index), np.uint8(objects.background), grid)
 
 
-def recolour_object(grid: Grid, diagonal: bool, multicolour: bool, select: str, colour: int) -> Grid | None:
-    picked = _picked(grid, diagonal, multicolour, select)
+def recolour_object(grid: Grid, reading: Reading, select: str, colour: int) -> Grid | None:
+    picked = _picked(grid, reading, select)
     if picked is None:
         return None
     objects, index = picked
@@ -85,24 +86,24 @@ def _paint_by_object(objects: Objects, values: np.ndarray) -> Grid | None:
     return np.ascontiguousarray(lookup[objects.labels + 1])
 
 
-def recolour_by_size_rank(grid: Grid, diagonal: bool, multicolour: bool) -> Grid | None:
+def recolour_by_size_rank(grid: Grid, reading: Reading) -> Grid | None:
     """Each object painted 1 if it is (one of) the largest, 2 the next size down, ... on 0."""
-    objects = find_objects(grid, diagonal, multicolour)
+    objects = find_objects(grid, reading)
     sizes = objects.stats[:, SIZE]
     distinct = np.unique(sizes)[::-1]
     return _paint_by_object(objects, np.searchsorted(-distinct, -sizes) + 1)
 
 
-def recolour_by_size(grid: Grid, diagonal: bool, multicolour: bool) -> Grid | None:
+def recolour_by_size(grid: Grid, reading: Reading) -> Grid | None:
     """Each object painted with its cell count on 0 (objects of up to 9 cells)."""
-    objects = find_objects(grid, diagonal, multicolour)
+    objects = find_objects(grid, reading)
     return _paint_by_object(objects, objects.stats[:, SIZE])
 
 
-def count_objects(grid: Grid, diagonal: bool, multicolour: bool, layout: str) -> Grid | None:
+def count_objects(grid: Grid, reading: Reading, layout: str) -> Grid | None:
     """The number n of objects drawn in colour 1 on 0: a 1 x n `row`, an n x 1 `column`, the
     diagonal of an n x n `square`, or the first n cells (row-major) of a fixed `HxW` grid."""
-    n = find_objects(grid, diagonal, multicolour).count
+    n = find_objects(grid, reading).count
     if n == 0:
         return None
     if layout == "row":
@@ -117,39 +118,39 @@ def count_objects(grid: Grid, diagonal: bool, multicolour: bool, layout: str) ->
     return np.ascontiguousarray((np.arange(h * w) < n).astype(np.uint8).reshape(h, w))
 
 
-def _distinct_connectivities(view: TaskView) -> list[tuple[bool, bool]]:
-    """The connectivity settings, dropping each that labels every grid of the task like an earlier one."""
-    kept: list[tuple[bool, bool]] = []
+def _distinct_readings(view: TaskView) -> list[Reading]:
+    """The readings, dropping each that labels every grid of the task like an earlier one."""
+    kept: list[Reading] = []
     seen: set[bytes] = set()
-    for diagonal, multicolour in CONNECTIVITIES:
-        labellings = b"".join(find_objects(g, diagonal, multicolour).labels.tobytes() for g in view.inputs)
+    for reading in readings_for(view.inputs):
+        labellings = b"".join(find_objects(g, reading).labels.tobytes() for g in view.inputs)
         if labellings not in seen:
             seen.add(labellings)
-            kept.append((diagonal, multicolour))
+            kept.append(reading)
     return kept
 
 
-def _decisive_rules(view: TaskView, settings: list[tuple[bool, bool]]) -> list[tuple[bool, bool, str]]:
-    """(diagonal, multicolour, rule) picking an object in every train input, one per distinct choice
+def _decisive_rules(view: TaskView, readings: list[Reading]) -> list[tuple[Reading, str]]:
+    """(reading, rule) pairs picking an object in every train input, one per distinct choice
     of picked cells over all the task's inputs."""
     kept, seen = [], set()
-    for diagonal, multicolour in settings:
+    for reading in readings:
         for name, rule in RULES.items():
             picks = []
             for grid in view.inputs:
-                objects = find_objects(grid, diagonal, multicolour)
+                objects = find_objects(grid, reading)
                 index = rule(objects)
                 picks.append(b"" if index is None else objects.mask(index).tobytes())
             if all(picks[: len(view.train_inputs)]) and tuple(picks) not in seen:
                 seen.add(tuple(picks))
-                kept.append((diagonal, multicolour, name))
+                kept.append((reading, name))
     return kept
 
 
-def _box_fits(view: TaskView, diagonal: bool, multicolour: bool, select: str) -> bool:
+def _box_fits(view: TaskView, reading: Reading, select: str) -> bool:
     """True when the picked object's box has each train output's shape (or its transpose)."""
     for grid, target in zip(view.train_inputs, view.train_outputs, strict=True):
-        objects = find_objects(grid, diagonal, multicolour)
+        objects = find_objects(grid, reading)
         top, left, bottom, right = objects.box(RULES[select](objects))
         if target.shape not in ((bottom - top, right - left), (right - left, bottom - top)):
             return False
@@ -167,9 +168,9 @@ def _changed_colours(view: TaskView) -> list[int]:
     return sorted(common)
 
 
-def _count_layouts(view: TaskView, diagonal: bool, multicolour: bool) -> list[str]:
+def _count_layouts(view: TaskView, reading: Reading) -> list[str]:
     """The layouts of `count_objects` whose shape every train output has."""
-    counts = [find_objects(g, diagonal, multicolour).count for g in view.train_inputs]
+    counts = [find_objects(g, reading).count for g in view.train_inputs]
     shapes = [o.shape for o in view.train_outputs]
     layouts = {
         "row": [(1, n) for n in counts],
@@ -182,50 +183,57 @@ def _count_layouts(view: TaskView, diagonal: bool, multicolour: bool) -> list[st
     return found
 
 
+def _zero_backgrounds(view: TaskView) -> tuple[bool, ...]:
+    """(False, True) when some grid of the task has a 0 that is not its commonest colour, else (False,)."""
+    return tuple(sorted({r.zero_background for r in readings_for(view.inputs)}))
+
+
 def _paint_ops(view: TaskView) -> list[Op]:
     """Fill enclosed background, paint inner cells, surround cells: in each colour every train
     output writes."""
     steps = []
-    for colour in _changed_colours(view):
-        steps.append(
-            Op("fill_enclosed", FAMILY, partial(fill_enclosed, colour=colour), (("colour", colour),))
-        )
+    for colour, zero in itertools.product(_changed_colours(view), _zero_backgrounds(view)):
+        background = ("background", "zero" if zero else "commonest")
+        chosen = dict(colour=colour, zero_background=zero)
+        fill = partial(fill_enclosed, **chosen)
+        steps.append(Op("fill_enclosed", FAMILY, fill, (("colour", colour), background)))
         for diagonal in (False, True):
-            args = (("colour", colour), ("conn", 8 if diagonal else 4))
-            chosen = dict(colour=colour, diagonal=diagonal)
-            steps.append(Op("paint_inner_cells", FAMILY, partial(paint_inner_cells, **chosen), args))
-            steps.append(Op("surround_cells", FAMILY, partial(surround_cells, **chosen), args))
+            args = (("colour", colour), ("conn", 8 if diagonal else 4), background)
+            inner = partial(paint_inner_cells, **chosen, diagonal=diagonal)
+            steps.append(Op("paint_inner_cells", FAMILY, inner, args))
+            halo = partial(surround_cells, **chosen, diagonal=diagonal)
+            steps.append(Op("surround_cells", FAMILY, halo, args))
     return steps
 
 
 def ops(view: TaskView) -> list[Op]:
-    settings = _distinct_connectivities(view)
+    readings = _distinct_readings(view)
     pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
     same_shape = all(i.shape == o.shape for i, o in pairs)
     smaller = all(o.shape[0] <= i.shape[0] and o.shape[1] <= i.shape[1] for i, o in pairs)
     steps = []
-    for diagonal, multicolour, select in _decisive_rules(view, settings):
-        args = object_args(diagonal, multicolour, select=select)
-        chosen = dict(diagonal=diagonal, multicolour=multicolour, select=select)
-        if smaller and not same_shape and _box_fits(view, diagonal, multicolour, select):
+    for reading, select in _decisive_rules(view, readings):
+        args = object_args(reading, select=select)
+        chosen = dict(reading=reading, select=select)
+        if smaller and not same_shape and _box_fits(view, reading, select):
             steps.append(Op("crop_object", FAMILY, partial(crop_object, **chosen), args))
             steps.append(Op("crop_object_alone", FAMILY, partial(crop_object_alone, **chosen), args))
         if same_shape:
             steps.append(Op("keep_object", FAMILY, partial(keep_object, **chosen), args))
             steps.append(Op("erase_object", FAMILY, partial(erase_object, **chosen), args))
             for colour in _changed_colours(view):
-                more = object_args(diagonal, multicolour, select=select, colour=colour)
+                more = object_args(reading, select=select, colour=colour)
                 steps.append(
                     Op("recolour_object", FAMILY, partial(recolour_object, **chosen, colour=colour), more)
                 )
     steps.extend(_paint_ops(view) if same_shape else [])
-    for diagonal, multicolour in settings:
-        args = object_args(diagonal, multicolour)
-        chosen = dict(diagonal=diagonal, multicolour=multicolour)
+    for reading in readings:
+        args = object_args(reading)
+        chosen = dict(reading=reading)
         if same_shape:
             steps.append(Op("recolour_by_size_rank", FAMILY, partial(recolour_by_size_rank, **chosen), args))
             steps.append(Op("recolour_by_size", FAMILY, partial(recolour_by_size, **chosen), args))
-        for layout in _count_layouts(view, diagonal, multicolour):
-            more = object_args(diagonal, multicolour, layout=layout)
+        for layout in _count_layouts(view, reading):
+            more = object_args(reading, layout=layout)
             steps.append(Op("count_objects", FAMILY, partial(count_objects, **chosen, layout=layout), more))
     return steps
