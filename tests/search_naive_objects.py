@@ -342,7 +342,7 @@ def slide_to_anchor_naive(grid, anchor):
 
 def fill_enclosed_naive(grid, colour, reading):
     """Flood the background from every border cell (4-connected); the background cells not reached
-    take the colour."""
+    take the colour (None when there are none; likewise for the two below)."""
     background = background_naive(grid, reading)
     h, w = grid.shape
     reached = set()
@@ -360,34 +360,40 @@ def fill_enclosed_naive(grid, colour, reading):
                 reached.add((y, x))
                 queue.append((y, x))
     out = grid.copy()
+    painted = False
     for r in range(h):
         for c in range(w):
             if grid[r, c] == background and (r, c) not in reached:
                 out[r, c] = colour
-    return out
+                painted = True
+    return out if painted else None
 
 
 def inner_naive(grid, colour, reading):
     background = background_naive(grid, reading)
     h, w = grid.shape
     out = grid.copy()
+    painted = False
     for r in range(h):
         for c in range(w):
             around = list(neighbours(r, c, h, w, reading.diagonal))
             full = len(around) == (8 if reading.diagonal else 4)
             if grid[r, c] != background and full and all(grid[y, x] == grid[r, c] for y, x in around):
                 out[r, c] = colour
-    return out
+                painted = True
+    return out if painted else None
 
 
 def surround_naive(grid, colour, reading):
     background = background_naive(grid, reading)
     h, w = grid.shape
     out = grid.copy()
+    painted = False
     for r in range(h):
         for c in range(w):
             if grid[r, c] == background and any(
                 grid[y, x] != background for y, x in neighbours(r, c, h, w, reading.diagonal)
             ):
                 out[r, c] = colour
-    return out
+                painted = True
+    return out if painted else None
