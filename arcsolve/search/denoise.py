@@ -3,13 +3,14 @@ its commonest colour, restore a periodic pattern under a noise colour."""
 
 from __future__ import annotations
 
+import itertools
 from functools import partial
 
 import numpy as np
 
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search import object_kernels as kernels
-from arcsolve.search.grid import Grid, background_colour
+from arcsolve.search.grid import Grid, background_colour, bounding_box
 from arcsolve.search.object_select import Reading, find_objects
 from arcsolve.search.ops import Op, TaskView
 
@@ -70,6 +71,54 @@ def restore_pattern(grid: Grid, noise: int) -> Grid | None:
     return out if found else None
 
 
+def _mirror_images(h: int, w: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rows, cols) index maps of the grid's candidate mirror symmetries: left-right and top-bottom
+    mirrors about every axis near the middle, and the two diagonal mirrors of a square grid, each
+    with -1 where a cell's image falls outside the grid."""
+    r, c = np.indices((h, w))
+    maps = []
+    for axis in range(w - 1 - w // 2, w + w // 2):
+        maps.append((r, axis - c))
+    for axis in range(h - 1 - h // 2, h + h // 2):
+        maps.append((axis - r, c))
+    if h == w:
+        maps.extend([(c, r), (h - 1 - c, w - 1 - r)])
+    return [
+        (np.where((cols >= 0) & (cols < w) & (rows >= 0) & (rows < h), rows, -1), cols) for rows, cols in maps
+    ]
+
+
+def restore_symmetry(grid: Grid, noise: int) -> Grid | None:
+    """Cells of colour `noise` refilled from their images under every mirror symmetry the other
+    cells keep (where they overlap, on at least half the grid); None if some cell stays unfilled."""
+    hidden = grid == noise
+    if not hidden.any():
+        return None
+    out = grid.copy()
+    h, w = grid.shape
+    for rows, cols in _mirror_images(h, w):
+        inside = rows >= 0
+        if inside.sum() * 2 < h * w:
+            continue
+        image = np.where(inside, grid[rows.clip(0), cols.clip(0, w - 1)], noise)
+        both = ~hidden & (image != noise)
+        if not both.any() or not np.array_equal(grid[both], image[both]):
+            continue
+        fill = hidden & (out == noise) & (image != noise)
+        out[fill] = image[fill]
+    return None if (out == noise).any() else out
+
+
+def restored_patch(grid: Grid, noise: int, symmetric: bool) -> Grid | None:
+    """What lies under the `noise` cells: the restored grid (by symmetry, or else by period) cropped
+    to their bounding box."""
+    restored = restore_symmetry(grid, noise) if symmetric else restore_pattern(grid, noise)
+    if restored is None:
+        return None
+    top, left, bottom, right = bounding_box(grid == noise)
+    return np.ascontiguousarray(restored[top:bottom, left:right])
+
+
 def _noise_colours(view: TaskView) -> list[int]:
     """Colours in every train input and in no train output."""
     return [
@@ -93,16 +142,18 @@ def _block_factors(view: TaskView) -> list[tuple[int, int]]:
 
 
 def ops(view: TaskView) -> list[Op]:
-    steps = [
-        Op(
-            "downscale_majority",
-            FAMILY,
-            partial(downscale_majority, rows=r, cols=c),
-            (("rows", r), ("cols", c)),
-        )
-        for r, c in _block_factors(view)
-    ]
+    """Majority downscaling and restored patches where outputs are smaller than inputs, the rest
+    where they keep the inputs' shape; noise colours are those every train input has and no train
+    output has."""
+    steps = []
+    for rows, cols in _block_factors(view):
+        scale = partial(downscale_majority, rows=rows, cols=cols)
+        steps.append(Op("downscale_majority", FAMILY, scale, (("rows", rows), ("cols", cols))))
+    noise_colours = _noise_colours(view)
     if any(i.shape != o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
+        for noise, symmetric in itertools.product(noise_colours, (False, True)):
+            patch = partial(restored_patch, noise=noise, symmetric=symmetric)
+            steps.append(Op("restored_patch", FAMILY, patch, (("noise", noise), ("symmetric", symmetric))))
         return steps
     for diagonal in (False, True):
         args = (("conn", 8 if diagonal else 4),)
@@ -110,10 +161,8 @@ def ops(view: TaskView) -> list[Op]:
         steps.append(Op("fill_specks", FAMILY, partial(fill_specks, diagonal=diagonal), args))
     steps.append(Op("keep_blocks", FAMILY, keep_blocks))
     steps.append(Op("settle_objects", FAMILY, settle_objects))
-    for noise in _noise_colours(view):
-        steps.append(
-            Op("restore_pattern", FAMILY, partial(restore_pattern, noise=noise), (("noise", noise),))
-        )
+    for noise, restore in itertools.product(noise_colours, (restore_pattern, restore_symmetry)):
+        steps.append(Op(restore.__name__, FAMILY, partial(restore, noise=noise), (("noise", noise),)))
     return steps
 
 
