@@ -397,3 +397,33 @@ def surround_naive(grid, colour, reading):
                 out[r, c] = colour
                 painted = True
     return out if painted else None
+
+
+def restore_symmetry_naive(grid, noise):
+    """Try each mirror (left-right and top-bottom about axes near the middle, both diagonals of a
+    square grid) whose image covers at least half the grid: if every non-noise cell with a
+    non-noise image equals it (and there is one), fill still-hidden noise cells from it."""
+    h, w = grid.shape
+    if noise not in grid.ravel().tolist():
+        return None
+    mirrors = [lambda r, c, a=a: (r, a - c) for a in range(w - 1 - w // 2, w + w // 2)]
+    mirrors += [lambda r, c, b=b: (b - r, c) for b in range(h - 1 - h // 2, h + h // 2)]
+    if h == w:
+        mirrors += [lambda r, c: (c, r), lambda r, c: (h - 1 - c, w - 1 - r)]
+    out = grid.copy()
+    for mirror in mirrors:
+        images = {}
+        for r in range(h):
+            for c in range(w):
+                rr, cc = mirror(r, c)
+                if 0 <= rr < h and 0 <= cc < w:
+                    images[(r, c)] = int(grid[rr, cc])
+        if 2 * len(images) < h * w:
+            continue
+        pairs = [(int(grid[r, c]), v) for (r, c), v in images.items() if grid[r, c] != noise and v != noise]
+        if not pairs or any(a != b for a, b in pairs):
+            continue
+        for (r, c), v in images.items():
+            if out[r, c] == noise and v != noise:
+                out[r, c] = v
+    return None if noise in out.ravel().tolist() else out

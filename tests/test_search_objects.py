@@ -213,6 +213,27 @@ def test_restore_pattern_matches_the_twin(seed, rows, cols, shape):
     assert (got is None and expected is None) or np.array_equal(got, expected)
 
 
+@FEW
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(1, 1), (1, 30), (30, 1), (7, 7), (6, 9), (30, 30)]))
+def test_restore_symmetry_and_patch_match_the_twin(seed, shape):
+    rng = np.random.default_rng(seed)
+    grid = random_grid(rng, *shape) + 1
+    grid = np.maximum(grid, grid[:, ::-1]) if rng.random() < 0.5 else np.maximum(grid, grid[::-1])
+    if shape[0] == shape[1] and rng.random() < 0.5:
+        grid = np.maximum(grid, grid.T)
+    grid[rng.random(shape) < 0.1] = 0
+    got, expected = denoise.restore_symmetry(grid, 0), naive.restore_symmetry_naive(grid, 0)
+    assert (got is None and expected is None) or np.array_equal(got, expected)
+    patch = denoise.restored_patch(grid, 0, True)
+    if expected is None:
+        assert patch is None
+    else:
+        rows, cols = np.nonzero(grid == 0)
+        np.testing.assert_array_equal(
+            patch, expected[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        )
+
+
 def planted_view(step, make_grid, seed: int = 0, pairs: int = 3) -> TaskView:
     """A task whose train outputs are `step` applied to random inputs it changes (and applies to)."""
     rng = np.random.default_rng(seed)
@@ -251,6 +272,15 @@ def dense(rng):
 
 
 FOUR, EIGHT = Reading(False, False, False), Reading(True, False, False)
+
+
+def mirrored(rng):
+    grid = random_grid(rng, 9, 6, max_colours=3) + 1
+    grid = np.maximum(grid, grid[:, ::-1])
+    grid[rng.random((9, 6)) < 0.1] = 0
+    return grid
+
+
 PLANTED = [
     (objects, lambda g: objects.crop_object(g, EIGHT, "largest"), sparse),
     (objects, lambda g: objects.crop_object_alone(g, Reading(False, True, False), "unique_shape"), sparse),
@@ -276,6 +306,8 @@ PLANTED = [
     (denoise, denoise.settle_objects, lambda rng: random_grid(rng, 9, 9, max_colours=4)),
     (denoise, lambda g: denoise.downscale_majority(g, 3, 2), lambda rng: random_grid(rng, 9, 8)),
     (denoise, lambda g: denoise.restore_pattern(g, 0), periodic),
+    (denoise, lambda g: denoise.restored_patch(g, 0, False), periodic),
+    (denoise, lambda g: denoise.restore_symmetry(g, 0), mirrored),
 ]
 
 
