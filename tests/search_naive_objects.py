@@ -73,6 +73,7 @@ def objects_naive(grid, reading):
             {
                 "cells": cells,
                 "colours": {int(grid[r, c]) for r, c in cells},
+                "colour_of": {(r, c): int(grid[r, c]) for r, c in cells},
                 "box": (top, left, max(rows) + 1, max(cols) + 1),
                 "border": any(r in (0, h - 1) or c in (0, w - 1) for r, c in cells),
                 "shape": (
@@ -109,6 +110,16 @@ def _unique_value(values, skip=None):
     return _only([k for k, v in enumerate(values) if counts[v] == 1 and v != skip])
 
 
+def is_mirror_symmetric(obj) -> bool:
+    top, left, bottom, right = obj["box"]
+    cells = obj["colour_of"]
+    return all(
+        cells.get((r, c)) == cells.get((r, left + right - 1 - c))
+        for r in range(top, bottom)
+        for c in range(left, right)
+    )
+
+
 def select_naive(objs, rule):
     sizes = [len(o["cells"]) for o in objs]
     shapes = [o["shape"] for o in objs]
@@ -132,6 +143,10 @@ def select_naive(objs, rule):
         "leftmost": lambda: _unique_best([-o["box"][1] for o in objs]),
         "bottommost": lambda: _unique_best([o["box"][2] for o in objs]),
         "rightmost": lambda: _unique_best([o["box"][3] for o in objs]),
+        "symmetric": lambda: _only([k for k, o in enumerate(objs) if is_mirror_symmetric(o)]),
+        "asymmetric": lambda: _only([k for k, o in enumerate(objs) if not is_mirror_symmetric(o)]),
+        "most_colours": lambda: _unique_best([len(o["colours"]) for o in objs]),
+        "fewest_colours": lambda: _unique_best([-len(o["colours"]) for o in objs]),
         "largest_box": lambda: _unique_best(
             [(o["box"][2] - o["box"][0]) * (o["box"][3] - o["box"][1]) for o in objs]
         ),

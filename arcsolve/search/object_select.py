@@ -65,12 +65,14 @@ def readings_for(grids: Sequence[Grid]) -> tuple[Reading, ...]:
 @dataclass(frozen=True)
 class Objects:
     """The objects of one grid: `labels` (-1 for background, else the object's index, objects
-    numbered in row-major order of their first cell) and `stats` (a row per object, columns named
-    in `object_kernels`). Both arrays are shared between callers and read-only."""
+    numbered in row-major order of their first cell), `stats` (a row per object, columns named
+    in `object_kernels`) and the grid's `colours`. The arrays are shared between callers and
+    read-only."""
 
     background: int
     labels: np.ndarray
     stats: np.ndarray
+    colours: np.ndarray
 
     @property
     def count(self) -> int:
@@ -103,6 +105,25 @@ class Objects:
             )
         )
 
+    @cached_property
+    def mirror_symmetric(self) -> np.ndarray:
+        """bool per object: its cells and colours equal their left-right mirror in its box."""
+        flags = []
+        for index in range(self.count):
+            top, left, bottom, right = self.box(index)
+            cut = np.where(
+                self.labels[top:bottom, left:right] == index, self.colours[top:bottom, left:right], -1
+            )
+            flags.append(np.array_equal(cut, cut[:, ::-1]))
+        return np.array(flags, dtype=bool)
+
+    @cached_property
+    def colour_counts(self) -> np.ndarray:
+        """How many distinct colours each object holds."""
+        owned = self.labels >= 0
+        pairs = np.unique(self.labels[owned] * 16 + self.colours[owned])
+        return np.bincount(pairs // 16, minlength=self.count)
+
 
 _cache: dict[tuple[bytes, Reading], Objects] = {}
 
@@ -115,9 +136,10 @@ def find_objects(grid: Grid, reading: Reading) -> Objects:
         background = reading.background(grid)
         labels, count = kernels.label_components(grid, background, reading.diagonal, reading.multicolour)
         stats = kernels.component_stats(grid, labels, count)
-        labels.flags.writeable = False
-        stats.flags.writeable = False
-        found = Objects(background, labels, stats)
+        colours = grid.copy()
+        for array in (labels, stats, colours):
+            array.flags.writeable = False
+        found = Objects(background, labels, stats, colours)
         if len(_cache) >= CACHE_LIMIT:
             _cache.clear()
         _cache[key] = found
@@ -203,6 +225,25 @@ def largest_box(objects: Objects) -> int | None:
     return _unique_max((rows[:, BOTTOM] - rows[:, TOP]) * (rows[:, RIGHT] - rows[:, LEFT]))
 
 
+def symmetric(objects: Objects) -> int | None:
+    """The one object that is its own left-right mirror image (cells and colours)."""
+    return _only(np.flatnonzero(objects.mirror_symmetric))
+
+
+def asymmetric(objects: Objects) -> int | None:
+    """The one object that is not its own left-right mirror image."""
+    return _only(np.flatnonzero(~objects.mirror_symmetric))
+
+
+def most_colours(objects: Objects) -> int | None:
+    """The object with the most distinct colours."""
+    return _unique_max(objects.colour_counts)
+
+
+def fewest_colours(objects: Objects) -> int | None:
+    return _unique_max(-objects.colour_counts)
+
+
 RULES = {
     rule.__name__: rule
     for rule in (
@@ -219,6 +260,10 @@ RULES = {
         leftmost,
         rightmost,
         largest_box,
+        symmetric,
+        asymmetric,
+        most_colours,
+        fewest_colours,
     )
 }
 """Every selection rule by name; the ops print the name (`crop_object(x, select=largest, ...)`)."""
