@@ -120,6 +120,25 @@ def is_mirror_symmetric(obj) -> bool:
     )
 
 
+def has_hole(obj) -> bool:
+    """Flood from outside the object's box, through cells not in the object; any such cell of the
+    box left unreached is a hole."""
+    top, left, bottom, right = obj["box"]
+    cells = set(obj["cells"])
+    start = (top - 1, left - 1)
+    reached, queue = {start}, deque([start])
+    while queue:
+        r, c = queue.popleft()
+        for rr, cc in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+            inside_frame = top - 1 <= rr <= bottom and left - 1 <= cc <= right
+            if inside_frame and (rr, cc) not in cells and (rr, cc) not in reached:
+                reached.add((rr, cc))
+                queue.append((rr, cc))
+    return any(
+        (r, c) not in cells and (r, c) not in reached for r in range(top, bottom) for c in range(left, right)
+    )
+
+
 def select_naive(objs, rule):
     sizes = [len(o["cells"]) for o in objs]
     shapes = [o["shape"] for o in objs]
@@ -145,6 +164,7 @@ def select_naive(objs, rule):
         "rightmost": lambda: _unique_best([o["box"][3] for o in objs]),
         "symmetric": lambda: _only([k for k, o in enumerate(objs) if is_mirror_symmetric(o)]),
         "asymmetric": lambda: _only([k for k, o in enumerate(objs) if not is_mirror_symmetric(o)]),
+        "with_hole": lambda: _only([k for k, o in enumerate(objs) if has_hole(o)]),
         "most_colours": lambda: _unique_best([len(o["colours"]) for o in objs]),
         "fewest_colours": lambda: _unique_best([-len(o["colours"]) for o in objs]),
         "largest_box": lambda: _unique_best(

@@ -86,6 +86,15 @@ def test_object_actions_match_the_twin(grid, reading, select, colour):
         assert (got is None) == (expected is None)
         if got is not None:
             np.testing.assert_array_equal(got, expected)
+    picked = naive.select_naive(naive.objects_naive(grid, reading), select)
+    one_colour = picked is not None and len(naive.objects_naive(grid, reading)[picked]["colours"]) == 1
+    got = objects.object_colour(grid, reading, select, 2, 3)
+    assert (got is None) == (not one_colour)
+    if got is not None:
+        assert (
+            got.shape == (2, 3)
+            and {int(v) for v in got.ravel()} == naive.objects_naive(grid, reading)[picked]["colours"]
+        )
     got = objects.recolour_object(grid, reading, select, colour)
     expected = naive.object_action_naive(grid, reading, select, "recolour", colour)
     assert (got is None and expected is None) or np.array_equal(got, expected)
@@ -286,6 +295,7 @@ PLANTED = [
     (objects, lambda g: objects.crop_object_alone(g, Reading(False, True, False), "unique_shape"), sparse),
     (objects, lambda g: objects.crop_object(g, Reading(False, True, True), "largest"), dense),
     (objects, lambda g: objects.keep_object(g, FOUR, "topmost"), sparse),
+    (objects, lambda g: objects.object_colour(g, EIGHT, "with_hole", 1, 1), sparse),
     (objects, lambda g: objects.erase_object(g, Reading(True, True, False), "smallest"), sparse),
     (objects, lambda g: objects.recolour_object(g, FOUR, "largest", 7), sparse),
     (objects, lambda g: objects.recolour_by_size_rank(g, EIGHT), sparse),

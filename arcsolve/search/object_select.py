@@ -118,6 +118,18 @@ class Objects:
         return np.array(flags, dtype=bool)
 
     @cached_property
+    def has_hole(self) -> np.ndarray:
+        """bool per object: some cell of its box that is not its own cannot reach the box's edge
+        through such cells (4-connected)."""
+        flags = []
+        for index in range(self.count):
+            top, left, bottom, right = self.box(index)
+            outside = np.pad(self.labels[top:bottom, left:right] != index, 1, constant_values=True)
+            _, regions = kernels.label_components(outside.astype(np.uint8), 0, False, False)
+            flags.append(regions > 1)
+        return np.array(flags, dtype=bool)
+
+    @cached_property
     def colour_counts(self) -> np.ndarray:
         """How many distinct colours each object holds."""
         owned = self.labels >= 0
@@ -235,6 +247,11 @@ def asymmetric(objects: Objects) -> int | None:
     return _only(np.flatnonzero(~objects.mirror_symmetric))
 
 
+def with_hole(objects: Objects) -> int | None:
+    """The one object that encloses some cells not its own (a ring, a frame)."""
+    return _only(np.flatnonzero(objects.has_hole))
+
+
 def most_colours(objects: Objects) -> int | None:
     """The object with the most distinct colours."""
     return _unique_max(objects.colour_counts)
@@ -264,6 +281,7 @@ RULES = {
         asymmetric,
         most_colours,
         fewest_colours,
+        with_hole,
     )
 }
 """Every selection rule by name; the ops print the name (`crop_object(x, select=largest, ...)`)."""

@@ -19,7 +19,7 @@ from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, colour_counts
 from arcsolve.search.object_fitters import FITTERS as FITTERS
 from arcsolve.search.object_fitters import object_args
-from arcsolve.search.object_kernels import SIZE
+from arcsolve.search.object_kernels import COLOUR, MIXED, SIZE
 from arcsolve.search.object_paint import fill_enclosed, paint_inner_cells, surround_cells
 from arcsolve.search.object_select import RULES, Objects, Reading, find_objects, readings_for
 from arcsolve.search.ops import Op, TaskView
@@ -76,6 +76,14 @@ def recolour_object(grid: Grid, reading: Reading, select: str, colour: int) -> G
         return None
     objects, index = picked
     return np.where(objects.mask(index), np.uint8(colour), grid)
+
+
+def object_colour(grid: Grid, reading: Reading, select: str, rows: int, cols: int) -> Grid | None:
+    """A rows x cols grid all in the picked object's colour (a one-colour object)."""
+    picked = _picked(grid, reading, select)
+    if picked is None or picked[0].stats[picked[1], COLOUR] == MIXED:
+        return None
+    return np.full((rows, cols), picked[0].stats[picked[1], COLOUR], np.uint8)
 
 
 def _paint_by_object(objects: Objects, values: np.ndarray) -> Grid | None:
@@ -188,6 +196,14 @@ def _zero_backgrounds(view: TaskView) -> tuple[bool, ...]:
     return tuple(sorted({r.zero_background for r in readings_for(view.inputs)}))
 
 
+def _uniform_output_shape(view: TaskView) -> tuple[int, int] | None:
+    """The shape every train output has when each is a single colour, else None."""
+    shapes = {o.shape for o in view.train_outputs}
+    if len(shapes) != 1 or any((o != o[0, 0]).any() for o in view.train_outputs):
+        return None
+    return shapes.pop()
+
+
 def _paint_ops(view: TaskView) -> list[Op]:
     """Fill enclosed background, paint inner cells, surround cells: in each colour every train
     output writes."""
@@ -211,6 +227,7 @@ def ops(view: TaskView) -> list[Op]:
     pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
     same_shape = all(i.shape == o.shape for i, o in pairs)
     smaller = all(o.shape[0] <= i.shape[0] and o.shape[1] <= i.shape[1] for i, o in pairs)
+    uniform = _uniform_output_shape(view)
     steps = []
     for reading, select in _decisive_rules(view, readings):
         args = object_args(reading, select=select)
@@ -218,6 +235,10 @@ def ops(view: TaskView) -> list[Op]:
         if smaller and not same_shape and _box_fits(view, reading, select):
             steps.append(Op("crop_object", FAMILY, partial(crop_object, **chosen), args))
             steps.append(Op("crop_object_alone", FAMILY, partial(crop_object_alone, **chosen), args))
+        if uniform is not None:
+            shape = dict(rows=uniform[0], cols=uniform[1])
+            more = object_args(reading, select=select, **shape)
+            steps.append(Op("object_colour", FAMILY, partial(object_colour, **chosen, **shape), more))
         if same_shape:
             steps.append(Op("keep_object", FAMILY, partial(keep_object, **chosen), args))
             steps.append(Op("erase_object", FAMILY, partial(erase_object, **chosen), args))
