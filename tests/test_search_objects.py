@@ -15,6 +15,7 @@ from arcsolve.search.object_fitters import (
     drop_small_objects,
     fit_drop_small_objects,
     fit_recolour_objects_by,
+    recolour_objects_by,
 )
 from arcsolve.search.object_paint import fill_enclosed, paint_inner_cells, surround_cells
 from arcsolve.search.object_select import READINGS, RULES, Reading, find_objects
@@ -101,8 +102,8 @@ def test_object_actions_match_the_twin(grid, reading, select, colour):
 
 
 @FEW
-@given(grids(), readings, st.integers(1, 6))
-def test_whole_grid_object_ops_match_the_twin(grid, reading, min_size):
+@given(grids(), readings, st.integers(1, 6), st.sampled_from(["size", "hole"]))
+def test_whole_grid_object_ops_match_the_twin(grid, reading, min_size, key):
     def same(got, expected):
         return (got is None and expected is None) or np.array_equal(got, expected)
 
@@ -117,6 +118,15 @@ def test_whole_grid_object_ops_match_the_twin(grid, reading, min_size):
     np.testing.assert_array_equal(
         drop_small_objects(grid, reading, min_size), naive.drop_small_naive(grid, reading, min_size)
     )
+    table = {1: 4, 2: 5}
+    expected = grid.copy()
+    for obj in naive.objects_naive(grid, reading):
+        for r, c in obj["cells"]:
+            expected[r, c] = (
+                table.get(len(obj["cells"]), 6) if key == "size" else table.get(int(naive.has_hole(obj)), 6)
+            )
+    got = recolour_objects_by(grid, reading, key, table, 6)
+    np.testing.assert_array_equal(got, expected)
     n = len(naive.objects_naive(grid, reading))
     row = objects.count_objects(grid, reading, "row")
     assert (row is None) == (n == 0 or n > 30) and (row is None or (row.shape == (1, n) and row.all()))

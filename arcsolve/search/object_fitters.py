@@ -79,6 +79,8 @@ def _size_ranks(objects: Objects) -> list:
 
 
 PROPERTIES: dict[str, Callable[[Objects], list]] = {
+    "hole": lambda objects: objects.has_hole.tolist(),
+    "symmetric": lambda objects: objects.mirror_symmetric.tolist(),
     "size": _sizes,
     "shape": _shapes,
     "border": _touches_border,
