@@ -375,63 +375,62 @@ def slide_to_anchor_naive(grid, anchor):
     return out
 
 
+def paint_cells_naive(grid, colour, chosen):
+    """The grid with the cells chosen(r, c) picks in the colour; None when it picks none."""
+    h, w = grid.shape
+    cells = [(r, c) for r in range(h) for c in range(w) if chosen(r, c)]
+    out = grid.copy()
+    for r, c in cells:
+        out[r, c] = colour
+    return out if cells else None
+
+
 def fill_enclosed_naive(grid, colour, reading):
     """Flood the background from every border cell (4-connected); the background cells not reached
-    take the colour (None when there are none; likewise for the two below)."""
+    take the colour."""
     background = background_naive(grid, reading)
     h, w = grid.shape
-    reached = set()
     queue = deque(
         (r, c)
         for r in range(h)
         for c in range(w)
         if (r in (0, h - 1) or c in (0, w - 1)) and grid[r, c] == background
     )
-    reached.update(queue)
+    reached = set(queue)
     while queue:
         r, c = queue.popleft()
         for y, x in neighbours(r, c, h, w, False):
             if grid[y, x] == background and (y, x) not in reached:
                 reached.add((y, x))
                 queue.append((y, x))
-    out = grid.copy()
-    painted = False
-    for r in range(h):
-        for c in range(w):
-            if grid[r, c] == background and (r, c) not in reached:
-                out[r, c] = colour
-                painted = True
-    return out if painted else None
+    return paint_cells_naive(grid, colour, lambda r, c: grid[r, c] == background and (r, c) not in reached)
 
 
 def inner_naive(grid, colour, reading):
+    """Non-background cells with a full set of neighbours, all of their own colour."""
     background = background_naive(grid, reading)
     h, w = grid.shape
-    out = grid.copy()
-    painted = False
-    for r in range(h):
-        for c in range(w):
-            around = list(neighbours(r, c, h, w, reading.diagonal))
-            full = len(around) == (8 if reading.diagonal else 4)
-            if grid[r, c] != background and full and all(grid[y, x] == grid[r, c] for y, x in around):
-                out[r, c] = colour
-                painted = True
-    return out if painted else None
+
+    def inner(r, c):
+        around = list(neighbours(r, c, h, w, reading.diagonal))
+        full = len(around) == (8 if reading.diagonal else 4)
+        return grid[r, c] != background and full and all(grid[y, x] == grid[r, c] for y, x in around)
+
+    return paint_cells_naive(grid, colour, inner)
 
 
 def surround_naive(grid, colour, reading):
+    """Background cells with a non-background neighbour."""
     background = background_naive(grid, reading)
     h, w = grid.shape
-    out = grid.copy()
-    painted = False
-    for r in range(h):
-        for c in range(w):
-            if grid[r, c] == background and any(
-                grid[y, x] != background for y, x in neighbours(r, c, h, w, reading.diagonal)
-            ):
-                out[r, c] = colour
-                painted = True
-    return out if painted else None
+    return paint_cells_naive(
+        grid,
+        colour,
+        lambda r, c: (
+            grid[r, c] == background
+            and any(grid[y, x] != background for y, x in neighbours(r, c, h, w, reading.diagonal))
+        ),
+    )
 
 
 def restore_symmetry_naive(grid, noise):

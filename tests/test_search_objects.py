@@ -176,9 +176,7 @@ def test_gravity_matches_the_twin(grid, side, diagonal, multicolour):
 @FEW
 @given(grids(), st.integers(0, 9))
 def test_slide_to_anchor_and_gaps_match_the_twin(grid, anchor):
-    np.testing.assert_array_equal(
-        object_kernels.gaps_to_mask(grid == anchor), naive.gaps_naive(grid == anchor)
-    )
+    np.testing.assert_array_equal(gravity.gaps_to_mask(grid == anchor), naive.gaps_naive(grid == anchor))
     got, expected = gravity.slide_to_anchor(grid, anchor), naive.slide_to_anchor_naive(grid, anchor)
     assert (got is None and expected is None) or np.array_equal(got, expected)
 
@@ -232,7 +230,7 @@ def test_restore_pattern_matches_the_twin(seed, rows, cols, shape):
     assert (got is None and expected is None) or np.array_equal(got, expected)
 
 
-@FEW
+@settings(max_examples=12, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from([(1, 1), (1, 30), (30, 1), (7, 7), (6, 9), (30, 30)]))
 def test_restore_symmetry_and_patch_match_the_twin(seed, shape):
     rng = np.random.default_rng(seed)

@@ -42,7 +42,18 @@ def drop_objects(grid: Grid, side: str, diagonal: bool, multicolour: bool) -> Gr
     return _facing_back(kernels.drop_objects_down(turned, labels, count, background), side)
 
 
-STEPS = ((1, 0), (-1, 0), (0, -1), (0, 1))  # down, up, left, right, as in gaps_to_mask
+STEPS = ((1, 0), (-1, 0), (0, -1), (0, 1))  # down, up, left, right: SIDES as row and column steps
+
+
+def gaps_to_mask(mask: np.ndarray) -> np.ndarray:
+    """int64 [4, h, w]: from each cell, how many cells lie between it and the nearest True cell
+    toward each of SIDES (down, up, left, right); h + w where there is none."""
+    h, w = mask.shape
+    gaps = np.empty((4, h, w), np.int64)
+    for k, side in enumerate(SIDES):
+        turned = kernels.gaps_below(_facing_down(mask, side))
+        gaps[k] = _facing_back(np.where(turned == turned.shape[0] + turned.shape[1], h + w, turned), side)
+    return gaps
 
 
 def slide_to_anchor(grid: Grid, anchor: int) -> Grid | None:
@@ -56,7 +67,7 @@ def slide_to_anchor(grid: Grid, anchor: int) -> Grid | None:
     background = background_colour(grid)
     moving = np.where(still, np.uint8(background), grid)
     labels, count = kernels.label_components(moving, background, True, True)
-    gaps = kernels.gaps_to_mask(still)
+    gaps = gaps_to_mask(still)
     out = np.where(labels >= 0, np.uint8(background), grid)
     none = grid.shape[0] + grid.shape[1]
     for index in range(count):

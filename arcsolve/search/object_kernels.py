@@ -155,38 +155,18 @@ def replace_specks(grid, diagonal, background, to_majority):
 
 
 @njit(**JIT_FLAGS)
-def gaps_to_mask(mask):
-    """int64 [4, h, w]: from each cell, how many cells lie between it and the nearest True cell
-    strictly below, above, to the left and to the right (in that order); h + w where there is none."""
+def gaps_below(mask):
+    """int64 [h, w]: from each cell, how many cells lie between it and the nearest True cell
+    strictly below in its column; h + w where there is none."""
     h, w = mask.shape
-    none = h + w
-    gaps = np.full((4, h, w), none, np.int64)
+    gaps = np.full((h, w), h + w, np.int64)
     for c in range(w):
         nearest = -1
         for r in range(h - 1, -1, -1):
             if nearest >= 0:
-                gaps[0, r, c] = nearest - r - 1
+                gaps[r, c] = nearest - r - 1
             if mask[r, c]:
                 nearest = r
-        nearest = -1
-        for r in range(h):
-            if nearest >= 0:
-                gaps[1, r, c] = r - nearest - 1
-            if mask[r, c]:
-                nearest = r
-    for r in range(h):
-        nearest = -1
-        for c in range(w):
-            if nearest >= 0:
-                gaps[2, r, c] = c - nearest - 1
-            if mask[r, c]:
-                nearest = c
-        nearest = -1
-        for c in range(w - 1, -1, -1):
-            if nearest >= 0:
-                gaps[3, r, c] = nearest - c - 1
-            if mask[r, c]:
-                nearest = c
     return gaps
 
 
