@@ -333,11 +333,12 @@ def drop_down_naive(grid, diagonal, multicolour):
     return out
 
 
-def slide_to_anchor_naive(grid, anchor):
-    if not (grid == anchor).any():
+def slide_to_anchor_naive(grid, anchors):
+    colours = grid.ravel().tolist()
+    if not any(a in colours for a in anchors):
         return None
     background = commonest(grid)
-    moving = np.where(grid == anchor, background, grid).astype(np.uint8)
+    moving = np.array([[background if v in anchors else v for v in row] for row in grid.tolist()], np.uint8)
     h, w = grid.shape
     labels, count = label_naive(moving, background, True, True)
     out = grid.copy()
@@ -354,7 +355,7 @@ def slide_to_anchor_naive(grid, anchor):
                 hit = any(
                     0 <= r + dr * (step + 1) < h
                     and 0 <= c + dc * (step + 1) < w
-                    and grid[r + dr * (step + 1), c + dc * (step + 1)] == anchor
+                    and grid[r + dr * (step + 1), c + dc * (step + 1)] in anchors
                     for r, c in cells
                 )
                 if hit:

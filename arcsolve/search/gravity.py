@@ -56,12 +56,12 @@ def gaps_to_mask(mask: np.ndarray) -> np.ndarray:
     return gaps
 
 
-def slide_to_anchor(grid: Grid, anchor: int) -> Grid | None:
-    """Cells of colour `anchor` stay; every other object (8-connected, any colours) slides in the one
-    direction that brings it soonest into contact with an anchor cell, and stops touching it.
-    Objects that meet no anchor cell in any direction stay put; a tie between directions, or
-    an anchor colour that is absent, does not apply."""
-    still = grid == anchor
+def slide_to_anchor(grid: Grid, anchors: tuple[int, ...]) -> Grid | None:
+    """Cells of the `anchors` colours stay; every other object (8-connected, any colours) slides in
+    the one direction that brings it soonest into contact with an anchor cell, and stops touching
+    it. Objects that meet no anchor cell in any direction stay put; a tie between directions, or
+    anchor colours that are absent, does not apply."""
+    still = np.isin(grid, anchors)
     if not still.any():
         return None
     background = background_colour(grid)
@@ -110,10 +110,10 @@ def ops(view: TaskView) -> list[Op]:
             chosen = dict(side=side, diagonal=diagonal, multicolour=multicolour)
             args = (("side", side), ("conn", 8 if diagonal else 4), ("multicolour", multicolour))
             steps.append(Op("drop_objects", FAMILY, partial(drop_objects, **chosen), args))
-    for anchor in _anchor_colours(view):
-        steps.append(
-            Op("slide_to_anchor", FAMILY, partial(slide_to_anchor, anchor=anchor), (("anchor", anchor),))
-        )
+    anchors = _anchor_colours(view)
+    for chosen in [(anchor,) for anchor in anchors] + ([tuple(anchors)] if len(anchors) > 1 else []):
+        slide = partial(slide_to_anchor, anchors=chosen)
+        steps.append(Op("slide_to_anchor", FAMILY, slide, (("anchors", chosen),)))
     return steps
 
 
