@@ -175,7 +175,7 @@ def select_naive(objs, rule):
 
 
 def object_action_naive(grid, reading, select, action, colour=0):
-    """crop / crop_alone / keep / erase / recolour the picked object, cell by cell."""
+    """crop / crop_alone / crop_inside / keep / erase / recolour the picked object, cell by cell."""
     objs = objects_naive(grid, reading)
     k = select_naive(objs, select)
     if k is None:
@@ -197,6 +197,10 @@ def object_action_naive(grid, reading, select, action, colour=0):
                 out[r][c] = background
     if action in ("crop", "crop_alone"):
         out = [row[left:right] for row in out[top:bottom]]
+    if action == "crop_inside":
+        if bottom - top < 3 or right - left < 3:
+            return None
+        out = [row[left + 1 : right - 1] for row in out[top + 1 : bottom - 1]]
     return np.array(out, dtype=np.uint8)
 
 

@@ -73,6 +73,7 @@ def test_every_rule_picks_what_the_twin_picks(grid, reading):
 ACTIONS = {
     "crop": objects.crop_object,
     "crop_alone": objects.crop_object_alone,
+    "crop_inside": objects.crop_inside_object,
     "keep": objects.keep_object,
     "erase": objects.erase_object,
 }
@@ -303,6 +304,7 @@ PLANTED = [
     (objects, lambda g: objects.crop_object(g, EIGHT, "largest"), sparse),
     (objects, lambda g: objects.crop_object_alone(g, Reading(False, True, False), "unique_shape"), sparse),
     (objects, lambda g: objects.crop_object(g, Reading(False, True, True), "largest"), dense),
+    (objects, lambda g: objects.crop_inside_object(g, Reading(True, True, False), "largest"), sparse),
     (objects, lambda g: objects.keep_object(g, FOUR, "topmost"), sparse),
     (objects, lambda g: objects.object_colour(g, EIGHT, "with_hole", 1, 1), sparse),
     (objects, lambda g: objects.erase_object(g, Reading(True, True, False), "smallest"), sparse),

@@ -42,6 +42,17 @@ def crop_object(grid: Grid, reading: Reading, select: str) -> Grid | None:
     return np.ascontiguousarray(grid[top:bottom, left:right])
 
 
+def crop_inside_object(grid: Grid, reading: Reading, select: str) -> Grid | None:
+    """What the picked object's box holds inside its outermost ring of cells (inside a frame)."""
+    picked = _picked(grid, reading, select)
+    if picked is None:
+        return None
+    top, left, bottom, right = picked[0].box(picked[1])
+    if bottom - top < 3 or right - left < 3:
+        return None
+    return np.ascontiguousarray(grid[top + 1 : bottom - 1, left + 1 : right - 1])
+
+
 def crop_object_alone(grid: Grid, reading: Reading, select: str) -> Grid | None:
     """The picked object's bounding box with every cell not in the object set to background."""
     picked = _picked(grid, reading, select)
@@ -155,12 +166,14 @@ def _decisive_rules(view: TaskView, readings: list[Reading]) -> list[tuple[Readi
     return kept
 
 
-def _box_fits(view: TaskView, reading: Reading, select: str) -> bool:
-    """True when the picked object's box has each train output's shape (or its transpose)."""
+def _box_fits(view: TaskView, reading: Reading, select: str, margin: int) -> bool:
+    """True when the picked object's box, less `margin` cells on each side, has each train
+    output's shape (or its transpose)."""
     for grid, target in zip(view.train_inputs, view.train_outputs, strict=True):
         objects = find_objects(grid, reading)
         top, left, bottom, right = objects.box(RULES[select](objects))
-        if target.shape not in ((bottom - top, right - left), (right - left, bottom - top)):
+        rows, cols = bottom - top - 2 * margin, right - left - 2 * margin
+        if target.shape not in ((rows, cols), (cols, rows)):
             return False
     return True
 
@@ -232,9 +245,11 @@ def ops(view: TaskView) -> list[Op]:
     for reading, select in _decisive_rules(view, readings):
         args = object_args(reading, select=select)
         chosen = dict(reading=reading, select=select)
-        if smaller and not same_shape and _box_fits(view, reading, select):
+        if smaller and not same_shape and _box_fits(view, reading, select, 0):
             steps.append(Op("crop_object", FAMILY, partial(crop_object, **chosen), args))
             steps.append(Op("crop_object_alone", FAMILY, partial(crop_object_alone, **chosen), args))
+        if smaller and not same_shape and _box_fits(view, reading, select, 1):
+            steps.append(Op("crop_inside_object", FAMILY, partial(crop_inside_object, **chosen), args))
         if uniform is not None:
             shape = dict(rows=uniform[0], cols=uniform[1])
             more = object_args(reading, select=select, **shape)
