@@ -3,6 +3,7 @@ its commonest colour, restore a periodic pattern under a noise colour."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from functools import partial
 
@@ -71,6 +72,7 @@ def restore_pattern(grid: Grid, noise: int) -> Grid | None:
     return out if found else None
 
 
+@functools.lru_cache(maxsize=256)
 def _mirror_images(h: int, w: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(rows, cols) index maps of the grid's candidate mirror symmetries: left-right and top-bottom
     mirrors about every axis near the middle, and the two diagonal mirrors of a square grid, each

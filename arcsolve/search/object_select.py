@@ -108,26 +108,28 @@ class Objects:
     @cached_property
     def mirror_symmetric(self) -> np.ndarray:
         """bool per object: its cells and colours equal their left-right mirror in its box."""
-        flags = []
-        for index in range(self.count):
-            top, left, bottom, right = self.box(index)
-            cut = np.where(
-                self.labels[top:bottom, left:right] == index, self.colours[top:bottom, left:right], -1
-            )
-            flags.append(np.array_equal(cut, cut[:, ::-1]))
-        return np.array(flags, dtype=bool)
+        rows, cols = np.nonzero(self.labels >= 0)
+        owners = self.labels[rows, cols]
+        mirrored = self.stats[owners, LEFT] + self.stats[owners, RIGHT] - 1 - cols
+        kept = (self.labels[rows, mirrored] == owners) & (
+            self.colours[rows, mirrored] == self.colours[rows, cols]
+        )
+        return np.bincount(owners[~kept], minlength=self.count) == 0
 
     @cached_property
     def has_hole(self) -> np.ndarray:
         """bool per object: some cell of its box that is not its own cannot reach the box's edge
         through such cells (4-connected)."""
-        flags = []
-        for index in range(self.count):
+        flags = np.zeros(self.count, dtype=bool)
+        rows = self.stats[:, BOTTOM] - self.stats[:, TOP]
+        cols = self.stats[:, RIGHT] - self.stats[:, LEFT]
+        # An object needs a box of 3 x 3 and 4 cells (a diamond) to enclose anything.
+        for index in np.flatnonzero((rows >= 3) & (cols >= 3) & (self.stats[:, SIZE] >= 4)):
             top, left, bottom, right = self.box(index)
             outside = np.pad(self.labels[top:bottom, left:right] != index, 1, constant_values=True)
             _, regions = kernels.label_components(outside.astype(np.uint8), 0, False, False)
-            flags.append(regions > 1)
-        return np.array(flags, dtype=bool)
+            flags[index] = regions > 1
+        return flags
 
     @cached_property
     def colour_counts(self) -> np.ndarray:
