@@ -3,7 +3,6 @@ its commonest colour, restore a periodic pattern under a noise colour."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 from functools import partial
 
@@ -72,43 +71,13 @@ def restore_pattern(grid: Grid, noise: int) -> Grid | None:
     return out if found else None
 
 
-@functools.lru_cache(maxsize=256)
-def _mirror_images(h: int, w: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(rows, cols) index maps of the grid's candidate mirror symmetries: left-right and top-bottom
-    mirrors about every axis near the middle, and the two diagonal mirrors of a square grid, each
-    with -1 where a cell's image falls outside the grid."""
-    r, c = np.indices((h, w))
-    maps = []
-    for axis in range(w - 1 - w // 2, w + w // 2):
-        maps.append((r, axis - c))
-    for axis in range(h - 1 - h // 2, h + h // 2):
-        maps.append((axis - r, c))
-    if h == w:
-        maps.extend([(c, r), (h - 1 - c, w - 1 - r)])
-    return [
-        (np.where((cols >= 0) & (cols < w) & (rows >= 0) & (rows < h), rows, -1), cols) for rows, cols in maps
-    ]
-
-
 def restore_symmetry(grid: Grid, noise: int) -> Grid | None:
     """Cells of colour `noise` refilled from their images under every mirror symmetry the other
     cells keep (where they overlap, on at least half the grid); None if some cell stays unfilled."""
-    hidden = grid == noise
-    if not hidden.any():
+    if not (grid == noise).any():
         return None
-    out = grid.copy()
-    h, w = grid.shape
-    for rows, cols in _mirror_images(h, w):
-        inside = rows >= 0
-        if inside.sum() * 2 < h * w:
-            continue
-        image = np.where(inside, grid[rows.clip(0), cols.clip(0, w - 1)], noise)
-        both = ~hidden & (image != noise)
-        if not both.any() or not np.array_equal(grid[both], image[both]):
-            continue
-        fill = hidden & (out == noise) & (image != noise)
-        out[fill] = image[fill]
-    return None if (out == noise).any() else out
+    out, complete = kernels.fill_from_mirrors(grid, noise)
+    return out if complete else None
 
 
 def restored_patch(grid: Grid, noise: int, symmetric: bool) -> Grid | None:

@@ -205,3 +205,64 @@ def fill_from_period(grid, noise):
                     out[r, c] = table[r % rows, c % cols]
             return out, True
     return grid.copy(), False
+
+
+@njit(**JIT_FLAGS)
+def _mirror_of(kind, axis, r, c, h, w):
+    """The image of cell (r, c) under mirror `kind` (0 left-right about column sum `axis`, 1 top-bottom
+    about row sum `axis`, 2 the main diagonal, 3 the anti-diagonal); (-1, -1) when outside."""
+    if kind == 0:
+        rr, cc = r, axis - c
+    elif kind == 1:
+        rr, cc = axis - r, c
+    elif kind == 2:
+        rr, cc = c, r
+    else:
+        rr, cc = h - 1 - c, w - 1 - r
+    if rr < 0 or rr >= h or cc < 0 or cc >= w:
+        return -1, -1
+    return rr, cc
+
+
+@njit(**JIT_FLAGS)
+def fill_from_mirrors(grid, noise):
+    """(out, complete): `noise` cells filled from their images under every mirror (left-right and
+    top-bottom about axes near the middle, both diagonals of a square grid) whose image covers at
+    least half the grid and agrees with every non-noise cell it maps onto a non-noise cell."""
+    h, w = grid.shape
+    out = grid.copy()
+    for kind in range(4):
+        if kind >= 2 and h != w:
+            continue
+        side = w if kind == 0 else h
+        first, last = (side - 1 - side // 2, side + side // 2) if kind < 2 else (0, 1)
+        for axis in range(first, last):
+            covered = 0
+            agreeing = 0
+            consistent = True
+            for r in range(h):
+                for c in range(w):
+                    rr, cc = _mirror_of(kind, axis, r, c, h, w)
+                    if rr < 0:
+                        continue
+                    covered += 1
+                    if grid[r, c] != noise and grid[rr, cc] != noise:
+                        if grid[r, c] != grid[rr, cc]:
+                            consistent = False
+                            break
+                        agreeing += 1
+                if not consistent:
+                    break
+            if not consistent or agreeing == 0 or 2 * covered < h * w:
+                continue
+            for r in range(h):
+                for c in range(w):
+                    rr, cc = _mirror_of(kind, axis, r, c, h, w)
+                    if rr >= 0 and out[r, c] == noise and grid[rr, cc] != noise:
+                        out[r, c] = grid[rr, cc]
+    complete = True
+    for r in range(h):
+        for c in range(w):
+            if out[r, c] == noise:
+                complete = False
+    return out, complete
