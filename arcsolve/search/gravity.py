@@ -68,19 +68,20 @@ def slide_to_anchor(grid: Grid, anchors: tuple[int, ...]) -> Grid | None:
     moving = np.where(still, np.uint8(background), grid)
     labels, count = kernels.label_components(moving, background, True, True)
     gaps = gaps_to_mask(still)
-    out = np.where(labels >= 0, np.uint8(background), grid)
     none = grid.shape[0] + grid.shape[1]
-    for index in range(count):
-        rows, cols = np.nonzero(labels == index)
-        reach = gaps[:, rows, cols].min(axis=1)
-        best = int(reach.min())
-        if best == none:
-            out[rows, cols] = grid[rows, cols]
-            continue
-        if np.count_nonzero(reach == best) > 1:
-            return None
-        dr, dc = STEPS[int(np.argmin(reach))]
-        out[rows + dr * best, cols + dc * best] = grid[rows, cols]
+    rows, cols = np.nonzero(labels >= 0)
+    order = np.argsort(labels[rows, cols], kind="stable")  # painted in object order, as overlaps go
+    rows, cols = rows[order], cols[order]
+    owners = labels[rows, cols]
+    reach = np.full((len(SIDES), count), none, np.int64)
+    for side in range(len(SIDES)):
+        np.minimum.at(reach[side], owners, gaps[side, rows, cols])
+    best = reach.min(axis=0)
+    if ((reach == best).sum(axis=0) > 1)[best < none].any():
+        return None
+    steps = np.array(STEPS)[reach.argmin(axis=0)] * np.where(best < none, best, 0)[:, None]
+    out = np.where(labels >= 0, np.uint8(background), grid)
+    out[rows + steps[owners, 0], cols + steps[owners, 1]] = grid[rows, cols]
     return out
 
 
