@@ -1,5 +1,6 @@
-"""Denoise: remove isolated specks, keep only solid blocks, settle each noisy object or block on
-its commonest colour, restore a periodic pattern under a noise colour."""
+"""Denoise: remove or fill isolated specks, keep only solid blocks, settle each noisy object on its
+commonest colour, downscale by block majority, restore a periodic or mirror-symmetric pattern
+under a noise colour (or output just the patch it hid)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Objects: pick one connected component by a rule (`object_select.RULES`) and crop it, keep only it,
-erase it or recolour it; count objects; recolour every object by its size or size rank; drop the
-objects smaller than a learned size.
+"""Objects: pick one connected component by a rule (`object_select.RULES`) and crop it (whole, alone
+or inside its frame), keep only it, erase it, recolour it or output its colour; count objects;
+recolour every object by its size or size rank; fill enclosed background, paint inner cells,
+surround cells (`object_paint`). The fitters (`object_fitters`) drop objects below a learned size
+and recolour objects through a learned table.
 
 `ops(view)` keeps the task's parameters small: readings (connectivity, background) that label every
 grid of the task alike are tried once, a rule is kept only if it picks an object in every train input and
