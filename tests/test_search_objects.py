@@ -149,6 +149,20 @@ def test_painting_around_objects_matches_the_twin(grid, colour, diagonal, zero):
     assert same(surround_cells(grid, colour, diagonal, zero), naive.surround_naive(grid, colour, reading))
 
 
+@FEW
+@given(grids(), readings, st.sampled_from(objects.ORDERS), st.sampled_from(["row", "column"]))
+def test_list_object_colours_matches_the_twin(grid, reading, order, layout):
+    objs = naive.objects_naive(grid, reading)
+    keys = [{"size": -len(o["cells"]), "left": o["box"][1], "top": o["box"][0]}[order] for o in objs]
+    got = objects.list_object_colours(grid, reading, order, layout)
+    if not objs or len(objs) > 30 or len(set(keys)) < len(keys) or any(len(o["colours"]) > 1 for o in objs):
+        assert got is None
+        return
+    colours = [min(objs[k]["colours"]) for _, k in sorted(zip(keys, range(len(objs)), strict=True))]
+    assert got.shape == ((1, len(objs)) if layout == "row" else (len(objs), 1))
+    assert got.ravel().tolist() == colours
+
+
 def turn(grid, side):
     """The grid seen with `side` at the bottom, written independently of gravity's own helper."""
     return {"down": grid, "up": np.flipud(grid), "right": np.rot90(np.fliplr(grid)), "left": np.rot90(grid)}[
@@ -311,6 +325,7 @@ PLANTED = [
     (objects, lambda g: objects.recolour_object(g, FOUR, "largest", 7), sparse),
     (objects, lambda g: objects.recolour_by_size_rank(g, EIGHT), sparse),
     (objects, lambda g: objects.count_objects(g, FOUR, "column"), sparse),
+    (objects, lambda g: objects.list_object_colours(g, EIGHT, "left", "row"), sparse),
     (objects, lambda g: objects.count_objects(g, Reading(True, True, False), "5x5"), sparse),
     (objects, lambda g: fill_enclosed(g, 6, False), lambda rng: (rng.random((8, 8)) < 0.45).astype(np.uint8)),
     (objects, lambda g: paint_inner_cells(g, 6, True, True), dense),

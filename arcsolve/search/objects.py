@@ -21,7 +21,7 @@ from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, colour_counts
 from arcsolve.search.object_fitters import FITTERS as FITTERS
 from arcsolve.search.object_fitters import object_args
-from arcsolve.search.object_kernels import COLOUR, MIXED, SIZE
+from arcsolve.search.object_kernels import COLOUR, LEFT, MIXED, SIZE, TOP
 from arcsolve.search.object_paint import fill_enclosed, paint_inner_cells, surround_cells
 from arcsolve.search.object_select import RULES, Objects, Reading, find_objects, readings_for
 from arcsolve.search.ops import Op, TaskView
@@ -97,6 +97,21 @@ def object_colour(grid: Grid, reading: Reading, select: str, rows: int, cols: in
     if picked is None or picked[0].stats[picked[1], COLOUR] == MIXED:
         return None
     return np.full((rows, cols), picked[0].stats[picked[1], COLOUR], np.uint8)
+
+
+ORDERS = ("size", "left", "top")
+"""How `list_object_colours` orders objects: largest first, left to right, top to bottom."""
+
+
+def list_object_colours(grid: Grid, reading: Reading, order: str, layout: str) -> Grid | None:
+    """The objects' colours as a `row` or `column`, one cell per object in the given order (ties,
+    mixed-colour objects or more than 30 objects do not apply)."""
+    stats = find_objects(grid, reading).stats
+    key = {"size": -stats[:, SIZE], "left": stats[:, LEFT], "top": stats[:, TOP]}[order]
+    if not 0 < len(stats) <= 30 or len(np.unique(key)) < len(key) or (stats[:, COLOUR] == MIXED).any():
+        return None
+    colours = stats[np.argsort(key), COLOUR].astype(np.uint8)
+    return np.ascontiguousarray(colours[None, :] if layout == "row" else colours[:, None])
 
 
 def _paint_by_object(objects: Objects, values: np.ndarray) -> Grid | None:
@@ -211,6 +226,16 @@ def _zero_backgrounds(view: TaskView) -> tuple[bool, ...]:
     return tuple(sorted({r.zero_background for r in readings_for(view.inputs)}))
 
 
+def _list_layouts(view: TaskView) -> list[str]:
+    """`row` when every train output is one row, `column` when one column (of more than one cell)."""
+    shapes = [o.shape for o in view.train_outputs]
+    if all(h == 1 for h, _ in shapes) and any(w > 1 for _, w in shapes):
+        return ["row"]
+    if all(w == 1 for _, w in shapes) and any(h > 1 for h, _ in shapes):
+        return ["column"]
+    return []
+
+
 def _uniform_output_shape(view: TaskView) -> tuple[int, int] | None:
     """The shape every train output has when each is a single colour, else None."""
     shapes = {o.shape for o in view.train_outputs}
@@ -271,6 +296,11 @@ def ops(view: TaskView) -> list[Op]:
         if same_shape:
             steps.append(Op("recolour_by_size_rank", FAMILY, partial(recolour_by_size_rank, **chosen), args))
             steps.append(Op("recolour_by_size", FAMILY, partial(recolour_by_size, **chosen), args))
+        for layout in _list_layouts(view):
+            for order in ORDERS:
+                listing = partial(list_object_colours, **chosen, order=order, layout=layout)
+                more = object_args(reading, order=order, layout=layout)
+                steps.append(Op("list_object_colours", FAMILY, listing, more))
         for layout in _count_layouts(view, reading):
             more = object_args(reading, layout=layout)
             steps.append(Op("count_objects", FAMILY, partial(count_objects, **chosen, layout=layout), more))
