@@ -1,9 +1,10 @@
 """Objects of a grid and the rules that pick one of them.
 
 An object is a connected component of non-background cells, read from a grid as a `Reading` says:
-4- or 8-connected, of one colour or of any colours, over the commonest colour or over 0. A rule returns the index
-of the one object it picks, or None when no single object fits (a tie for largest, two objects
-with a unique colour), so a program that relies on a rule only applies where the rule is decisive.
+4- or 8-connected, of one colour or of any colours, over the commonest colour or over 0. A rule
+returns the index of the one object it picks, or None when no single object fits (a tie for
+largest, two objects with a unique colour), so a program that relies on a rule only applies where
+the rule is decisive.
 """
 
 from __future__ import annotations

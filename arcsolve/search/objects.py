@@ -168,7 +168,7 @@ def _distinct_readings(view: TaskView) -> list[Reading]:
 
 def _decisive_rules(view: TaskView, readings: list[Reading]) -> list[tuple[Reading, str]]:
     """(reading, rule) pairs picking an object in every train input, one per distinct choice
-    of picked cells over all the task's inputs."""
+    of picked cells (and background, which erasing paints) over all the task's inputs."""
     kept, seen = [], set()
     for reading in readings:
         for name, rule in RULES.items():
@@ -176,7 +176,9 @@ def _decisive_rules(view: TaskView, readings: list[Reading]) -> list[tuple[Readi
             for grid in view.inputs:
                 objects = find_objects(grid, reading)
                 index = rule(objects)
-                picks.append(b"" if index is None else objects.mask(index).tobytes())
+                picks.append(
+                    b"" if index is None else bytes([objects.background]) + objects.mask(index).tobytes()
+                )
             if all(picks[: len(view.train_inputs)]) and tuple(picks) not in seen:
                 seen.add(tuple(picks))
                 kept.append((reading, name))
