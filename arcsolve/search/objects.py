@@ -228,6 +228,16 @@ def _zero_backgrounds(view: TaskView) -> tuple[bool, ...]:
     return tuple(sorted({r.zero_background for r in readings_for(view.inputs)}))
 
 
+def _outputs_erase(view: TaskView) -> bool:
+    """True when some train output turns a non-background cell of its input into background (as
+    keeping or erasing objects does), with either background a reading may use."""
+    for grid, target in zip(view.train_inputs, view.train_outputs, strict=True):
+        for background in {reading.background(grid) for reading in readings_for([grid])}:
+            if ((grid != background) & (target == background)).any():
+                return True
+    return False
+
+
 def _list_layouts(view: TaskView) -> list[str]:
     """`row` when every train output is one row, `column` when one column (of more than one cell)."""
     shapes = [o.shape for o in view.train_outputs]
@@ -270,6 +280,7 @@ def ops(view: TaskView) -> list[Op]:
     same_shape = all(i.shape == o.shape for i, o in pairs)
     smaller = all(o.shape[0] <= i.shape[0] and o.shape[1] <= i.shape[1] for i, o in pairs)
     uniform = _uniform_output_shape(view)
+    erases = same_shape and _outputs_erase(view)
     steps = []
     for reading, select in _decisive_rules(view, readings):
         args = object_args(reading, select=select)
@@ -283,9 +294,10 @@ def ops(view: TaskView) -> list[Op]:
             shape = dict(rows=uniform[0], cols=uniform[1])
             more = object_args(reading, select=select, **shape)
             steps.append(Op("object_colour", FAMILY, partial(object_colour, **chosen, **shape), more))
-        if same_shape:
+        if same_shape and erases:
             steps.append(Op("keep_object", FAMILY, partial(keep_object, **chosen), args))
             steps.append(Op("erase_object", FAMILY, partial(erase_object, **chosen), args))
+        if same_shape:
             for colour in _changed_colours(view):
                 more = object_args(reading, select=select, colour=colour)
                 steps.append(
