@@ -27,6 +27,7 @@ from arcsolve.search.object_select import RULES, Objects, Reading, find_objects,
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "objects"
+MAX_PAINT_COLOURS = 2  # colours the painting and recolouring ops try on one task
 
 
 def _picked(grid: Grid, reading: Reading, select: str) -> tuple[Objects, int] | None:
@@ -199,13 +200,14 @@ def _box_fits(view: TaskView, reading: Reading, select: str, margin: int) -> boo
 
 def _changed_colours(view: TaskView) -> list[int]:
     """Colours every train output writes where it differs from its same-shaped input (a recolour
-    whose colour changes per pair is left to the final colour map)."""
+    whose colour changes per pair is left to the final colour map); none when there are more than
+    MAX_PAINT_COLOURS of them, as where outputs restore a whole picture rather than paint."""
     common = set(range(NUM_COLORS))
     for grid, target in zip(view.train_inputs, view.train_outputs, strict=True):
         if grid.shape != target.shape:
             return []
         common &= {int(c) for c in np.flatnonzero(colour_counts(target[grid != target]))}
-    return sorted(common)
+    return sorted(common) if len(common) <= MAX_PAINT_COLOURS else []
 
 
 def _count_layouts(view: TaskView, reading: Reading) -> list[str]:
