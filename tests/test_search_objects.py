@@ -163,6 +163,22 @@ def test_list_object_colours_matches_the_twin(grid, reading, order, layout):
     assert got.ravel().tolist() == colours
 
 
+@FEW
+@given(grids(), st.integers(-3, 3), st.integers(-3, 3))
+def test_shift_content_matches_the_twin(grid, rows, cols):
+    background = naive.commonest(grid)
+    h, w = grid.shape
+    cells = [(r, c) for r in range(h) for c in range(w) if grid[r, c] != background]
+    got = gravity.shift_content(grid, rows, cols)
+    if not cells or any(not (0 <= r + rows < h and 0 <= c + cols < w) for r, c in cells):
+        assert got is None
+        return
+    expected = np.full(grid.shape, background, np.uint8)
+    for r, c in cells:
+        expected[r + rows, c + cols] = grid[r, c]
+    np.testing.assert_array_equal(got, expected)
+
+
 def turn(grid, side):
     """The grid seen with `side` at the bottom, written independently of gravity's own helper."""
     return {"down": grid, "up": np.flipud(grid), "right": np.rot90(np.fliplr(grid)), "left": np.rot90(grid)}[
@@ -360,6 +376,10 @@ def test_fitters_recover_planted_parameters():
     op = fit_drop_small_objects(view.train_inputs, view.train_outputs, view.test_inputs)
     assert op is not None and op.name == "drop_small_objects"
     assert all(np.array_equal(op(i), o) for i, o in zip(view.train_inputs, view.train_outputs, strict=True))
+
+    view = planted_view(lambda g: gravity.shift_content(g, 2, -1), sparse)
+    op = gravity.fit_shift_content(view.train_inputs, view.train_outputs, view.test_inputs)
+    assert op is not None and dict(op.args) == {"rows": 2, "cols": -1}
 
     def by_size(grid):
         found = find_objects(grid, Reading(True, False, False))

@@ -1,15 +1,17 @@
-"""Gravity: non-background cells, or whole objects, fall toward one side of the grid until they
-rest on the border or on something already fallen. Every side is the downward case seen through a
-flip or a transpose, so the kernels only know "down"."""
+"""Gravity and moves: non-background cells, or whole objects, fall toward one side of the grid until
+they rest on the border or on something already fallen; objects slide until they touch the colours
+that stay put; the whole content shifts by an offset a fitter learns. Every side is the downward
+case seen through a flip or a transpose, so the kernels only know "down"."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
 
 from arcsolve.search import object_kernels as kernels
-from arcsolve.search.grid import Grid, background_colour
+from arcsolve.search.grid import Grid, background_colour, bounding_box
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "gravity"
@@ -118,4 +120,37 @@ def ops(view: TaskView) -> list[Op]:
     return steps
 
 
-FITTERS = ()
+def shift_content(grid: Grid, rows: int, cols: int) -> Grid | None:
+    """Every non-background cell moved `rows` down and `cols` right; None if one would leave the grid."""
+    background = background_colour(grid)
+    r, c = np.nonzero(grid != background)
+    h, w = grid.shape
+    if len(r) == 0 or r.min() + rows < 0 or r.max() + rows >= h or c.min() + cols < 0 or c.max() + cols >= w:
+        return None
+    out = np.full(grid.shape, background, np.uint8)
+    out[r + rows, c + cols] = grid[r, c]
+    return out
+
+
+def fit_shift_content(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """The one offset by which every candidate's content moves to give its target (learned from
+    where the first pair's content box moves)."""
+    first, target = candidates[0], targets[0]
+    if first.shape != target.shape:
+        return None
+    before = bounding_box(first != background_colour(first))
+    after = bounding_box(target != background_colour(target))
+    if before is None or after is None or before == after:
+        return None
+    rows, cols = after[0] - before[0], after[1] - before[1]
+    shift = partial(shift_content, rows=rows, cols=cols)
+    if not all(np.array_equal(shift(c), t) for c, t in zip(candidates, targets, strict=True)):
+        return None
+    if any(shift(t) is None for t in tests):
+        return None
+    return Op("shift_content", FAMILY, shift, (("rows", rows), ("cols", cols)))
+
+
+FITTERS = (fit_shift_content,)
