@@ -139,6 +139,13 @@ def has_hole(obj) -> bool:
     )
 
 
+def is_marked(obj, objs) -> bool:
+    """Several cells, one of them next to a one-cell object."""
+    markers = {o["cells"][0] for o in objs if o is not obj and len(o["cells"]) == 1}
+    near = {(r + dr, c + dc) for r, c in obj["cells"] for dr in (-1, 0, 1) for dc in (-1, 0, 1)}
+    return len(obj["cells"]) > 1 and bool(markers & near)
+
+
 def select_naive(objs, rule):
     sizes = [len(o["cells"]) for o in objs]
     shapes = [o["shape"] for o in objs]
@@ -164,6 +171,7 @@ def select_naive(objs, rule):
         "rightmost": lambda: _unique_best([o["box"][3] for o in objs]),
         "symmetric": lambda: _only([k for k, o in enumerate(objs) if is_mirror_symmetric(o)]),
         "asymmetric": lambda: _only([k for k, o in enumerate(objs) if not is_mirror_symmetric(o)]),
+        "marked": lambda: _only([k for k, o in enumerate(objs) if is_marked(o, objs)]),
         "with_hole": lambda: _only([k for k, o in enumerate(objs) if has_hole(o)]),
         "most_colours": lambda: _unique_best([len(o["colours"]) for o in objs]),
         "fewest_colours": lambda: _unique_best([-len(o["colours"]) for o in objs]),

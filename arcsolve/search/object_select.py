@@ -133,6 +133,20 @@ class Objects:
         return flags
 
     @cached_property
+    def touches_marker(self) -> np.ndarray:
+        """bool per object: one of its cells has an 8-neighbour that is another, one-cell object."""
+        h, w = self.labels.shape
+        single = np.concatenate([[False], self.stats[:, SIZE] == 1])
+        padded = np.pad(self.labels, 1, constant_values=-1)
+        owned = self.labels >= 0
+        touching = np.zeros(self.labels.shape, dtype=bool)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                near = padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
+                touching |= owned & single[near + 1] & (near != self.labels)
+        return np.bincount(self.labels[touching], minlength=self.count) > 0
+
+    @cached_property
     def colour_counts(self) -> np.ndarray:
         """How many distinct colours each object holds."""
         owned = self.labels >= 0
@@ -250,6 +264,11 @@ def asymmetric(objects: Objects) -> int | None:
     return _only(np.flatnonzero(~objects.mirror_symmetric))
 
 
+def marked(objects: Objects) -> int | None:
+    """The one object of several cells next to (8-neighbours with) a one-cell object: a marker."""
+    return _only(np.flatnonzero(objects.touches_marker & (objects.stats[:, SIZE] > 1)))
+
+
 def with_hole(objects: Objects) -> int | None:
     """The one object that encloses some cells not its own (a ring, a frame)."""
     return _only(np.flatnonzero(objects.has_hole))
@@ -285,6 +304,7 @@ RULES = {
         most_colours,
         fewest_colours,
         with_hole,
+        marked,
     )
 }
 """Every selection rule by name; the ops print the name (`crop_object(x, select=largest, ...)`)."""
