@@ -1,0 +1,151 @@
+"""Object steps whose parameters are learned from the train pairs: erase the objects below a size,
+and recolour every object through a table keyed by one of its properties (size, shape, ...)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from functools import partial
+
+import numpy as np
+
+from arcsolve.search.grid import Grid, background_colour
+from arcsolve.search.object_kernels import BORDER, COLOUR, SIZE
+from arcsolve.search.object_select import Objects, Reading, find_objects, readings_for
+from arcsolve.search.ops import Op
+
+FAMILY = "objects"
+MAX_MIN_SIZES = 8  # drop_small_objects thresholds a fitter tries
+
+
+def object_args(reading: Reading, **more) -> tuple[tuple[str, object], ...]:
+    """An object op's printed arguments: the reading first, then its own."""
+    return (*reading.args(), *more.items())
+
+
+def _same_shapes_some_change(pairs: list[tuple[Grid, Grid]]) -> bool:
+    return all(c.shape == t.shape for c, t in pairs) and not all(np.array_equal(c, t) for c, t in pairs)
+
+
+def drop_small_objects(grid: Grid, reading: Reading, min_size: int) -> Grid:
+    """Objects of fewer than `min_size` cells erased."""
+    objects = find_objects(grid, reading)
+    small = np.concatenate([[False], objects.stats[:, SIZE] < min_size])
+    return np.where(small[objects.labels + 1], np.uint8(objects.background), grid)
+
+
+def fit_drop_small_objects(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """The connectivity and smallest size threshold (among the candidates' object sizes + 1) that
+    turn every candidate into its target."""
+    pairs = list(zip(candidates, targets, strict=True))
+    if not _same_shapes_some_change(pairs) or any(
+        (t[c != t] != background_colour(c)).any() for c, t in pairs
+    ):
+        return None
+    for reading in readings_for(candidates):
+        sizes = set()
+        for grid in candidates:
+            sizes.update(find_objects(grid, reading).stats[:, SIZE].tolist())
+        for min_size in sorted(s + 1 for s in sizes)[:MAX_MIN_SIZES]:
+            chosen = dict(reading=reading, min_size=min_size)
+            if all(np.array_equal(drop_small_objects(c, **chosen), t) for c, t in pairs):
+                args = object_args(reading, min_size=min_size)
+                return Op("drop_small_objects", FAMILY, partial(drop_small_objects, **chosen), args)
+    return None
+
+
+def _sizes(objects: Objects) -> list:
+    return objects.stats[:, SIZE].tolist()
+
+
+def _shapes(objects: Objects) -> list:
+    return list(objects.shape_keys)
+
+
+def _touches_border(objects: Objects) -> list:
+    return objects.stats[:, BORDER].tolist()
+
+
+def _colours(objects: Objects) -> list:
+    return objects.stats[:, COLOUR].tolist()
+
+
+def _size_ranks(objects: Objects) -> list:
+    """1 for the largest size, 2 for the next, ..."""
+    distinct = sorted(set(_sizes(objects)), reverse=True)
+    return [distinct.index(s) + 1 for s in _sizes(objects)]
+
+
+PROPERTIES: dict[str, Callable[[Objects], list]] = {
+    "hole": lambda objects: objects.has_hole.tolist(),
+    "symmetric": lambda objects: objects.mirror_symmetric.tolist(),
+    "size": _sizes,
+    "shape": _shapes,
+    "border": _touches_border,
+    "colour": _colours,
+    "size_rank": _size_ranks,
+}
+"""Object properties a recolouring table may be keyed by."""
+
+
+def recolour_objects_by(grid: Grid, reading: Reading, key: str, table: dict, default: int) -> Grid:
+    """Every object painted table[its property], or `default` for a property the table lacks."""
+    objects = find_objects(grid, reading)
+    colours = [table.get(value, default) for value in PROPERTIES[key](objects)]
+    lookup = np.concatenate([np.zeros(1, np.uint8), np.asarray(colours, np.uint8)])
+    return np.where(objects.labels >= 0, lookup[objects.labels + 1], grid)
+
+
+def _object_targets(grid: Grid, target: Grid, objects: Objects) -> list[int] | None:
+    """The one colour the target gives each object's cells, or None when it changes a background
+    cell or splits an object between colours."""
+    inside = objects.labels >= 0
+    if not np.array_equal(grid[~inside], target[~inside]):
+        return None
+    _, first = np.unique(objects.labels.ravel(), return_index=True)
+    painted = target.ravel()[first[1:]] if objects.count else np.zeros(0, np.uint8)
+    if not np.array_equal(painted[objects.labels[inside]], target[inside]):
+        return None
+    return painted.tolist()
+
+
+def _learn_table(values: list, colours: list[int]) -> tuple[dict, int] | None:
+    """A consistent property -> colour table and the colour most property values get (the default)."""
+    table: dict = {}
+    for value, colour in zip(values, colours, strict=True):
+        if table.setdefault(value, colour) != colour:
+            return None
+    default = Counter(table.values()).most_common(1)[0][0]
+    return table, default
+
+
+def fit_recolour_objects_by(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Each object recoloured as a whole through a table keyed by one property, learned from the
+    train pairs (unseen property values get the colour most table entries have)."""
+    pairs = list(zip(candidates, targets, strict=True))
+    if not _same_shapes_some_change(pairs) or any(
+        not np.array_equal(c[c == background_colour(c)], t[c == background_colour(c)]) for c, t in pairs
+    ):
+        return None
+    for reading in readings_for(candidates):
+        found = [find_objects(c, reading) for c in candidates]
+        painted = [_object_targets(c, t, o) for (c, t), o in zip(pairs, found, strict=True)]
+        if any(p is None for p in painted) or not any(painted):
+            continue
+        colours = [colour for p in painted for colour in p]
+        for key, prop in PROPERTIES.items():
+            learned = _learn_table([v for o in found for v in prop(o)], colours)
+            if learned is None or len(learned[0]) < 2:
+                continue
+            table, default = learned
+            chosen = dict(reading=reading, key=key, table=table, default=default)
+            args = object_args(reading, key=key, table=table, default=default)
+            return Op("recolour_objects_by", FAMILY, partial(recolour_objects_by, **chosen), args)
+    return None
+
+
+FITTERS = (fit_drop_small_objects, fit_recolour_objects_by)

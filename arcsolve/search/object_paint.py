@@ -1,0 +1,65 @@
+"""Painting around and inside objects: fill the background regions that objects enclose, paint the
+inner cells of solid shapes, surround every non-background cell with a halo. The colour is an op
+parameter taken from what the train outputs write; the background is the commonest colour or 0."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arcsolve.search import object_kernels as kernels
+from arcsolve.search.grid import Grid, background_colour
+from arcsolve.search.object_kernels import BORDER
+
+
+def _background(grid: Grid, zero_background: bool) -> int:
+    """0 when asked for and present, else the commonest colour (as an object `Reading` has it)."""
+    return 0 if zero_background and not grid.all() else background_colour(grid)
+
+
+def _neighbour_views(padded: np.ndarray, diagonal: bool) -> list[np.ndarray]:
+    """The (h, w) views of a grid padded by one cell, shifted to each 4- or 8-neighbour."""
+    h, w = padded.shape[0] - 2, padded.shape[1] - 2
+    shifts = [
+        (dr, dc)
+        for dr in (-1, 0, 1)
+        for dc in (-1, 0, 1)
+        if (dr, dc) != (0, 0) and (diagonal or not (dr and dc))
+    ]
+    return [padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w] for dr, dc in shifts]
+
+
+def fill_enclosed(grid: Grid, colour: int, zero_background: bool) -> Grid | None:
+    """Background cells that cannot reach the border through 4-connected background take `colour`."""
+    background = _background(grid, zero_background)
+    is_background = (grid == background).astype(np.uint8)
+    labels, count = kernels.label_components(is_background, 0, False, False)
+    stats = kernels.component_stats(is_background, labels, count)
+    enclosed = np.concatenate([[False], stats[:, BORDER] == 0])[labels + 1]
+    if not enclosed.any():
+        return None
+    return np.where(enclosed, np.uint8(colour), grid)
+
+
+def paint_inner_cells(grid: Grid, colour: int, diagonal: bool, zero_background: bool) -> Grid | None:
+    """Non-background cells whose 4 (or 8) neighbours all lie in the grid and share their colour
+    take `colour` (the inside of solid rectangles and blobs)."""
+    padded = np.pad(grid.astype(np.int16), 1, constant_values=-1)
+    inner = grid != _background(grid, zero_background)
+    for view in _neighbour_views(padded, diagonal):
+        inner &= view == grid
+    if not inner.any():
+        return None
+    return np.where(inner, np.uint8(colour), grid)
+
+
+def surround_cells(grid: Grid, colour: int, diagonal: bool, zero_background: bool) -> Grid | None:
+    """Background cells next to (4- or 8-neighbours of) a non-background cell take `colour`."""
+    background = _background(grid, zero_background)
+    padded = np.pad(grid != background, 1, constant_values=False)
+    halo = np.zeros(grid.shape, bool)
+    for view in _neighbour_views(padded, diagonal):
+        halo |= view
+    halo &= grid == background
+    if not halo.any():
+        return None
+    return np.where(halo, np.uint8(colour), grid)
