@@ -127,3 +127,27 @@ def test_workers_that_cannot_start_fail_the_run_loudly(tmp_path):
     with pytest.raises(RunFailure, match="keep dying before their first task"):
         run_search(cfg)
     assert validate_submission(out, load_tasks(str(folder))) == []  # the fallbacks stay on disk
+
+
+def test_warm_up_compiles_every_search_kernel():
+    """A kernel first compiled inside a timed task can outlast the task's time and get its worker
+    killed, again and again: warm_up must reach every one (add a task to WARM_UP_TASKS if not)."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    import arcsolve.search as package
+    from arcsolve.search.solve import warm_up
+
+    warm_up()
+    modules = [
+        importlib.import_module(f"arcsolve.search.{m.name}") for m in pkgutil.iter_modules(package.__path__)
+    ]
+    kernels = {
+        f"{m.__name__}.{name}": obj
+        for m in modules
+        for name, obj in vars(m).items()
+        if isinstance(obj, CPUDispatcher) and obj.__module__ == m.__name__
+    }
+    assert kernels and [name for name, k in kernels.items() if not k.signatures] == []

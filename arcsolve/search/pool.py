@@ -26,6 +26,9 @@ from arcsolve.search.solve import solve_view, warm_up
 SolveFn = Callable[[TaskView, SearchLimits], dict[str, Any]]
 MIN_TASK_SECONDS = 0.05  # below this a task is not started: it keeps its fallbacks
 READY = "ready"
+KILL_GRACE_SECONDS = (
+    5.0  # past its time, for the last op to return (or a kernel missed by warm_up to compile)
+)
 STARTUP_SECONDS = 300.0  # a worker not ready by then (imports, numba compilation) is given up
 
 
@@ -82,7 +85,7 @@ class Schedule:
 
     def hard_deadline(self, started: float, seconds: float) -> float:
         """When a task is killed: its time plus a grace for the last op, never past the run's end."""
-        end = started + seconds + max(2.0, 0.5 * seconds)
+        end = started + seconds + max(KILL_GRACE_SECONDS, 0.5 * seconds)
         return end if self.deadline is None else min(end, self.deadline + 0.5)
 
 

@@ -5,10 +5,10 @@ family, earlier op) names the state."""
 
 from __future__ import annotations
 
-from arcsolve.search import colours, geometry
+from arcsolve.search import colours, denoise, geometry, gravity, objects
 from arcsolve.search.ops import Fitter, Op, TaskView
 
-FAMILIES = (geometry, colours)
+FAMILIES = (geometry, colours, objects, gravity, denoise)
 
 
 def task_ops(view: TaskView) -> list[Op]:
