@@ -1,0 +1,105 @@
+"""Fill: paint enclosed background (cells the border cannot reach through background), the holes of
+each colour's shapes in that colour, and each object's bounding box. Fill colours come from the
+colours the train outputs paint over input background."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import NUM_COLORS
+from arcsolve.search.grid import Grid, background_colour, colour_counts
+from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.region_kernels import label_components, reachable_from_border
+
+FAMILY = "fill"
+MAX_FILL_COLOURS = 3
+
+
+def enclosed_background(grid: Grid, conn8: bool = False) -> np.ndarray:
+    """Background cells with no 4- (or 8-) connected background path to the border."""
+    open_cells = grid == background_colour(grid)
+    return open_cells & ~reachable_from_border(open_cells, conn8)
+
+
+def fill_enclosed(grid: Grid, colour: int) -> Grid | None:
+    """Enclosed background cells (4-connected paths) painted `colour`."""
+    enclosed = enclosed_background(grid)
+    if not enclosed.any():
+        return None
+    out = grid.copy()
+    out[enclosed] = colour
+    return out
+
+
+def fill_holes_with_own_colour(grid: Grid) -> Grid | None:
+    """Background cells walled in by one colour painted that colour; where walls nest, the innermost
+    wall (the one enclosing the least area) wins."""
+    bg = background_colour(grid)
+    holes = []
+    for colour in np.flatnonzero(colour_counts(grid)):
+        if colour == bg:
+            continue
+        inside = ~reachable_from_border(grid != colour) & (grid == bg)
+        if inside.any():
+            holes.append((int(inside.sum()), int(colour), inside))
+    if not holes:
+        return None
+    out = grid.copy()
+    for _, colour, inside in sorted(holes, key=lambda hole: -hole[0]):
+        out[inside] = colour
+    return out
+
+
+def fill_bounding_boxes(grid: Grid, conn8: bool) -> Grid | None:
+    """Background cells inside each object's bounding box painted the object's commonest colour
+    (objects: connected non-background cells; larger boxes are painted first, so nested boxes show)."""
+    bg = background_colour(grid)
+    labels, count = label_components(grid != bg, conn8)
+    if count == 0:
+        return None
+    boxes = []
+    for label in range(1, count + 1):
+        rows, cols = np.nonzero(labels == label)
+        colour = int(np.argmax(np.bincount(grid[rows, cols], minlength=NUM_COLORS)))
+        box = (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1)
+        boxes.append(((box[2] - box[0]) * (box[3] - box[1]), box, colour))
+    out = grid.copy()
+    for _, (top, left, bottom, right), colour in sorted(boxes, key=lambda b: -b[0]):
+        block = out[top:bottom, left:right]
+        block[grid[top:bottom, left:right] == bg] = colour
+    return out
+
+
+def fill_colours(view: TaskView) -> list[int]:
+    """Colours a fill may paint: those the train outputs put on input background (commonest first),
+    else the lowest colour no train input uses (a mask the final colour map can rename)."""
+    painted = np.zeros(NUM_COLORS, np.int64)
+    for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
+        if i.shape == o.shape:
+            changed = (i == background_colour(i)) & (o != i)
+            painted += np.bincount(o[changed], minlength=NUM_COLORS)[:NUM_COLORS]
+    colours = [int(c) for c in np.argsort(-painted, kind="stable") if painted[c] > 0]
+    if colours:
+        return colours[:MAX_FILL_COLOURS]
+    used = sum(colour_counts(i) for i in view.train_inputs)
+    unused = np.flatnonzero(used == 0)
+    return [int(unused[0])] if unused.size else []
+
+
+def ops(view: TaskView) -> list[Op]:
+    steps = [
+        Op("fill_enclosed", FAMILY, partial(fill_enclosed, colour=c), (("colour", c),))
+        for c in fill_colours(view)
+    ]
+    steps.append(Op("fill_holes_with_own_colour", FAMILY, fill_holes_with_own_colour))
+    for conn8 in (False, True):
+        conn = 8 if conn8 else 4
+        steps.append(
+            Op("fill_bounding_boxes", FAMILY, partial(fill_bounding_boxes, conn8=conn8), (("conn", conn),))
+        )
+    return steps
+
+
+FITTERS = ()

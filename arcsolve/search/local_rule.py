@@ -1,0 +1,84 @@
+"""Local rule: every output cell a function of its input cell's neighbourhood (the cell alone, the
+cell and its four side neighbours, or the 3x3 square), learned as a lookup table from the train pairs.
+
+A neighbourhood's key is the base-11 number of its colours, out-of-grid cells counting as 10, read in
+a fixed offset order; one vectorised pass over shifted views of a padded grid computes every cell's
+key. A table is used only when no key meets two outputs in the train pairs and every key of the test
+grids was seen, smallest neighbourhood first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+
+from arcsolve.search.grid import Grid
+from arcsolve.search.ops import Op
+
+FAMILY = "local_rule"
+OUTSIDE = 10
+BASE = 11
+NEIGHBOURHOODS: dict[str, tuple[tuple[int, int], ...]] = {
+    "cell": ((0, 0),),
+    "cross": ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)),
+    "square": tuple((dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)),
+}
+
+
+def neighbourhood_keys(grid: Grid, offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """(h * w,) int64: each cell's neighbourhood colours (row-major) as one base-11 number."""
+    h, w = grid.shape
+    padded = np.full((h + 2, w + 2), OUTSIDE, dtype=np.int64)
+    padded[1:-1, 1:-1] = grid
+    keys = np.zeros((h, w), dtype=np.int64)
+    for dr, dc in offsets:
+        keys = keys * BASE + padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
+    return keys.ravel()
+
+
+def apply_table(grid: Grid, offsets: tuple, keys: np.ndarray, values: np.ndarray) -> Grid | None:
+    """Each cell replaced by the table's value for its neighbourhood; None if one is not in the table."""
+    cell_keys = neighbourhood_keys(grid, offsets)
+    at = np.minimum(np.searchsorted(keys, cell_keys), keys.size - 1)
+    if not np.array_equal(keys[at], cell_keys):
+        return None
+    return np.ascontiguousarray(values[at].reshape(grid.shape))
+
+
+def learn_table(
+    candidates: Sequence[Grid], targets: Sequence[Grid], offsets: tuple
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(sorted keys, their output colours) from the train pairs; None if a key meets two colours."""
+    keys = np.concatenate([neighbourhood_keys(c, offsets) for c in candidates])
+    values = np.concatenate([t.ravel() for t in targets])
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    same_key = keys[1:] == keys[:-1]
+    if np.any(same_key & (values[1:] != values[:-1])):
+        return None
+    first = np.concatenate(([True], ~same_key))
+    return keys[first], np.ascontiguousarray(values[first], dtype=np.uint8)
+
+
+def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """The smallest neighbourhood whose lookup table is consistent on the train pairs and covers
+    every neighbourhood of the test grids."""
+    if not candidates or any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
+        return None
+    for name, offsets in NEIGHBOURHOODS.items():
+        table = learn_table(candidates, targets, offsets)
+        if table is None:
+            continue
+        keys, values = table
+        if all(np.isin(neighbourhood_keys(t, offsets), keys).all() for t in tests):
+            fn = partial(apply_table, offsets=offsets, keys=keys, values=values)
+            return Op("local_rule", FAMILY, fn, (("neighbourhood", name), ("entries", int(keys.size))))
+    return None
+
+
+def ops(view) -> list[Op]:
+    return []
+
+
+FITTERS = (fit_local_rule,)

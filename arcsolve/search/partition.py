@@ -1,0 +1,174 @@
+"""Partition: cut the grid into parts along separator lines (full rows or columns of one colour) or
+into equal blocks, then combine the parts cell by cell (a boolean op on their non-background masks,
+output 1 on 0 for the final colour map to rename, or an overlay) or select one part by a rule.
+
+A splitter is ("lines", colour) or ("blocks", rows, cols); the task proposes separator colours (a
+colour drawing a full line in every train input) and block counts (the ratio of input to output
+shapes)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import NUM_COLORS
+from arcsolve.search.grid import Grid, colour_counts, grid_key
+from arcsolve.search.ops import Op, TaskView
+
+FAMILY = "partition"
+MAX_SEPARATOR_COLOURS = 2
+Splitter = tuple
+
+MASK_RULES = ("and", "or", "xor", "nor", "first_only", "last_only")
+SELECT_RULES = ("odd_one_out", "odd_mask_out", "most_cells", "fewest_cells", "most_colours", "fewest_colours")
+
+
+def runs_between(is_separator: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each maximal run of False entries."""
+    runs, start = [], None
+    for k, sep in enumerate(is_separator.tolist() + [True]):
+        if not sep and start is None:
+            start = k
+        elif sep and start is not None:
+            runs.append((start, k))
+            start = None
+    return runs
+
+
+def split_by_lines(grid: Grid, colour: int) -> list[Grid] | None:
+    """The rectangles between full rows and full columns of `colour`, row by row; None unless there
+    are at least two."""
+    is_line = grid == colour
+    row_runs = runs_between(is_line.all(axis=1))
+    col_runs = runs_between(is_line.all(axis=0))
+    if len(row_runs) * len(col_runs) < 2:
+        return None
+    return [grid[top:bottom, left:right] for top, bottom in row_runs for left, right in col_runs]
+
+
+def split_into_blocks(grid: Grid, rows: int, cols: int) -> list[Grid] | None:
+    """rows x cols equal blocks, row by row; None if the shape does not divide."""
+    h, w = grid.shape
+    if h % rows or w % cols:
+        return None
+    bh, bw = h // rows, w // cols
+    return [grid[r * bh : (r + 1) * bh, c * bw : (c + 1) * bw] for r in range(rows) for c in range(cols)]
+
+
+def split(grid: Grid, splitter: Splitter) -> list[Grid] | None:
+    if splitter[0] == "lines":
+        return split_by_lines(grid, splitter[1])
+    return split_into_blocks(grid, splitter[1], splitter[2])
+
+
+def parts_background(parts: list[Grid]) -> int:
+    """The commonest colour over all parts (separator lines excluded)."""
+    counts = sum(colour_counts(part) for part in parts)
+    return int(np.argmax(counts))
+
+
+def combine_masks(grid: Grid, splitter: Splitter, rule: str) -> Grid | None:
+    """A 0/1 grid of the parts' shape: 1 where the parts' non-background cells obey `rule` (and: in
+    every part; or: in some; xor: in exactly one; nor: in none; first_only / last_only: in the first
+    / last part and no other)."""
+    parts = split(grid, splitter)
+    if parts is None or len({part.shape for part in parts}) != 1:
+        return None
+    bg = parts_background(parts)
+    masks = np.stack([part != bg for part in parts])
+    count = masks.sum(axis=0)
+    if rule == "and":
+        mask = count == len(parts)
+    elif rule == "or":
+        mask = count > 0
+    elif rule == "xor":
+        mask = count == 1
+    elif rule == "nor":
+        mask = count == 0
+    elif rule == "first_only":
+        mask = masks[0] & (count == 1)
+    else:
+        mask = masks[-1] & (count == 1)
+    return mask.astype(np.uint8)
+
+
+def overlay_parts(grid: Grid, splitter: Splitter, last_on_top: bool) -> Grid | None:
+    """The parts stacked: each cell the non-background value of the topmost part showing one (the
+    first part on top, or the last)."""
+    parts = split(grid, splitter)
+    if parts is None or len({part.shape for part in parts}) != 1:
+        return None
+    bg = parts_background(parts)
+    out = np.full(parts[0].shape, bg, dtype=np.uint8)
+    for part in parts if last_on_top else parts[::-1]:
+        out[part != bg] = part[part != bg]
+    return out
+
+
+def part_scores(parts: list[Grid], rule: str) -> list[float]:
+    """A number per part whose unique maximum the rule selects."""
+    bg = parts_background(parts)
+    if rule in ("odd_one_out", "odd_mask_out"):
+        keys = [grid_key(p) if rule == "odd_one_out" else grid_key((p != bg).astype(np.uint8)) for p in parts]
+        seen = Counter(keys)
+        return [float(seen[key] == 1) for key in keys]
+    if rule in ("most_cells", "fewest_cells"):
+        cells = [float(np.count_nonzero(p != bg)) for p in parts]
+        return cells if rule == "most_cells" else [-c for c in cells]
+    colours = [float(np.count_nonzero(colour_counts(p)[:NUM_COLORS])) for p in parts]
+    return colours if rule == "most_colours" else [-c for c in colours]
+
+
+def select_part(grid: Grid, splitter: Splitter, rule: str) -> Grid | None:
+    """The one part with the unique highest score under `rule` (odd one out: the only part unlike
+    all others, by content or by its non-background shape; most/fewest non-background cells; most/
+    fewest colours); None on a tie."""
+    parts = split(grid, splitter)
+    if parts is None:
+        return None
+    scores = part_scores(parts, rule)
+    best = max(scores)
+    if scores.count(best) != 1:
+        return None
+    return np.ascontiguousarray(parts[scores.index(best)])
+
+
+def separator_colours(view: TaskView) -> list[int]:
+    """Colours that cut every train input into at least two parts with full lines."""
+    colours = []
+    for colour in range(NUM_COLORS):
+        if all(split_by_lines(grid, colour) is not None for grid in view.train_inputs):
+            colours.append(colour)
+    return colours[:MAX_SEPARATOR_COLOURS]
+
+
+def block_counts(view: TaskView) -> list[tuple[int, int]]:
+    """(rows, cols) of blocks when every train input is the same whole multiple of its output."""
+    ratios = set()
+    for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
+        if i.shape[0] % o.shape[0] or i.shape[1] % o.shape[1]:
+            return []
+        ratios.add((i.shape[0] // o.shape[0], i.shape[1] // o.shape[1]))
+    return sorted(ratios - {(1, 1)}) if len(ratios) == 1 else []
+
+
+def ops(view: TaskView) -> list[Op]:
+    splitters: list[Splitter] = [("lines", c) for c in separator_colours(view)]
+    splitters += [("blocks", rows, cols) for rows, cols in block_counts(view)]
+    steps = []
+    for splitter in splitters:
+        for rule in MASK_RULES:
+            fn = partial(combine_masks, splitter=splitter, rule=rule)
+            steps.append(Op("combine_masks", FAMILY, fn, (("split", splitter), ("rule", rule))))
+        for last_on_top in (False, True):
+            fn = partial(overlay_parts, splitter=splitter, last_on_top=last_on_top)
+            steps.append(Op("overlay_parts", FAMILY, fn, (("split", splitter), ("last_on_top", last_on_top))))
+        for rule in SELECT_RULES:
+            fn = partial(select_part, splitter=splitter, rule=rule)
+            steps.append(Op("select_part", FAMILY, fn, (("split", splitter), ("rule", rule))))
+    return steps
+
+
+FITTERS = ()

@@ -1,0 +1,145 @@
+"""Numba kernels behind the fill and rays families. Private: call arcsolve.search.fill / rays.
+
+Each kernel loops over cells with an explicit queue or walk, which numpy can only do one Python step
+per cell; the wrappers check nothing, so they are only called with uint8 grids and boolean masks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from arcsolve.constants import JIT_FLAGS
+
+
+@njit(**JIT_FLAGS)
+def _flood(mask, seeds, conn8):
+    """The True cells of `mask` joined to a seed cell (seeds must lie in mask) by a path of True cells,
+    4- or 8-connected. Breadth-first with a flat queue of row * w + col."""
+    h, w = mask.shape
+    seen = np.zeros((h, w), np.bool_)
+    queue = np.empty(h * w, np.int64)
+    tail = 0
+    for k in range(seeds.shape[0]):
+        r, c = seeds[k, 0], seeds[k, 1]
+        if not seen[r, c]:
+            seen[r, c] = True
+            queue[tail] = r * w + c
+            tail += 1
+    head = 0
+    while head < tail:
+        r, c = queue[head] // w, queue[head] % w
+        head += 1
+        for dr in range(-1, 2):
+            for dc in range(-1, 2):
+                if (dr == 0 and dc == 0) or (not conn8 and dr != 0 and dc != 0):
+                    continue
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < h and 0 <= cc < w and mask[rr, cc] and not seen[rr, cc]:
+                    seen[rr, cc] = True
+                    queue[tail] = rr * w + cc
+                    tail += 1
+    return seen
+
+
+def reachable_from_border(mask: np.ndarray, conn8: bool = False) -> np.ndarray:
+    """The True cells of a boolean mask joined to a True border cell through True cells."""
+    h, w = mask.shape
+    border = np.zeros((h, w), np.bool_)
+    border[0, :] = border[-1, :] = border[:, 0] = border[:, -1] = True
+    seeds = np.argwhere(border & mask).astype(np.int64)
+    return _flood(np.ascontiguousarray(mask), seeds, conn8)
+
+
+@njit(**JIT_FLAGS)
+def _label(mask, conn8):
+    """Connected components of the True cells: labels 1..n (0 outside the mask), numbered in
+    row-major order of each component's first cell."""
+    h, w = mask.shape
+    labels = np.zeros((h, w), np.int32)
+    queue = np.empty(h * w, np.int64)
+    n = 0
+    for r0 in range(h):
+        for c0 in range(w):
+            if not mask[r0, c0] or labels[r0, c0]:
+                continue
+            n += 1
+            labels[r0, c0] = n
+            queue[0] = r0 * w + c0
+            head, tail = 0, 1
+            while head < tail:
+                r, c = queue[head] // w, queue[head] % w
+                head += 1
+                for dr in range(-1, 2):
+                    for dc in range(-1, 2):
+                        if (dr == 0 and dc == 0) or (not conn8 and dr != 0 and dc != 0):
+                            continue
+                        rr, cc = r + dr, c + dc
+                        if 0 <= rr < h and 0 <= cc < w and mask[rr, cc] and labels[rr, cc] == 0:
+                            labels[rr, cc] = n
+                            queue[tail] = rr * w + cc
+                            tail += 1
+    return labels, n
+
+
+def label_components(mask: np.ndarray, conn8: bool) -> tuple[np.ndarray, int]:
+    """(labels, count) of the connected components of a boolean mask."""
+    return _label(np.ascontiguousarray(mask), conn8)
+
+
+@njit(**JIT_FLAGS)
+def _rays(grid, is_source, steps, bg, through):
+    """From every source cell, walk each step direction and paint the source's colour on the
+    background cells met. A walk ends at the border, or (unless `through`) at the first
+    non-background cell of the input. Sources paint in row-major order, so a later ray wins a cell."""
+    h, w = grid.shape
+    out = grid.copy()
+    for r in range(h):
+        for c in range(w):
+            if not is_source[r, c]:
+                continue
+            colour = grid[r, c]
+            for k in range(steps.shape[0]):
+                dr, dc = steps[k, 0], steps[k, 1]
+                rr, cc = r + dr, c + dc
+                while 0 <= rr < h and 0 <= cc < w:
+                    if grid[rr, cc] != bg:
+                        if not through:
+                            break
+                    else:
+                        out[rr, cc] = colour
+                    rr += dr
+                    cc += dc
+    return out
+
+
+def draw_rays(grid: np.ndarray, is_source: np.ndarray, steps: np.ndarray, bg: int, through: bool):
+    """Rays of each source cell's colour along `steps` ((k, 2) int64 row/col unit steps)."""
+    return _rays(grid, np.ascontiguousarray(is_source), steps, np.uint8(bg), through)
+
+
+@njit(**JIT_FLAGS)
+def _connect_rows(grid, bg):
+    """In each row, the background cells between two consecutive cells of one colour painted that
+    colour (consecutive: no cell of the same colour between them)."""
+    h, w = grid.shape
+    out = grid.copy()
+    last = np.empty(16, np.int64)
+    for r in range(h):
+        last[:] = -1
+        for c in range(w):
+            colour = grid[r, c]
+            if colour == bg:
+                continue
+            start = last[colour]
+            if start >= 0:
+                for k in range(start + 1, c):
+                    if grid[r, k] == bg:
+                        out[r, k] = colour
+            last[colour] = c
+    return out
+
+
+def connect_rows(grid: np.ndarray, bg: int) -> np.ndarray:
+    """Same-coloured cells of a row joined by lines over the background between them."""
+    return _connect_rows(grid, np.uint8(bg))
