@@ -22,7 +22,16 @@ MAX_SEPARATOR_COLOURS = 2
 Splitter = tuple
 
 MASK_RULES = ("and", "or", "xor", "nor", "first_only", "last_only")
-SELECT_RULES = ("odd_one_out", "odd_mask_out", "most_cells", "fewest_cells", "most_colours", "fewest_colours")
+SELECT_RULES = (
+    "first",
+    "odd_one_out",
+    "odd_mask_out",
+    "odd_colours_out",
+    "most_cells",
+    "fewest_cells",
+    "most_colours",
+    "fewest_colours",
+)
 
 
 def runs_between(is_separator: np.ndarray) -> list[tuple[int, int]]:
@@ -63,20 +72,13 @@ def split(grid: Grid, splitter: Splitter) -> list[Grid] | None:
     return split_into_blocks(grid, splitter[1], splitter[2])
 
 
-def parts_background(parts: list[Grid]) -> int:
-    """The commonest colour over all parts (separator lines excluded)."""
-    counts = sum(colour_counts(part) for part in parts)
-    return int(np.argmax(counts))
-
-
-def combine_masks(grid: Grid, splitter: Splitter, rule: str) -> Grid | None:
+def combine_masks(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | None:
     """A 0/1 grid of the parts' shape: 1 where the parts' non-background cells obey `rule` (and: in
     every part; or: in some; xor: in exactly one; nor: in none; first_only / last_only: in the first
     / last part and no other)."""
     parts = split(grid, splitter)
     if parts is None or len({part.shape for part in parts}) != 1:
         return None
-    bg = parts_background(parts)
     masks = np.stack([part != bg for part in parts])
     count = masks.sum(axis=0)
     if rule == "and":
@@ -94,24 +96,34 @@ def combine_masks(grid: Grid, splitter: Splitter, rule: str) -> Grid | None:
     return mask.astype(np.uint8)
 
 
-def overlay_parts(grid: Grid, splitter: Splitter, last_on_top: bool) -> Grid | None:
+def overlay_parts(grid: Grid, splitter: Splitter, bg: int, last_on_top: bool) -> Grid | None:
     """The parts stacked: each cell the non-background value of the topmost part showing one (the
     first part on top, or the last)."""
     parts = split(grid, splitter)
     if parts is None or len({part.shape for part in parts}) != 1:
         return None
-    bg = parts_background(parts)
     out = np.full(parts[0].shape, bg, dtype=np.uint8)
     for part in parts if last_on_top else parts[::-1]:
         out[part != bg] = part[part != bg]
     return out
 
 
-def part_scores(parts: list[Grid], rule: str) -> list[float]:
+def odd_one_out_key(part: Grid, bg: int, rule: str) -> bytes:
+    """What must differ for a part to be the odd one out: its content, its non-background shape or
+    its set of colours."""
+    if rule == "odd_one_out":
+        return grid_key(part)
+    if rule == "odd_mask_out":
+        return grid_key((part != bg).astype(np.uint8))
+    return bytes(colour_counts(part) > 0)
+
+
+def part_scores(parts: list[Grid], bg: int, rule: str) -> list[float]:
     """A number per part whose unique maximum the rule selects."""
-    bg = parts_background(parts)
-    if rule in ("odd_one_out", "odd_mask_out"):
-        keys = [grid_key(p) if rule == "odd_one_out" else grid_key((p != bg).astype(np.uint8)) for p in parts]
+    if rule == "first":
+        return [1.0] + [0.0] * (len(parts) - 1)
+    if rule.startswith("odd_"):
+        keys = [odd_one_out_key(p, bg, rule) for p in parts]
         seen = Counter(keys)
         return [float(seen[key] == 1) for key in keys]
     if rule in ("most_cells", "fewest_cells"):
@@ -121,27 +133,41 @@ def part_scores(parts: list[Grid], rule: str) -> list[float]:
     return colours if rule == "most_colours" else [-c for c in colours]
 
 
-def select_part(grid: Grid, splitter: Splitter, rule: str) -> Grid | None:
-    """The one part with the unique highest score under `rule` (odd one out: the only part unlike
-    all others, by content or by its non-background shape; most/fewest non-background cells; most/
-    fewest colours); None on a tie."""
+def select_part(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | None:
+    """The one part with the unique highest score under `rule` (the first part; the odd one out:
+    the only part unlike all others, by content, non-background shape or colour set; most/fewest
+    non-background cells; most/fewest colours); None on a tie."""
     parts = split(grid, splitter)
     if parts is None:
         return None
-    scores = part_scores(parts, rule)
+    scores = part_scores(parts, bg, rule)
     best = max(scores)
     if scores.count(best) != 1:
         return None
     return np.ascontiguousarray(parts[scores.index(best)])
 
 
+def only_on_lines(grid: Grid, colour: int) -> bool:
+    """True when every cell of `colour` lies on a full row or column of it (a pure separator)."""
+    is_colour = grid == colour
+    on_line = is_colour.all(axis=1)[:, None] | is_colour.all(axis=0)[None, :]
+    return not np.any(is_colour & ~on_line)
+
+
 def separator_colours(view: TaskView) -> list[int]:
-    """Colours that cut every train input into at least two parts with full lines."""
-    colours = []
-    for colour in range(NUM_COLORS):
-        if all(split_by_lines(grid, colour) is not None for grid in view.train_inputs):
-            colours.append(colour)
+    """Colours that cut every train input into at least two parts with full lines, pure separators
+    (no cell off a line) first."""
+    colours = [
+        c for c in range(NUM_COLORS) if all(split_by_lines(g, c) is not None for g in view.train_inputs)
+    ]
+    colours.sort(key=lambda c: not all(only_on_lines(g, c) for g in view.train_inputs))
     return colours[:MAX_SEPARATOR_COLOURS]
+
+
+def task_background(view: TaskView) -> int:
+    """The commonest colour over all train inputs: the parts' background (one part alone may be
+    mostly drawing)."""
+    return int(np.argmax(sum(colour_counts(g) for g in view.train_inputs)))
 
 
 def block_counts(view: TaskView) -> list[tuple[int, int]]:
@@ -157,17 +183,25 @@ def block_counts(view: TaskView) -> list[tuple[int, int]]:
 def ops(view: TaskView) -> list[Op]:
     splitters: list[Splitter] = [("lines", c) for c in separator_colours(view)]
     splitters += [("blocks", rows, cols) for rows, cols in block_counts(view)]
+    bg = task_background(view)
     steps = []
     for splitter in splitters:
         for rule in MASK_RULES:
-            fn = partial(combine_masks, splitter=splitter, rule=rule)
-            steps.append(Op("combine_masks", FAMILY, fn, (("split", splitter), ("rule", rule))))
+            fn = partial(combine_masks, splitter=splitter, bg=bg, rule=rule)
+            steps.append(Op("combine_masks", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
         for last_on_top in (False, True):
-            fn = partial(overlay_parts, splitter=splitter, last_on_top=last_on_top)
-            steps.append(Op("overlay_parts", FAMILY, fn, (("split", splitter), ("last_on_top", last_on_top))))
+            fn = partial(overlay_parts, splitter=splitter, bg=bg, last_on_top=last_on_top)
+            steps.append(
+                Op(
+                    "overlay_parts",
+                    FAMILY,
+                    fn,
+                    (("split", splitter), ("bg", bg), ("last_on_top", last_on_top)),
+                )
+            )
         for rule in SELECT_RULES:
-            fn = partial(select_part, splitter=splitter, rule=rule)
-            steps.append(Op("select_part", FAMILY, fn, (("split", splitter), ("rule", rule))))
+            fn = partial(select_part, splitter=splitter, bg=bg, rule=rule)
+            steps.append(Op("select_part", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
     return steps
 
 

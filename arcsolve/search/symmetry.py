@@ -12,6 +12,7 @@ from functools import partial
 
 import numpy as np
 
+from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, background_colour, bounding_box, colour_counts
 from arcsolve.search.ops import Op, TaskView
 
@@ -111,6 +112,41 @@ def complete_symmetry(grid: Grid, mask_colour: int, group: str, patch_only: bool
     return np.ascontiguousarray(out[top:bottom, left:right])
 
 
+def smallest_period(grid: Grid, hidden: np.ndarray) -> int:
+    """The smallest row shift p under which no two visible cells p rows apart differ (the height
+    when there is none)."""
+    h = grid.shape[0]
+    for p in range(1, h):
+        visible = ~hidden[p:] & ~hidden[:-p]
+        if not np.any(visible & (grid[p:] != grid[:-p])):
+            return p
+    return h
+
+
+def complete_tiling(grid: Grid, mask_colour: int, patch_only: bool) -> Grid | None:
+    """The grid with its `mask_colour` cells restored from a periodic tiling: the smallest row and
+    column periods the visible cells obey, each hidden cell taking the one colour its class (cells
+    whole periods apart) shows; None when a class shows two colours or none."""
+    hidden = grid == mask_colour
+    box = bounding_box(hidden)
+    if box is None:
+        return None
+    rows_period = smallest_period(grid, hidden)
+    cols_period = smallest_period(grid.T, hidden.T)
+    rows, cols = np.indices(grid.shape)
+    classes = (rows % rows_period) * cols_period + cols % cols_period
+    shown = np.bincount(classes[~hidden] * NUM_COLORS + grid[~hidden], minlength=classes.size * NUM_COLORS)
+    shown = shown.reshape(-1, NUM_COLORS)[: rows_period * cols_period] > 0
+    if np.any(shown.sum(axis=1) > 1) or not np.all(shown[classes[hidden]].any(axis=1)):
+        return None
+    out = grid.copy()
+    out[hidden] = np.argmax(shown[classes[hidden]], axis=1)
+    if not patch_only:
+        return out
+    top, left, bottom, right = box
+    return np.ascontiguousarray(out[top:bottom, left:right])
+
+
 def mirror_half(grid: Grid, side: str) -> Grid:
     """The `side` half ("left", "right", "top", "bottom") copied mirrored over the other half."""
     out = grid.copy()
@@ -157,6 +193,8 @@ def ops(view: TaskView) -> list[Op]:
             args = (("mask_colour", colour), ("group", group), ("patch_only", not same_shape))
             fn = partial(complete_symmetry, mask_colour=colour, group=group, patch_only=not same_shape)
             steps.append(Op("complete_symmetry", FAMILY, fn, args))
+        fn = partial(complete_tiling, mask_colour=colour, patch_only=not same_shape)
+        steps.append(Op("complete_tiling", FAMILY, fn, args[:1] + args[2:]))
     if same_shape:
         for side in ("left", "right", "top", "bottom"):
             steps.append(Op("mirror_half", FAMILY, partial(mirror_half, side=side), (("side", side),)))
