@@ -4,6 +4,7 @@ colours the train outputs paint over input background."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
@@ -102,4 +103,49 @@ def ops(view: TaskView) -> list[Op]:
     return steps
 
 
-FITTERS = ()
+def enclosed_regions(grid: Grid) -> tuple[np.ndarray, int]:
+    """(labels, count) of the 4-connected regions of enclosed background."""
+    return label_components(enclosed_background(grid), conn8=False)
+
+
+def fill_enclosed_by_size(grid: Grid, sizes: tuple[int, ...], colours: tuple[int, ...]) -> Grid | None:
+    """Each enclosed background region painted the colour its cell count maps to (the map as two
+    parallel tuples); None if a region's size is not in the map."""
+    labels, count = enclosed_regions(grid)
+    region_sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    colour_of = dict(zip(sizes, colours, strict=True))
+    if any(int(size) not in colour_of for size in region_sizes[1:]):
+        return None
+    lut = np.array([0] + [colour_of[int(size)] for size in region_sizes[1:]], dtype=np.uint8)
+    return np.where(labels > 0, lut[labels], grid).astype(np.uint8)
+
+
+def fit_enclosed_by_size(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Learn region size -> colour from the train pairs: every enclosed region must become one colour,
+    regions of one size the same colour, nothing else may change, and the test grids' sizes be known."""
+    colour_of: dict[int, int] = {}
+    for cand, target in zip(candidates, targets, strict=True):
+        if cand.shape != target.shape:
+            return None
+        labels, count = enclosed_regions(cand)
+        if np.any((labels == 0) & (cand != target)):
+            return None
+        for label in range(1, count + 1):
+            painted = np.unique(target[labels == label])
+            size = int(np.count_nonzero(labels == label))
+            if painted.size != 1 or colour_of.setdefault(size, int(painted[0])) != painted[0]:
+                return None
+    for test in tests:
+        labels, _ = enclosed_regions(test)
+        if any(int(size) not in colour_of for size in np.bincount(labels.ravel())[1:]):
+            return None
+    if not colour_of:
+        return None
+    sizes, colours = tuple(sorted(colour_of)), tuple(colour_of[s] for s in sorted(colour_of))
+    fn = partial(fill_enclosed_by_size, sizes=sizes, colours=colours)
+    return Op("fill_enclosed_by_size", FAMILY, fn, (("sizes", sizes), ("colours", colours)))
+
+
+FITTERS = (fit_enclosed_by_size,)

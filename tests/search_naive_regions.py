@@ -1,0 +1,313 @@
+"""Slow, obvious twins of the region search families (partition, symmetry, fill, rays, local rule),
+written cell by cell from their docstrings. They share no code with arcsolve.search, so comparing the
+two checks the definitions, not one implementation against itself."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+SIDE_STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+ALL_STEPS = SIDE_STEPS + ((-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+def commonest(grid) -> int:
+    counts = [0] * 10
+    for value in grid.ravel().tolist():
+        counts[value] += 1
+    return counts.index(max(counts))
+
+
+def reachable_naive(mask, conn8=False):
+    """Mask cells joined to a border mask cell: a breadth-first walk from every border mask cell."""
+    h, w = mask.shape
+    steps = ALL_STEPS if conn8 else SIDE_STEPS
+    reached = np.zeros((h, w), bool)
+    todo = deque()
+    for r, c in np.ndindex(h, w):
+        if mask[r, c] and (r in (0, h - 1) or c in (0, w - 1)):
+            reached[r, c] = True
+            todo.append((r, c))
+    while todo:
+        r, c = todo.popleft()
+        for dr, dc in steps:
+            y, x = r + dr, c + dc
+            if 0 <= y < h and 0 <= x < w and mask[y, x] and not reached[y, x]:
+                reached[y, x] = True
+                todo.append((y, x))
+    return reached
+
+
+def label_naive(mask, conn8):
+    """Components numbered in row-major order of their first cell."""
+    h, w = mask.shape
+    labels = np.zeros((h, w), np.int32)
+    steps = ALL_STEPS if conn8 else SIDE_STEPS
+    count = 0
+    for r in range(h):
+        for c in range(w):
+            if mask[r, c] and labels[r, c] == 0:
+                count += 1
+                labels[r, c] = count
+                todo = deque([(r, c)])
+                while todo:
+                    y, x = todo.popleft()
+                    for dr, dc in steps:
+                        yy, xx = y + dr, x + dc
+                        if 0 <= yy < h and 0 <= xx < w and mask[yy, xx] and labels[yy, xx] == 0:
+                            labels[yy, xx] = count
+                            todo.append((yy, xx))
+    return labels, count
+
+
+def rays_naive(grid, is_source, steps, bg, through):
+    h, w = grid.shape
+    out = grid.copy()
+    for r in range(h):
+        for c in range(w):
+            if not is_source[r, c]:
+                continue
+            for dr, dc in steps:
+                y, x = r + dr, c + dc
+                while 0 <= y < h and 0 <= x < w:
+                    if grid[y, x] == bg:
+                        out[y, x] = grid[r, c]
+                    elif not through:
+                        break
+                    y, x = y + dr, x + dc
+    return out
+
+
+def connect_rows_naive(grid, bg):
+    """Intervals between consecutive same-coloured cells painted in the order their right ends come."""
+    out = grid.copy()
+    for r in range(grid.shape[0]):
+        intervals = []
+        for colour in range(10):
+            if colour == bg:
+                continue
+            cols = [c for c in range(grid.shape[1]) if grid[r, c] == colour]
+            intervals += [(end, start, colour) for start, end in zip(cols[:-1], cols[1:], strict=True)]
+        for end, start, colour in sorted(intervals):
+            for c in range(start + 1, end):
+                if grid[r, c] == bg:
+                    out[r, c] = colour
+    return out
+
+
+def connect_pixels_naive(grid, axis):
+    bg = commonest(grid)
+    by_row = connect_rows_naive(grid, bg)
+    by_column = connect_rows_naive(grid.T.copy(), bg).T.copy()
+    if axis == "rows":
+        return by_row
+    if axis == "columns":
+        return by_column
+    out = by_column.copy()
+    for r in range(grid.shape[0]):
+        for c in range(grid.shape[1]):
+            if by_row[r, c] != grid[r, c]:
+                out[r, c] = by_row[r, c]
+    return out
+
+
+def fill_enclosed_naive(grid, colour):
+    bg = commonest(grid)
+    open_cells = grid == bg
+    outside = reachable_naive(open_cells)
+    out = grid.copy()
+    found = False
+    for r in range(grid.shape[0]):
+        for c in range(grid.shape[1]):
+            if open_cells[r, c] and not outside[r, c]:
+                out[r, c] = colour
+                found = True
+    return out if found else None
+
+
+def fill_holes_with_own_colour_naive(grid):
+    bg = commonest(grid)
+    holes = []
+    for colour in sorted(set(grid.ravel().tolist()) - {bg}):
+        outside = reachable_naive(grid != colour)
+        cells = [(r, c) for r, c in np.ndindex(grid.shape) if grid[r, c] == bg and not outside[r, c]]
+        if cells:
+            holes.append((-len(cells), colour, cells))
+    if not holes:
+        return None
+    out = grid.copy()
+    for _, colour, cells in sorted(holes, key=lambda hole: hole[0]):
+        for r, c in cells:
+            out[r, c] = colour
+    return out
+
+
+def fill_bounding_boxes_naive(grid, conn8):
+    bg = commonest(grid)
+    labels, count = label_naive(grid != bg, conn8)
+    if count == 0:
+        return None
+    boxes = []
+    for label in range(1, count + 1):
+        cells = [(r, c) for r, c in np.ndindex(grid.shape) if labels[r, c] == label]
+        colours = [int(grid[r, c]) for r, c in cells]
+        colour = max(range(10), key=lambda k: (colours.count(k), -k))
+        top, bottom = min(r for r, _ in cells), max(r for r, _ in cells)
+        left, right = min(c for _, c in cells), max(c for _, c in cells)
+        boxes.append(((bottom - top + 1) * (right - left + 1), top, left, bottom, right, colour))
+    out = grid.copy()
+    for _, top, left, bottom, right, colour in sorted(boxes, key=lambda box: -box[0]):
+        for r in range(top, bottom + 1):
+            for c in range(left, right + 1):
+                if grid[r, c] == bg:
+                    out[r, c] = colour
+    return out
+
+
+def runs_naive(flags):
+    runs, current = [], []
+    for k, flag in enumerate(flags):
+        if flag:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(k)
+    if current:
+        runs.append(current)
+    return runs
+
+
+def split_naive(grid, splitter):
+    h, w = grid.shape
+    if splitter[0] == "blocks":
+        rows, cols = splitter[1], splitter[2]
+        if h % rows or w % cols:
+            return None
+        bh, bw = h // rows, w // cols
+        row_runs = [list(range(k * bh, (k + 1) * bh)) for k in range(rows)]
+        col_runs = [list(range(k * bw, (k + 1) * bw)) for k in range(cols)]
+    else:
+        colour = splitter[1]
+        row_runs = runs_naive([all(grid[r, c] == colour for c in range(w)) for r in range(h)])
+        col_runs = runs_naive([all(grid[r, c] == colour for r in range(h)) for c in range(w)])
+        if len(row_runs) * len(col_runs) < 2:
+            return None
+    return [grid[np.ix_(rr, cc)] for rr in row_runs for cc in col_runs]
+
+
+def combine_masks_naive(grid, splitter, bg, rule):
+    parts = split_naive(grid, splitter)
+    if parts is None or any(p.shape != parts[0].shape for p in parts):
+        return None
+    out = np.zeros(parts[0].shape, np.uint8)
+    for r, c in np.ndindex(out.shape):
+        shows = [bool(p[r, c] != bg) for p in parts]
+        out[r, c] = {
+            "and": all(shows),
+            "or": any(shows),
+            "xor": shows.count(True) == 1,
+            "nor": not any(shows),
+            "first_only": shows[0] and shows.count(True) == 1,
+            "last_only": shows[-1] and shows.count(True) == 1,
+        }[rule]
+    return out
+
+
+def overlay_parts_naive(grid, splitter, bg, last_on_top):
+    parts = split_naive(grid, splitter)
+    if parts is None or any(p.shape != parts[0].shape for p in parts):
+        return None
+    order = parts[::-1] if last_on_top else parts
+    out = np.full(parts[0].shape, bg, np.uint8)
+    for r, c in np.ndindex(out.shape):
+        for part in order:
+            if part[r, c] != bg:
+                out[r, c] = part[r, c]
+                break
+    return out
+
+
+def select_part_naive(grid, splitter, bg, rule):
+    parts = split_naive(grid, splitter)
+    if parts is None:
+        return None
+    cells = [int((p != bg).sum()) for p in parts]
+    colours = [len(set(p.ravel().tolist())) for p in parts]
+    if rule == "first":
+        return parts[0].copy()
+    if rule.startswith("odd_"):
+        keys = {
+            "odd_one_out": [(p.shape, p.tolist()) for p in parts],
+            "odd_mask_out": [(p.shape, (p != bg).tolist()) for p in parts],
+            "odd_colours_out": [sorted(set(p.ravel().tolist())) for p in parts],
+        }[rule]
+        unique = [k for k in range(len(parts)) if keys.count(keys[k]) == 1]
+        return parts[unique[0]].copy() if len(unique) == 1 else None
+    score = {"most_cells": cells, "fewest_cells": [-x for x in cells]}.get(rule)
+    if score is None:
+        score = colours if rule == "most_colours" else [-x for x in colours]
+    best = [k for k in range(len(parts)) if score[k] == max(score)]
+    return parts[best[0]].copy() if len(best) == 1 else None
+
+
+def mirror_half_naive(grid, side):
+    h, w = grid.shape
+    out = grid.copy()
+    for r, c in np.ndindex(grid.shape):
+        if side == "left" and c >= w - w // 2:
+            out[r, c] = grid[r, w - 1 - c]
+        if side == "right" and c < w // 2:
+            out[r, c] = grid[r, w - 1 - c]
+        if side == "top" and r >= h - h // 2:
+            out[r, c] = grid[h - 1 - r, c]
+        if side == "bottom" and r < h // 2:
+            out[r, c] = grid[h - 1 - r, c]
+    return out
+
+
+def complete_tiling_naive(grid, mask_colour, patch_only):
+    h, w = grid.shape
+    hidden = grid == mask_colour
+    if not hidden.any():
+        return None
+
+    def period(g, hid):
+        for p in range(1, g.shape[0]):
+            pairs = [(r, c) for r in range(g.shape[0] - p) for c in range(g.shape[1])]
+            if all(hid[r, c] or hid[r + p, c] or g[r, c] == g[r + p, c] for r, c in pairs):
+                return p
+        return g.shape[0]
+
+    pr, pc = period(grid, hidden), period(grid.T, hidden.T)
+    seen: dict[tuple[int, int], set[int]] = {}
+    for r, c in np.ndindex(grid.shape):
+        if not hidden[r, c]:
+            seen.setdefault((r % pr, c % pc), set()).add(int(grid[r, c]))
+    out = grid.copy()
+    for r, c in np.ndindex(grid.shape):
+        if hidden[r, c]:
+            shown = seen.get((r % pr, c % pc), set())
+            if len(shown) != 1:
+                return None
+            out[r, c] = next(iter(shown))
+    if any(len(s) > 1 for s in seen.values()):
+        return None
+    if not patch_only:
+        return out
+    rows = [r for r in range(h) if hidden[r].any()]
+    cols = [c for c in range(w) if hidden[:, c].any()]
+    return out[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def neighbourhood_keys_naive(grid, offsets):
+    h, w = grid.shape
+    keys = []
+    for r, c in np.ndindex(grid.shape):
+        key = 0
+        for dr, dc in offsets:
+            inside = 0 <= r + dr < h and 0 <= c + dc < w
+            key = key * 11 + (int(grid[r + dr, c + dc]) if inside else 10)
+        keys.append(key)
+    return np.array(keys, np.int64)
