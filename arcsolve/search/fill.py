@@ -53,9 +53,10 @@ def fill_holes_with_own_colour(grid: Grid) -> Grid | None:
     return out
 
 
-def fill_bounding_boxes(grid: Grid, conn8: bool) -> Grid | None:
-    """Background cells inside each object's bounding box painted the object's commonest colour
-    (objects: connected non-background cells; larger boxes are painted first, so nested boxes show)."""
+def fill_bounding_boxes(grid: Grid, conn8: bool, colour: int | None = None) -> Grid | None:
+    """Background cells inside each object's bounding box painted the object's commonest colour, or
+    `colour` (objects: connected non-background cells; larger boxes are painted first, so nested
+    boxes show)."""
     bg = background_colour(grid)
     labels, count = label_components(grid != bg, conn8)
     if count == 0:
@@ -63,27 +64,61 @@ def fill_bounding_boxes(grid: Grid, conn8: bool) -> Grid | None:
     boxes = []
     for label in range(1, count + 1):
         rows, cols = np.nonzero(labels == label)
-        colour = int(np.argmax(np.bincount(grid[rows, cols], minlength=NUM_COLORS)))
+        own = int(np.argmax(np.bincount(grid[rows, cols], minlength=NUM_COLORS)))
         box = (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1)
-        boxes.append(((box[2] - box[0]) * (box[3] - box[1]), box, colour))
+        boxes.append(((box[2] - box[0]) * (box[3] - box[1]), box, own if colour is None else colour))
     out = grid.copy()
-    for _, (top, left, bottom, right), colour in sorted(boxes, key=lambda b: -b[0]):
+    for _, (top, left, bottom, right), paint in sorted(boxes, key=lambda b: -b[0]):
         block = out[top:bottom, left:right]
-        block[grid[top:bottom, left:right] == bg] = colour
+        block[grid[top:bottom, left:right] == bg] = paint
     return out
 
 
-def fill_colours(view: TaskView) -> list[int]:
-    """Colours a fill may paint: those the train outputs put on input background (commonest first),
-    else the lowest colour no train input uses (a mask the final colour map can rename)."""
+def fill_regions_touching(grid: Grid, colour: int) -> Grid | None:
+    """Every 4-connected background region with a cell beside a `colour` cell painted `colour`."""
+    bg = background_colour(grid)
+    is_colour = grid == colour
+    if colour == bg or not is_colour.any():
+        return None
+    labels, _ = label_components(grid == bg, conn8=False)
+    beside = np.zeros_like(is_colour)
+    beside[1:] |= is_colour[:-1]
+    beside[:-1] |= is_colour[1:]
+    beside[:, 1:] |= is_colour[:, :-1]
+    beside[:, :-1] |= is_colour[:, 1:]
+    touching = np.unique(labels[beside & (labels > 0)])
+    out = grid.copy()
+    out[np.isin(labels, touching) & (labels > 0)] = colour
+    return out
+
+
+def growing_colours(view: TaskView) -> list[int]:
+    """Colours with more cells in every train output than in its input (same-shape pairs only)."""
+    grows = None
+    for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
+        if i.shape != o.shape:
+            return []
+        pair_grows = set(np.flatnonzero(colour_counts(o) > colour_counts(i)).tolist())
+        grows = pair_grows if grows is None else grows & pair_grows
+    return sorted(grows or ())[:MAX_FILL_COLOURS]
+
+
+def painted_colours(view: TaskView) -> list[int]:
+    """Colours the same-shape train outputs put on input background, commonest first."""
     painted = np.zeros(NUM_COLORS, np.int64)
     for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
         if i.shape == o.shape:
             changed = (i == background_colour(i)) & (o != i)
             painted += np.bincount(o[changed], minlength=NUM_COLORS)[:NUM_COLORS]
-    colours = [int(c) for c in np.argsort(-painted, kind="stable") if painted[c] > 0]
+    return [int(c) for c in np.argsort(-painted, kind="stable") if painted[c] > 0][:MAX_FILL_COLOURS]
+
+
+def fill_colours(view: TaskView) -> list[int]:
+    """Colours a fill may paint: those the train outputs put on input background (commonest first),
+    else the lowest colour no train input uses (a mask the final colour map can rename)."""
+    colours = painted_colours(view)
     if colours:
-        return colours[:MAX_FILL_COLOURS]
+        return colours
     used = sum(colour_counts(i) for i in view.train_inputs)
     unused = np.flatnonzero(used == 0)
     return [int(unused[0])] if unused.size else []
@@ -95,11 +130,15 @@ def ops(view: TaskView) -> list[Op]:
         for c in fill_colours(view)
     ]
     steps.append(Op("fill_holes_with_own_colour", FAMILY, fill_holes_with_own_colour))
-    for conn8 in (False, True):
-        conn = 8 if conn8 else 4
-        steps.append(
-            Op("fill_bounding_boxes", FAMILY, partial(fill_bounding_boxes, conn8=conn8), (("conn", conn),))
-        )
+    for colour in [None, *painted_colours(view)[:1]]:
+        for conn8 in (False, True):
+            fn = partial(fill_bounding_boxes, conn8=conn8, colour=colour)
+            steps.append(
+                Op("fill_bounding_boxes", FAMILY, fn, (("conn", 8 if conn8 else 4), ("colour", colour)))
+            )
+    for colour in growing_colours(view):
+        fn = partial(fill_regions_touching, colour=colour)
+        steps.append(Op("fill_regions_touching", FAMILY, fn, (("colour", colour),)))
     return steps
 
 

@@ -77,8 +77,68 @@ def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: S
     return None
 
 
+STAMP_OFFSETS = tuple((dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0))
+
+
+def apply_stamps(grid: Grid, bg: int, stamps: tuple[tuple[int, int, int, int], ...]) -> Grid:
+    """Each (colour, dr, dc, paint): every background cell at offset (dr, dc) from a `colour` cell
+    painted `paint` (stamps applied in order, each reading the input)."""
+    h, w = grid.shape
+    out = grid.copy()
+    for colour, dr, dc, paint in stamps:
+        source = np.zeros((h, w), bool)
+        source[max(dr, 0) : h + min(dr, 0), max(dc, 0) : w + min(dc, 0)] = (grid == colour)[
+            max(-dr, 0) : h - max(dr, 0), max(-dc, 0) : w - max(dc, 0)
+        ]
+        out[source & (grid == bg)] = paint
+    return out
+
+
+def learn_stamps(
+    candidates: Sequence[Grid], targets: Sequence[Grid], bg: int
+) -> tuple[tuple[int, int, int, int], ...] | None:
+    """What each colour paints on the background cells around it, learned from the train pairs;
+    None when one colour's neighbour at one offset becomes two different colours."""
+    seen: dict[tuple[int, int, int], int] = {}
+    for cand, target in zip(candidates, targets, strict=True):
+        h, w = cand.shape
+        for dr, dc in STAMP_OFFSETS:
+            # Pairs (source cell, cell at offset (dr, dc) from it), both inside the grid.
+            src = cand[max(-dr, 0) : h - max(dr, 0), max(-dc, 0) : w - max(dc, 0)]
+            near = cand[max(dr, 0) : h + min(dr, 0), max(dc, 0) : w + min(dc, 0)]
+            near_target = target[max(dr, 0) : h + min(dr, 0), max(dc, 0) : w + min(dc, 0)]
+            on_background = (src != bg) & (near == bg)
+            for colour, paint in set(
+                zip(src[on_background].tolist(), near_target[on_background].tolist(), strict=True)
+            ):
+                if seen.setdefault((colour, dr, dc), paint) != paint:
+                    return None
+    return tuple((c, dr, dc, p) for (c, dr, dc), p in sorted(seen.items()) if p != bg)
+
+
+def fit_stamps(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """Each coloured pixel paints a fixed pattern, depending on its colour, on the background cells
+    of its 3x3 neighbourhood (the background: the commonest colour of all train candidates). Used
+    when the learned stamps reproduce every train target and every test colour was seen."""
+    if not candidates or any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
+        return None
+    bg = int(np.argmax(sum(np.bincount(c.ravel(), minlength=BASE) for c in candidates)))
+    stamps = learn_stamps(candidates, targets, bg)
+    if not stamps:
+        return None
+    seen_colours = set().union(*(np.unique(c).tolist() for c in candidates))
+    if any(not set(np.unique(t).tolist()) <= seen_colours for t in tests):
+        return None
+    if not all(
+        np.array_equal(apply_stamps(c, bg, stamps), t) for c, t in zip(candidates, targets, strict=True)
+    ):
+        return None
+    fn = partial(apply_stamps, bg=bg, stamps=stamps)
+    return Op("stamp_neighbours", FAMILY, fn, (("bg", bg), ("stamps", stamps)))
+
+
 def ops(view) -> list[Op]:
     return []
 
 
-FITTERS = (fit_local_rule,)
+FITTERS = (fit_local_rule, fit_stamps)

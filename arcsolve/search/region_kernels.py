@@ -88,9 +88,9 @@ def label_components(mask: np.ndarray, conn8: bool) -> tuple[np.ndarray, int]:
 
 
 @njit(**JIT_FLAGS)
-def _rays(grid, is_source, steps, bg, through):
-    """From every source cell, walk each step direction and paint the source's colour on the
-    background cells met. A walk ends at the border, or (unless `through`) at the first
+def _rays(grid, is_source, steps, bg, through, paint):
+    """From every source cell, walk each step direction and paint `paint` (the source's colour when
+    negative) on the background cells met. A walk ends at the border, or (unless `through`) at the first
     non-background cell of the input. Sources paint in row-major order, so a later ray wins a cell."""
     h, w = grid.shape
     out = grid.copy()
@@ -98,7 +98,7 @@ def _rays(grid, is_source, steps, bg, through):
         for c in range(w):
             if not is_source[r, c]:
                 continue
-            colour = grid[r, c]
+            colour = grid[r, c] if paint < 0 else np.uint8(paint)
             for k in range(steps.shape[0]):
                 dr, dc = steps[k, 0], steps[k, 1]
                 rr, cc = r + dr, c + dc
@@ -113,15 +113,24 @@ def _rays(grid, is_source, steps, bg, through):
     return out
 
 
-def draw_rays(grid: np.ndarray, is_source: np.ndarray, steps: np.ndarray, bg: int, through: bool):
-    """Rays of each source cell's colour along `steps` ((k, 2) int64 row/col unit steps)."""
-    return _rays(grid, np.ascontiguousarray(is_source), steps, np.uint8(bg), through)
+def draw_rays(
+    grid: np.ndarray,
+    is_source: np.ndarray,
+    steps: np.ndarray,
+    bg: int,
+    through: bool,
+    paint: int | None = None,
+):
+    """Rays along `steps` ((k, 2) int64 row/col unit steps) in colour `paint`, or each source cell's
+    own colour when None."""
+    paint_code = -1 if paint is None else paint
+    return _rays(grid, np.ascontiguousarray(is_source), steps, np.uint8(bg), through, paint_code)
 
 
 @njit(**JIT_FLAGS)
-def _connect_rows(grid, bg):
+def _connect_rows(grid, bg, paint):
     """In each row, the background cells between two consecutive cells of one colour painted that
-    colour (consecutive: no cell of the same colour between them)."""
+    colour, or `paint` when it is not negative (consecutive: no cell of the same colour between)."""
     h, w = grid.shape
     out = grid.copy()
     last = np.empty(16, np.int64)
@@ -135,11 +144,12 @@ def _connect_rows(grid, bg):
             if start >= 0:
                 for k in range(start + 1, c):
                     if grid[r, k] == bg:
-                        out[r, k] = colour
+                        out[r, k] = colour if paint < 0 else paint
             last[colour] = c
     return out
 
 
-def connect_rows(grid: np.ndarray, bg: int) -> np.ndarray:
-    """Same-coloured cells of a row joined by lines over the background between them."""
-    return _connect_rows(grid, np.uint8(bg))
+def connect_rows(grid: np.ndarray, bg: int, paint: int | None = None) -> np.ndarray:
+    """Same-coloured cells of a row joined by lines over the background between them, in their own
+    colour or in `paint`."""
+    return _connect_rows(grid, np.uint8(bg), -1 if paint is None else paint)
