@@ -61,7 +61,7 @@ def label_naive(mask, conn8):
     return labels, count
 
 
-def rays_naive(grid, is_source, steps, bg, through):
+def rays_naive(grid, is_source, steps, bg, through, paint=None):
     h, w = grid.shape
     out = grid.copy()
     for r in range(h):
@@ -72,14 +72,14 @@ def rays_naive(grid, is_source, steps, bg, through):
                 y, x = r + dr, c + dc
                 while 0 <= y < h and 0 <= x < w:
                     if grid[y, x] == bg:
-                        out[y, x] = grid[r, c]
+                        out[y, x] = grid[r, c] if paint is None else paint
                     elif not through:
                         break
                     y, x = y + dr, x + dc
     return out
 
 
-def connect_rows_naive(grid, bg):
+def connect_rows_naive(grid, bg, paint=None):
     """Intervals between consecutive same-coloured cells painted in the order their right ends come."""
     out = grid.copy()
     for r in range(grid.shape[0]):
@@ -92,23 +92,24 @@ def connect_rows_naive(grid, bg):
         for end, start, colour in sorted(intervals):
             for c in range(start + 1, end):
                 if grid[r, c] == bg:
-                    out[r, c] = colour
+                    out[r, c] = colour if paint is None else paint
     return out
 
 
-def connect_pixels_naive(grid, axis):
+def connect_pixels_naive(grid, axis, paint=None):
     bg = commonest(grid)
-    by_row = connect_rows_naive(grid, bg)
-    by_column = connect_rows_naive(grid.T.copy(), bg).T.copy()
+    by_row = connect_rows_naive(grid, bg, paint)
+    by_column = connect_rows_naive(grid.T.copy(), bg, paint).T.copy()
     if axis == "rows":
         return by_row
     if axis == "columns":
         return by_column
-    out = by_column.copy()
+    top, under = (by_row, by_column) if axis == "rows_on_top" else (by_column, by_row)
+    out = under.copy()
     for r in range(grid.shape[0]):
         for c in range(grid.shape[1]):
-            if by_row[r, c] != grid[r, c]:
-                out[r, c] = by_row[r, c]
+            if top[r, c] != grid[r, c]:
+                out[r, c] = top[r, c]
     return out
 
 
@@ -143,7 +144,7 @@ def fill_holes_with_own_colour_naive(grid):
     return out
 
 
-def fill_bounding_boxes_naive(grid, conn8):
+def fill_bounding_boxes_naive(grid, conn8, paint=None):
     bg = commonest(grid)
     labels, count = label_naive(grid != bg, conn8)
     if count == 0:
@@ -155,6 +156,7 @@ def fill_bounding_boxes_naive(grid, conn8):
         colour = max(range(10), key=lambda k: (colours.count(k), -k))
         top, bottom = min(r for r, _ in cells), max(r for r, _ in cells)
         left, right = min(c for _, c in cells), max(c for _, c in cells)
+        colour = colour if paint is None else paint
         boxes.append(((bottom - top + 1) * (right - left + 1), top, left, bottom, right, colour))
     out = grid.copy()
     for _, top, left, bottom, right, colour in sorted(boxes, key=lambda box: -box[0]):
@@ -162,6 +164,39 @@ def fill_bounding_boxes_naive(grid, conn8):
             for c in range(left, right + 1):
                 if grid[r, c] == bg:
                     out[r, c] = colour
+    return out
+
+
+def fill_regions_touching_naive(grid, colour):
+    bg = commonest(grid)
+    if colour == bg or not (grid == colour).any():
+        return None
+    labels, _ = label_naive(grid == bg, False)
+    touching = set()
+    for r, c in np.ndindex(grid.shape):
+        for dr, dc in SIDE_STEPS:
+            y, x = r + dr, c + dc
+            if labels[r, c] and 0 <= y < grid.shape[0] and 0 <= x < grid.shape[1] and grid[y, x] == colour:
+                touching.add(labels[r, c])
+    out = grid.copy()
+    for r, c in np.ndindex(grid.shape):
+        if labels[r, c] in touching:
+            out[r, c] = colour
+    return out
+
+
+def apply_stamps_naive(grid, bg, stamps):
+    out = grid.copy()
+    for colour, dr, dc, paint in stamps:
+        for r, c in np.ndindex(grid.shape):
+            y, x = r + dr, c + dc
+            if (
+                grid[r, c] == colour
+                and 0 <= y < grid.shape[0]
+                and 0 <= x < grid.shape[1]
+                and grid[y, x] == bg
+            ):
+                out[y, x] = paint
     return out
 
 

@@ -79,18 +79,22 @@ def test_fill_and_rays_match_twins(seed, shape):
     before = grid.copy()
     assert_same(fill.fill_enclosed(grid, 7), naive.fill_enclosed_naive(grid, 7))
     assert_same(fill.fill_holes_with_own_colour(grid), naive.fill_holes_with_own_colour_naive(grid))
-    for conn8 in (False, True):
-        assert_same(fill.fill_bounding_boxes(grid, conn8), naive.fill_bounding_boxes_naive(grid, conn8))
-    for axis in ("rows", "columns", "both"):
-        assert_same(rays.connect_pixels(grid, axis), naive.connect_pixels_naive(grid, axis))
+    for conn8, paint in ((False, None), (True, None), (True, 6)):
+        got = fill.fill_bounding_boxes(grid, conn8, paint)
+        assert_same(got, naive.fill_bounding_boxes_naive(grid, conn8, paint))
+    for colour in (1, 2):
+        assert_same(fill.fill_regions_touching(grid, colour), naive.fill_regions_touching_naive(grid, colour))
+    for axis in ("rows", "columns", "rows_on_top", "columns_on_top"):
+        for paint in (None, 7):
+            assert_same(rays.connect_pixels(grid, axis, paint), naive.connect_pixels_naive(grid, axis, paint))
     bg = background_colour(grid)
-    for source in (None, 1):
+    for source, paint in ((None, None), (1, None), (None, 8)):
         is_source = grid != bg if source is None else grid == source
-        got = rays.shoot_rays(grid, "star", source, False)
+        got = rays.shoot_rays(grid, "star", source, False, paint)
         if source == bg or not is_source.any():
             assert got is None
         else:
-            assert_same(got, naive.rays_naive(grid, is_source, rays.DIRECTIONS["star"], bg, False))
+            assert_same(got, naive.rays_naive(grid, is_source, rays.DIRECTIONS["star"], bg, False, paint))
     np.testing.assert_array_equal(grid, before)
 
 
@@ -170,6 +174,26 @@ def test_local_rule_keys_and_planted_table(seed, shape):
         local_rule.NEIGHBOURHOODS["cell"],
         local_rule.NEIGHBOURHOODS["cross"],
     )
+
+
+@FEW
+@given(seed=st.integers(0, 2**32 - 1), shape=shapes)
+def test_stamps_match_twin_and_a_planted_stamp_is_learned(seed, shape):
+    rng = np.random.default_rng(seed)
+    grid = random_grid(seed, shape, 4)
+    offsets = [local_rule.STAMP_OFFSETS[k] for k in rng.choice(8, size=3, replace=False)]
+    stamps = tuple((int(rng.integers(1, 4)), dr, dc, int(rng.integers(5, 10))) for dr, dc in offsets)
+    target = local_rule.apply_stamps(grid, 0, stamps)
+    np.testing.assert_array_equal(target, naive.apply_stamps_naive(grid, 0, stamps))
+    op = local_rule.fit_stamps([grid], [target], [grid])
+    if op is not None:
+        np.testing.assert_array_equal(op(grid), target)
+    # A lone pixel shows its whole stamp, so it must be learned exactly.
+    lone = np.zeros((5, 5), np.uint8)
+    lone[2, 2] = stamps[0][0]
+    own = tuple(s for s in stamps if s[0] == stamps[0][0])
+    op = local_rule.fit_stamps([lone], [local_rule.apply_stamps(lone, 0, own)], [lone])
+    assert op is not None and set(dict(op.args)["stamps"]) == set(own)
 
 
 def test_local_rule_refuses_conflicts_and_unseen_neighbourhoods():
