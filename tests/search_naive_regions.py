@@ -302,20 +302,20 @@ def mirror_half_naive(grid, side):
     return out
 
 
+def smallest_period_naive(grid, hidden):
+    for p in range(1, grid.shape[0]):
+        pairs = [(r, c) for r in range(grid.shape[0] - p) for c in range(grid.shape[1])]
+        if all(hidden[r, c] or hidden[r + p, c] or grid[r, c] == grid[r + p, c] for r, c in pairs):
+            return p
+    return grid.shape[0]
+
+
 def complete_tiling_naive(grid, mask_colour, patch_only):
     h, w = grid.shape
     hidden = grid == mask_colour
     if not hidden.any():
         return None
-
-    def period(g, hid):
-        for p in range(1, g.shape[0]):
-            pairs = [(r, c) for r in range(g.shape[0] - p) for c in range(g.shape[1])]
-            if all(hid[r, c] or hid[r + p, c] or g[r, c] == g[r + p, c] for r, c in pairs):
-                return p
-        return g.shape[0]
-
-    pr, pc = period(grid, hidden), period(grid.T, hidden.T)
+    pr, pc = smallest_period_naive(grid, hidden), smallest_period_naive(grid.T, hidden.T)
     seen: dict[tuple[int, int], set[int]] = {}
     for r, c in np.ndindex(grid.shape):
         if not hidden[r, c]:

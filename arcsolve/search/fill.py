@@ -12,7 +12,7 @@ import numpy as np
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, background_colour, colour_counts
 from arcsolve.search.ops import Op, TaskView
-from arcsolve.search.region_kernels import label_components, reachable_from_border
+from arcsolve.search.region_kernels import fill_boxes, label_components, reachable_from_border
 
 FAMILY = "fill"
 MAX_FILL_COLOURS = 3
@@ -61,17 +61,7 @@ def fill_bounding_boxes(grid: Grid, conn8: bool, colour: int | None = None) -> G
     labels, count = label_components(grid != bg, conn8)
     if count == 0:
         return None
-    boxes = []
-    for label in range(1, count + 1):
-        rows, cols = np.nonzero(labels == label)
-        own = int(np.argmax(np.bincount(grid[rows, cols], minlength=NUM_COLORS)))
-        box = (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1)
-        boxes.append(((box[2] - box[0]) * (box[3] - box[1]), box, own if colour is None else colour))
-    out = grid.copy()
-    for _, (top, left, bottom, right), paint in sorted(boxes, key=lambda b: -b[0]):
-        block = out[top:bottom, left:right]
-        block[grid[top:bottom, left:right] == bg] = paint
-    return out
+    return fill_boxes(grid, labels, count, bg, colour)
 
 
 def fill_regions_touching(grid: Grid, colour: int) -> Grid | None:

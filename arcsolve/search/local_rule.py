@@ -22,7 +22,7 @@ BASE = 11
 NEIGHBOURHOODS: dict[str, tuple[tuple[int, int], ...]] = {
     "cell": ((0, 0),),
     "cross": ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)),
-    "square": tuple((dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)),
+    "square": ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)),
 }
 
 
@@ -37,13 +37,16 @@ def neighbourhood_keys(grid: Grid, offsets: tuple[tuple[int, int], ...]) -> np.n
     return keys.ravel()
 
 
+def table_rows(keys: np.ndarray, grid_keys: np.ndarray) -> np.ndarray | None:
+    """Where each of grid_keys sits in the sorted `keys`; None if one is missing."""
+    at = np.minimum(np.searchsorted(keys, grid_keys), keys.size - 1)
+    return at if np.array_equal(keys[at], grid_keys) else None
+
+
 def apply_table(grid: Grid, offsets: tuple, keys: np.ndarray, values: np.ndarray) -> Grid | None:
     """Each cell replaced by the table's value for its neighbourhood; None if one is not in the table."""
-    cell_keys = neighbourhood_keys(grid, offsets)
-    at = np.minimum(np.searchsorted(keys, cell_keys), keys.size - 1)
-    if not np.array_equal(keys[at], cell_keys):
-        return None
-    return np.ascontiguousarray(values[at].reshape(grid.shape))
+    at = table_rows(keys, neighbourhood_keys(grid, offsets))
+    return None if at is None else np.ascontiguousarray(values[at].reshape(grid.shape))
 
 
 def learn_table(
@@ -62,8 +65,8 @@ def learn_table(
 
 
 def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
-    """The smallest neighbourhood whose lookup table is consistent on the train pairs and covers
-    every neighbourhood of the test grids."""
+    """The smallest neighbourhood whose lookup table is consistent on the train pairs, if it covers
+    every neighbourhood of the test grids (a larger one would not: its keys refine the smaller's)."""
     if not candidates or any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
         return None
     for name, offsets in NEIGHBOURHOODS.items():
@@ -71,9 +74,10 @@ def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: S
         if table is None:
             continue
         keys, values = table
-        if all(np.isin(neighbourhood_keys(t, offsets), keys).all() for t in tests):
-            fn = partial(apply_table, offsets=offsets, keys=keys, values=values)
-            return Op("local_rule", FAMILY, fn, (("neighbourhood", name), ("entries", int(keys.size))))
+        if any(table_rows(keys, neighbourhood_keys(t, offsets)) is None for t in tests):
+            return None
+        fn = partial(apply_table, offsets=offsets, keys=keys, values=values)
+        return Op("local_rule", FAMILY, fn, (("neighbourhood", name), ("entries", int(keys.size))))
     return None
 
 

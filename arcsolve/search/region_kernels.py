@@ -153,3 +153,64 @@ def connect_rows(grid: np.ndarray, bg: int, paint: int | None = None) -> np.ndar
     """Same-coloured cells of a row joined by lines over the background between them, in their own
     colour or in `paint`."""
     return _connect_rows(grid, np.uint8(bg), -1 if paint is None else paint)
+
+
+@njit(**JIT_FLAGS)
+def _fill_boxes(grid, labels, count, bg, paint):
+    """Background cells inside each labelled component's bounding box painted the component's
+    commonest colour (the lowest on ties), or `paint` when it is not negative; larger boxes first,
+    equal areas in label order."""
+    h, w = grid.shape
+    boxes = np.empty((count, 4), np.int64)
+    boxes[:, 0] = h
+    boxes[:, 1] = w
+    boxes[:, 2] = -1
+    boxes[:, 3] = -1
+    counts = np.zeros((count, 16), np.int64)
+    for r in range(h):
+        for c in range(w):
+            k = labels[r, c] - 1
+            if k < 0:
+                continue
+            boxes[k, 0] = min(boxes[k, 0], r)
+            boxes[k, 1] = min(boxes[k, 1], c)
+            boxes[k, 2] = max(boxes[k, 2], r)
+            boxes[k, 3] = max(boxes[k, 3], c)
+            counts[k, grid[r, c]] += 1
+    areas = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)
+    out = grid.copy()
+    for k in np.argsort(-areas, kind="mergesort"):
+        colour = np.argmax(counts[k]) if paint < 0 else paint
+        for r in range(boxes[k, 0], boxes[k, 2] + 1):
+            for c in range(boxes[k, 1], boxes[k, 3] + 1):
+                if grid[r, c] == bg:
+                    out[r, c] = colour
+    return out
+
+
+def fill_boxes(grid: np.ndarray, labels: np.ndarray, count: int, bg: int, paint: int | None) -> np.ndarray:
+    """Each component's bounding box filled over the background (see _fill_boxes)."""
+    return _fill_boxes(grid, labels, count, np.uint8(bg), -1 if paint is None else paint)
+
+
+@njit(**JIT_FLAGS)
+def _smallest_period(grid, hidden):
+    h, w = grid.shape
+    for p in range(1, h):
+        clash = False
+        for r in range(h - p):
+            for c in range(w):
+                if not hidden[r, c] and not hidden[r + p, c] and grid[r, c] != grid[r + p, c]:
+                    clash = True
+                    break
+            if clash:
+                break
+        if not clash:
+            return p
+    return h
+
+
+def smallest_period(grid: np.ndarray, hidden: np.ndarray) -> int:
+    """The smallest row shift p under which no two visible cells p rows apart differ (the height
+    when there is none)."""
+    return _smallest_period(np.ascontiguousarray(grid), np.ascontiguousarray(hidden))

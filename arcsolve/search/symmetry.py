@@ -15,6 +15,7 @@ import numpy as np
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, background_colour, bounding_box, colour_counts
 from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.region_kernels import smallest_period
 
 FAMILY = "symmetry"
 GROUPS = ("lr", "ud", "lr_ud", "rot180", "rot90", "transpose", "dihedral")
@@ -110,17 +111,6 @@ def complete_symmetry(grid: Grid, mask_colour: int, group: str, patch_only: bool
         return out
     top, left, bottom, right = box
     return np.ascontiguousarray(out[top:bottom, left:right])
-
-
-def smallest_period(grid: Grid, hidden: np.ndarray) -> int:
-    """The smallest row shift p under which no two visible cells p rows apart differ (the height
-    when there is none)."""
-    h = grid.shape[0]
-    for p in range(1, h):
-        visible = ~hidden[p:] & ~hidden[:-p]
-        if not np.any(visible & (grid[p:] != grid[:-p])):
-            return p
-    return h
 
 
 def complete_tiling(grid: Grid, mask_colour: int, patch_only: bool) -> Grid | None:
