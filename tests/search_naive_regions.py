@@ -214,7 +214,8 @@ def runs_naive(flags):
     return runs
 
 
-def split_naive(grid, splitter):
+def layout_naive(grid, splitter):
+    """(row runs, column runs) of the parts, or None."""
     h, w = grid.shape
     if splitter[0] == "blocks":
         rows, cols = splitter[1], splitter[2]
@@ -229,7 +230,48 @@ def split_naive(grid, splitter):
         col_runs = runs_naive([all(grid[r, c] == colour for r in range(h)) for c in range(w)])
         if len(row_runs) * len(col_runs) < 2:
             return None
-    return [grid[np.ix_(rr, cc)] for rr in row_runs for cc in col_runs]
+    return row_runs, col_runs
+
+
+def split_naive(grid, splitter):
+    layout = layout_naive(grid, splitter)
+    if layout is None:
+        return None
+    return [grid[np.ix_(rr, cc)] for rr in layout[0] for cc in layout[1]]
+
+
+def fold_parts_naive(grid, splitter, bg):
+    layout = layout_naive(grid, splitter)
+    if layout is None or len(layout[0]) * len(layout[1]) != 2:
+        return None
+    first, second = split_naive(grid, splitter)
+    if first.shape != second.shape:
+        return None
+    h, w = first.shape
+    out = first.copy()
+    for r, c in np.ndindex(first.shape):
+        if first[r, c] == bg:
+            out[r, c] = second[r, w - 1 - c] if len(layout[0]) == 1 else second[h - 1 - r, c]
+    return out
+
+
+def summarise_parts_naive(grid, splitter, bg, how):
+    layout = layout_naive(grid, splitter)
+    if layout is None:
+        return None
+    parts = split_naive(grid, splitter)
+    out = np.zeros((len(layout[0]), len(layout[1])), np.uint8)
+    for k, part in enumerate(parts):
+        values = part.ravel().tolist()
+        drawn = [v for v in values if v != bg]
+        if how == "count":
+            value = min(len(drawn), 9)
+        elif how == "commonest":
+            value = max(range(10), key=lambda v: (values.count(v), -v))
+        else:
+            value = max(range(10), key=lambda v: (drawn.count(v), -v)) if drawn else bg
+        out[k // len(layout[1]), k % len(layout[1])] = value
+    return out
 
 
 def combine_masks_naive(grid, splitter, bg, rule):

@@ -116,6 +116,10 @@ def test_partition_matches_twins(seed, shape, sep):
                 partition.select_part(grid, splitter, 0, rule),
                 naive.select_part_naive(grid, splitter, 0, rule),
             )
+        assert_same(partition.fold_parts(grid, splitter, 0), naive.fold_parts_naive(grid, splitter, 0))
+        for how in ("commonest", "drawn", "count"):
+            got = partition.summarise_parts(grid, splitter, 0, how)
+            assert_same(got, naive.summarise_parts_naive(grid, splitter, 0, how))
         for last in (False, True):
             assert_same(
                 partition.overlay_parts(grid, splitter, 0, last),

@@ -46,30 +46,37 @@ def runs_between(is_separator: np.ndarray) -> list[tuple[int, int]]:
     return runs
 
 
-def split_by_lines(grid: Grid, colour: int) -> list[Grid] | None:
-    """The rectangles between full rows and full columns of `colour`, row by row; None unless there
-    are at least two."""
+def split_by_lines(grid: Grid, colour: int) -> list[list[Grid]] | None:
+    """The rectangles between full rows and full columns of `colour`, as rows of parts; None unless
+    there are at least two."""
     is_line = grid == colour
     row_runs = runs_between(is_line.all(axis=1))
     col_runs = runs_between(is_line.all(axis=0))
     if len(row_runs) * len(col_runs) < 2:
         return None
-    return [grid[top:bottom, left:right] for top, bottom in row_runs for left, right in col_runs]
+    return [[grid[top:bottom, left:right] for left, right in col_runs] for top, bottom in row_runs]
 
 
-def split_into_blocks(grid: Grid, rows: int, cols: int) -> list[Grid] | None:
-    """rows x cols equal blocks, row by row; None if the shape does not divide."""
+def split_into_blocks(grid: Grid, rows: int, cols: int) -> list[list[Grid]] | None:
+    """rows x cols equal blocks, as rows of blocks; None if the shape does not divide."""
     h, w = grid.shape
     if h % rows or w % cols:
         return None
     bh, bw = h // rows, w // cols
-    return [grid[r * bh : (r + 1) * bh, c * bw : (c + 1) * bw] for r in range(rows) for c in range(cols)]
+    return [[grid[r * bh : (r + 1) * bh, c * bw : (c + 1) * bw] for c in range(cols)] for r in range(rows)]
 
 
-def split(grid: Grid, splitter: Splitter) -> list[Grid] | None:
+def split_layout(grid: Grid, splitter: Splitter) -> list[list[Grid]] | None:
+    """The parts as rows of parts."""
     if splitter[0] == "lines":
         return split_by_lines(grid, splitter[1])
     return split_into_blocks(grid, splitter[1], splitter[2])
+
+
+def split(grid: Grid, splitter: Splitter) -> list[Grid] | None:
+    """The parts row by row."""
+    layout = split_layout(grid, splitter)
+    return None if layout is None else [part for row in layout for part in row]
 
 
 def combine_masks(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | None:
@@ -116,6 +123,41 @@ def odd_one_out_key(part: Grid, bg: int, rule: str) -> bytes:
     if rule == "odd_mask_out":
         return grid_key((part != bg).astype(np.uint8))
     return bytes(colour_counts(part) > 0)
+
+
+def fold_parts(grid: Grid, splitter: Splitter, bg: int) -> Grid | None:
+    """Two parts side by side (or stacked) folded onto each other: the first part's drawing over the
+    second part mirrored across the fold."""
+    layout = split_layout(grid, splitter)
+    if layout is None or sum(len(row) for row in layout) != 2:
+        return None
+    first, second = layout[0][0], layout[-1][-1]
+    mirrored = second[:, ::-1] if len(layout) == 1 else second[::-1, :]
+    if first.shape != mirrored.shape:
+        return None
+    return np.where(first != bg, first, mirrored).astype(np.uint8)
+
+
+def summarise_parts(grid: Grid, splitter: Splitter, bg: int, how: str) -> Grid | None:
+    """One cell per part, laid out as the parts are: its commonest colour ("commonest"), its
+    commonest non-background colour ("drawn", background if none), or its number of non-background
+    cells capped at 9 ("count", a code the final colour map renames)."""
+    layout = split_layout(grid, splitter)
+    if layout is None:
+        return None
+    out = np.empty((len(layout), len(layout[0])), dtype=np.uint8)
+    for r, row in enumerate(layout):
+        for c, part in enumerate(row):
+            counts = colour_counts(part)
+            if how == "count":
+                out[r, c] = min(part.size - counts[bg], NUM_COLORS - 1)
+            elif how == "commonest":
+                out[r, c] = np.argmax(counts)
+            else:
+                drawn = counts.copy()
+                drawn[bg] = 0
+                out[r, c] = bg if drawn.max() == 0 else np.argmax(drawn)
+    return out
 
 
 def part_scores(parts: list[Grid], bg: int, rule: str) -> list[float]:
@@ -180,12 +222,40 @@ def block_counts(view: TaskView) -> list[tuple[int, int]]:
     return sorted(ratios - {(1, 1)}) if len(ratios) == 1 else []
 
 
+def summary_splitters(view: TaskView, separators: list[int]) -> list[Splitter]:
+    """Splitters whose layout has the shape of every train output (one cell per part)."""
+    out_shapes = {o.shape for o in view.train_outputs}
+    if len(out_shapes) != 1:
+        return []
+    rows, cols = out_shapes.pop()
+    splitters: list[Splitter] = [("lines", c) for c in separators]
+    if all(
+        i.shape[0] % rows == 0 and i.shape[1] % cols == 0 and i.shape != (rows, cols)
+        for i in view.train_inputs
+    ):
+        splitters.append(("blocks", rows, cols))
+    return [
+        s
+        for s in splitters
+        if all(
+            (lay := split_layout(i, s)) and (len(lay), len(lay[0])) == (rows, cols) for i in view.train_inputs
+        )
+    ]
+
+
 def ops(view: TaskView) -> list[Op]:
-    splitters: list[Splitter] = [("lines", c) for c in separator_colours(view)]
+    separators = separator_colours(view)
+    splitters: list[Splitter] = [("lines", c) for c in separators]
     splitters += [("blocks", rows, cols) for rows, cols in block_counts(view)]
     bg = task_background(view)
     steps = []
+    for splitter in summary_splitters(view, separators):
+        for how in ("commonest", "drawn", "count"):
+            fn = partial(summarise_parts, splitter=splitter, bg=bg, how=how)
+            steps.append(Op("summarise_parts", FAMILY, fn, (("split", splitter), ("bg", bg), ("how", how))))
     for splitter in splitters:
+        fn = partial(fold_parts, splitter=splitter, bg=bg)
+        steps.append(Op("fold_parts", FAMILY, fn, (("split", splitter), ("bg", bg))))
         for rule in MASK_RULES:
             fn = partial(combine_masks, splitter=splitter, bg=bg, rule=rule)
             steps.append(Op("combine_masks", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
