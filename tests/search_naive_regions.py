@@ -64,18 +64,15 @@ def label_naive(mask, conn8):
 def rays_naive(grid, is_source, steps, bg, through, paint=None):
     h, w = grid.shape
     out = grid.copy()
-    for r in range(h):
-        for c in range(w):
-            if not is_source[r, c]:
-                continue
-            for dr, dc in steps:
-                y, x = r + dr, c + dc
-                while 0 <= y < h and 0 <= x < w:
-                    if grid[y, x] == bg:
-                        out[y, x] = grid[r, c] if paint is None else paint
-                    elif not through:
-                        break
-                    y, x = y + dr, x + dc
+    for r, c in zip(*np.nonzero(is_source), strict=True):
+        for dr, dc in steps:
+            y, x = r + dr, c + dc
+            while 0 <= y < h and 0 <= x < w:
+                if grid[y, x] == bg:
+                    out[y, x] = grid[r, c] if paint is None else paint
+                elif not through:
+                    break
+                y, x = y + dr, x + dc
     return out
 
 

@@ -13,19 +13,10 @@ from arcsolve.constants import JIT_FLAGS
 
 
 @njit(**JIT_FLAGS)
-def _flood(mask, seeds, conn8):
-    """The True cells of `mask` joined to a seed cell (seeds must lie in mask) by a path of True cells,
-    4- or 8-connected. Breadth-first with a flat queue of row * w + col."""
+def _spread(mask, labels, queue, tail, label, conn8):
+    """Breadth-first from the cells queue[:tail] (flat row * w + col, already labelled): every
+    unlabelled True cell of `mask` joined to them, 4- or 8-connected, gets `label`."""
     h, w = mask.shape
-    seen = np.zeros((h, w), np.bool_)
-    queue = np.empty(h * w, np.int64)
-    tail = 0
-    for k in range(seeds.shape[0]):
-        r, c = seeds[k, 0], seeds[k, 1]
-        if not seen[r, c]:
-            seen[r, c] = True
-            queue[tail] = r * w + c
-            tail += 1
     head = 0
     while head < tail:
         r, c = queue[head] // w, queue[head] % w
@@ -35,11 +26,27 @@ def _flood(mask, seeds, conn8):
                 if (dr == 0 and dc == 0) or (not conn8 and dr != 0 and dc != 0):
                     continue
                 rr, cc = r + dr, c + dc
-                if 0 <= rr < h and 0 <= cc < w and mask[rr, cc] and not seen[rr, cc]:
-                    seen[rr, cc] = True
+                if 0 <= rr < h and 0 <= cc < w and mask[rr, cc] and labels[rr, cc] == 0:
+                    labels[rr, cc] = label
                     queue[tail] = rr * w + cc
                     tail += 1
-    return seen
+
+
+@njit(**JIT_FLAGS)
+def _flood(mask, seeds, conn8):
+    """The True cells of `mask` joined to a seed cell (seeds must lie in mask) by a path of True cells."""
+    h, w = mask.shape
+    labels = np.zeros((h, w), np.int32)
+    queue = np.empty(h * w, np.int64)
+    tail = 0
+    for k in range(seeds.shape[0]):
+        r, c = seeds[k, 0], seeds[k, 1]
+        if labels[r, c] == 0:
+            labels[r, c] = 1
+            queue[tail] = r * w + c
+            tail += 1
+    _spread(mask, labels, queue, tail, 1, conn8)
+    return labels > 0
 
 
 def reachable_from_border(mask: np.ndarray, conn8: bool = False) -> np.ndarray:
@@ -66,19 +73,7 @@ def _label(mask, conn8):
             n += 1
             labels[r0, c0] = n
             queue[0] = r0 * w + c0
-            head, tail = 0, 1
-            while head < tail:
-                r, c = queue[head] // w, queue[head] % w
-                head += 1
-                for dr in range(-1, 2):
-                    for dc in range(-1, 2):
-                        if (dr == 0 and dc == 0) or (not conn8 and dr != 0 and dc != 0):
-                            continue
-                        rr, cc = r + dr, c + dc
-                        if 0 <= rr < h and 0 <= cc < w and mask[rr, cc] and labels[rr, cc] == 0:
-                            labels[rr, cc] = n
-                            queue[tail] = rr * w + cc
-                            tail += 1
+            _spread(mask, labels, queue, 1, n, conn8)
     return labels, n
 
 
