@@ -385,3 +385,39 @@ def neighbourhood_keys_naive(grid, offsets):
             key = key * 11 + (int(grid[r + dr, c + dc]) if inside else 10)
         keys.append(key)
     return np.array(keys, np.int64)
+
+
+def symmetry_images_naive(group, cr, cc):
+    """Functions (r, c) -> image about the centre (cr, cc), in the order the group lists them."""
+    lr = lambda r, c: (r, 2 * cc - c)  # noqa: E731
+    ud = lambda r, c: (2 * cr - r, c)  # noqa: E731
+    half = lambda r, c: (2 * cr - r, 2 * cc - c)  # noqa: E731
+    quarter = lambda r, c: (cr + (c - cc), cc - (r - cr))  # noqa: E731
+    three_quarter = lambda r, c: (cr - (c - cc), cc + (r - cr))  # noqa: E731
+    diagonal = lambda r, c: (cr + (c - cc), cc + (r - cr))  # noqa: E731
+    anti_diagonal = lambda r, c: (cr - (c - cc), cc - (r - cr))  # noqa: E731
+    return {
+        "lr": [lr],
+        "ud": [ud],
+        "lr_ud": [lr, ud, half],
+        "rot180": [half],
+        "rot90": [quarter, half, three_quarter],
+        "transpose": [diagonal],
+        "dihedral": [lr, ud, half, quarter, three_quarter, diagonal, anti_diagonal],
+    }[group]
+
+
+def overlay_mirror_images_naive(grid, group):
+    bg = commonest(grid)
+    h, w = grid.shape
+    cr, cc = (h - 1) / 2, (w - 1) / 2
+    out = grid.copy()
+    for image in symmetry_images_naive(group, cr, cc):
+        for r, c in np.ndindex(grid.shape):
+            y, x = image(r, c)
+            if y != int(y) or x != int(x):
+                return None
+            y, x = int(y), int(x)
+            if out[r, c] == bg and 0 <= y < h and 0 <= x < w and grid[y, x] != bg:
+                out[r, c] = grid[y, x]
+    return out

@@ -46,23 +46,25 @@ def mirror_sum(grid: Grid, hidden: np.ndarray) -> int | None:
 
 def symmetry_mappings(shape: tuple[int, int], group: str, col_sum: int, row_sum: int) -> list[Mapping] | None:
     """For each symmetry of `group`, the (row, col) index arrays of every cell's image (may fall
-    outside the grid): mirrors c -> col_sum - c and r -> row_sum - r, the rest about the centre.
-    None when the group needs a square grid."""
-    h, w = shape
-    rows, cols = np.indices((h, w))
-    if group in ("rot90", "transpose", "dihedral") and h != w:
+    outside the grid), about the centre (row_sum / 2, col_sum / 2): mirrors c -> col_sum - c and
+    r -> row_sum - r, half-turns, quarter-turns and diagonal mirrors. None when a quarter-turn or a
+    diagonal mirror would not map cells onto cells (row_sum and col_sum of different parity)."""
+    rows, cols = np.indices(shape)
+    diff, total = row_sum - col_sum, row_sum + col_sum
+    if group in ("rot90", "transpose", "dihedral") and diff % 2:
         return None
+    diff, total = diff // 2, total // 2
     by_group = {
         "lr": [(rows, col_sum - cols)],
         "ud": [(row_sum - rows, cols)],
-        "lr_ud": [(rows, col_sum - cols), (row_sum - rows, cols), (row_sum - rows, col_sum - cols)],
-        "rot180": [(h - 1 - rows, w - 1 - cols)],
-        "rot90": [(cols, w - 1 - rows), (h - 1 - rows, w - 1 - cols), (h - 1 - cols, rows)],
-        "transpose": [(cols, rows)],
+        "rot180": [(row_sum - rows, col_sum - cols)],
+        "rot90": [(diff + cols, total - rows), (row_sum - rows, col_sum - cols), (total - cols, rows - diff)],
+        "transpose": [(diff + cols, rows - diff)],
     }
+    by_group["lr_ud"] = by_group["lr"] + by_group["ud"] + by_group["rot180"]
     if group != "dihedral":
         return by_group[group]
-    return by_group["lr_ud"] + by_group["rot90"][::2] + [(cols, rows), (h - 1 - cols, w - 1 - rows)]
+    return by_group["lr_ud"] + by_group["rot90"][::2] + by_group["transpose"] + [(total - cols, total - rows)]
 
 
 def fitted_mappings(grid: Grid, hidden: np.ndarray, group: str) -> list[Mapping] | None:
@@ -153,8 +155,8 @@ def mirror_half(grid: Grid, side: str) -> Grid:
 
 
 def overlay_mirror_images(grid: Grid, group: str) -> Grid | None:
-    """Background cells given the first non-background value among their images under the group's
-    symmetries (centred axes), so the grid's drawing becomes symmetric."""
+    """Background cells given the first non-background value among their images (inside the grid)
+    under the group's symmetries about the grid's centre, so the drawing becomes symmetric."""
     bg = background_colour(grid)
     h, w = grid.shape
     mappings = symmetry_mappings(grid.shape, group, w - 1, h - 1)
@@ -162,7 +164,9 @@ def overlay_mirror_images(grid: Grid, group: str) -> Grid | None:
         return None
     out = grid.copy()
     for image_rows, image_cols in mappings:
-        image = grid[image_rows, image_cols]
+        inside = (image_rows >= 0) & (image_rows < h) & (image_cols >= 0) & (image_cols < w)
+        image = np.full(grid.shape, bg, dtype=np.uint8)
+        image[inside] = grid[image_rows[inside], image_cols[inside]]
         take = (out == bg) & (image != bg)
         out[take] = image[take]
     return out
