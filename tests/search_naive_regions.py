@@ -5,6 +5,7 @@ two checks the definitions, not one implementation against itself."""
 from __future__ import annotations
 
 from collections import deque
+from itertools import groupby, product
 
 import numpy as np
 
@@ -13,30 +14,8 @@ ALL_STEPS = SIDE_STEPS + ((-1, -1), (-1, 1), (1, -1), (1, 1))
 
 
 def commonest(grid) -> int:
-    counts = [0] * 10
-    for value in grid.ravel().tolist():
-        counts[value] += 1
-    return counts.index(max(counts))
-
-
-def reachable_naive(mask, conn8=False):
-    """Mask cells joined to a border mask cell: a breadth-first walk from every border mask cell."""
-    h, w = mask.shape
-    steps = ALL_STEPS if conn8 else SIDE_STEPS
-    reached = np.zeros((h, w), bool)
-    todo = deque()
-    for r, c in np.ndindex(h, w):
-        if mask[r, c] and (r in (0, h - 1) or c in (0, w - 1)):
-            reached[r, c] = True
-            todo.append((r, c))
-    while todo:
-        r, c = todo.popleft()
-        for dr, dc in steps:
-            y, x = r + dr, c + dc
-            if 0 <= y < h and 0 <= x < w and mask[y, x] and not reached[y, x]:
-                reached[y, x] = True
-                todo.append((y, x))
-    return reached
+    values = grid.ravel().tolist()
+    return max(range(10), key=lambda v: (values.count(v), -v))
 
 
 def label_naive(mask, conn8):
@@ -45,20 +24,27 @@ def label_naive(mask, conn8):
     labels = np.zeros((h, w), np.int32)
     steps = ALL_STEPS if conn8 else SIDE_STEPS
     count = 0
-    for r in range(h):
-        for c in range(w):
-            if mask[r, c] and labels[r, c] == 0:
-                count += 1
-                labels[r, c] = count
-                todo = deque([(r, c)])
-                while todo:
-                    y, x = todo.popleft()
-                    for dr, dc in steps:
-                        yy, xx = y + dr, x + dc
-                        if 0 <= yy < h and 0 <= xx < w and mask[yy, xx] and labels[yy, xx] == 0:
-                            labels[yy, xx] = count
-                            todo.append((yy, xx))
+    for r, c in np.ndindex(h, w):
+        if mask[r, c] and labels[r, c] == 0:
+            count += 1
+            labels[r, c] = count
+            todo = deque([(r, c)])
+            while todo:
+                y, x = todo.popleft()
+                for dr, dc in steps:
+                    yy, xx = y + dr, x + dc
+                    if 0 <= yy < h and 0 <= xx < w and mask[yy, xx] and labels[yy, xx] == 0:
+                        labels[yy, xx] = count
+                        todo.append((yy, xx))
     return labels, count
+
+
+def reachable_naive(mask, conn8=False):
+    """Mask cells whose component holds a border cell."""
+    labels, _ = label_naive(mask, conn8)
+    h, w = mask.shape
+    border = {labels[r, c] for r, c in np.ndindex(h, w) if r in (0, h - 1) or c in (0, w - 1)}
+    return np.isin(labels, list(border - {0}))
 
 
 def rays_naive(grid, is_source, steps, bg, through, paint=None):
@@ -103,10 +89,9 @@ def connect_pixels_naive(grid, axis, paint=None):
         return by_column
     top, under = (by_row, by_column) if axis == "rows_on_top" else (by_column, by_row)
     out = under.copy()
-    for r in range(grid.shape[0]):
-        for c in range(grid.shape[1]):
-            if top[r, c] != grid[r, c]:
-                out[r, c] = top[r, c]
+    for r, c in np.ndindex(grid.shape):
+        if top[r, c] != grid[r, c]:
+            out[r, c] = top[r, c]
     return out
 
 
@@ -115,13 +100,10 @@ def fill_enclosed_naive(grid, colour):
     open_cells = grid == bg
     outside = reachable_naive(open_cells)
     out = grid.copy()
-    found = False
-    for r in range(grid.shape[0]):
-        for c in range(grid.shape[1]):
-            if open_cells[r, c] and not outside[r, c]:
-                out[r, c] = colour
-                found = True
-    return out if found else None
+    enclosed = [(r, c) for r, c in np.ndindex(grid.shape) if open_cells[r, c] and not outside[r, c]]
+    for r, c in enclosed:
+        out[r, c] = colour
+    return out if enclosed else None
 
 
 def fill_holes_with_own_colour_naive(grid):
@@ -153,14 +135,13 @@ def fill_bounding_boxes_naive(grid, conn8, paint=None):
         colour = max(range(10), key=lambda k: (colours.count(k), -k))
         top, bottom = min(r for r, _ in cells), max(r for r, _ in cells)
         left, right = min(c for _, c in cells), max(c for _, c in cells)
-        colour = colour if paint is None else paint
-        boxes.append(((bottom - top + 1) * (right - left + 1), top, left, bottom, right, colour))
+        area = (bottom - top + 1) * (right - left + 1)
+        boxes.append((area, top, left, bottom, right, colour if paint is None else paint))
     out = grid.copy()
     for _, top, left, bottom, right, colour in sorted(boxes, key=lambda box: -box[0]):
-        for r in range(top, bottom + 1):
-            for c in range(left, right + 1):
-                if grid[r, c] == bg:
-                    out[r, c] = colour
+        for r, c in np.ndindex(bottom - top + 1, right - left + 1):
+            if grid[top + r, left + c] == bg:
+                out[top + r, left + c] = colour
     return out
 
 
@@ -169,12 +150,11 @@ def fill_regions_touching_naive(grid, colour):
     if colour == bg or not (grid == colour).any():
         return None
     labels, _ = label_naive(grid == bg, False)
+    h, w = grid.shape
     touching = set()
-    for r, c in np.ndindex(grid.shape):
-        for dr, dc in SIDE_STEPS:
-            y, x = r + dr, c + dc
-            if labels[r, c] and 0 <= y < grid.shape[0] and 0 <= x < grid.shape[1] and grid[y, x] == colour:
-                touching.add(labels[r, c])
+    for (r, c), (dr, dc) in product(np.ndindex(h, w), SIDE_STEPS):
+        if labels[r, c] and 0 <= r + dr < h and 0 <= c + dc < w and grid[r + dr, c + dc] == colour:
+            touching.add(labels[r, c])
     out = grid.copy()
     for r, c in np.ndindex(grid.shape):
         if labels[r, c] in touching:
@@ -198,16 +178,13 @@ def apply_stamps_naive(grid, bg, stamps):
 
 
 def runs_naive(flags):
-    runs, current = [], []
-    for k, flag in enumerate(flags):
-        if flag:
-            if current:
-                runs.append(current)
-            current = []
-        else:
-            current.append(k)
-    if current:
-        runs.append(current)
+    """Index lists of the maximal runs of False flags."""
+    runs, start = [], 0
+    for is_separator, run in groupby(flags):
+        length = len(list(run))
+        if not is_separator:
+            runs.append(list(range(start, start + length)))
+        start += length
     return runs
 
 
@@ -319,9 +296,8 @@ def select_part_naive(grid, splitter, bg, rule):
         }[rule]
         unique = [k for k in range(len(parts)) if keys.count(keys[k]) == 1]
         return parts[unique[0]].copy() if len(unique) == 1 else None
-    score = {"most_cells": cells, "fewest_cells": [-x for x in cells]}.get(rule)
-    if score is None:
-        score = colours if rule == "most_colours" else [-x for x in colours]
+    score = {"most_cells": cells, "most_colours": colours}.get(rule)
+    score = score or [-x for x in (cells if rule == "fewest_cells" else colours)]
     best = [k for k in range(len(parts)) if score[k] == max(score)]
     return parts[best[0]].copy() if len(best) == 1 else None
 
@@ -330,20 +306,16 @@ def mirror_half_naive(grid, side):
     h, w = grid.shape
     out = grid.copy()
     for r, c in np.ndindex(grid.shape):
-        if side == "left" and c >= w - w // 2:
+        if (side == "left" and c >= w - w // 2) or (side == "right" and c < w // 2):
             out[r, c] = grid[r, w - 1 - c]
-        if side == "right" and c < w // 2:
-            out[r, c] = grid[r, w - 1 - c]
-        if side == "top" and r >= h - h // 2:
-            out[r, c] = grid[h - 1 - r, c]
-        if side == "bottom" and r < h // 2:
+        if (side == "top" and r >= h - h // 2) or (side == "bottom" and r < h // 2):
             out[r, c] = grid[h - 1 - r, c]
     return out
 
 
 def smallest_period_naive(grid, hidden):
     for p in range(1, grid.shape[0]):
-        pairs = [(r, c) for r in range(grid.shape[0] - p) for c in range(grid.shape[1])]
+        pairs = np.ndindex(grid.shape[0] - p, grid.shape[1])
         if all(hidden[r, c] or hidden[r + p, c] or grid[r, c] == grid[r + p, c] for r, c in pairs):
             return p
     return grid.shape[0]
@@ -387,24 +359,29 @@ def neighbourhood_keys_naive(grid, offsets):
     return np.array(keys, np.int64)
 
 
-def symmetry_images_naive(group, cr, cc):
-    """Functions (r, c) -> image about the centre (cr, cc), in the order the group lists them."""
-    lr = lambda r, c: (r, 2 * cc - c)  # noqa: E731
-    ud = lambda r, c: (2 * cr - r, c)  # noqa: E731
-    half = lambda r, c: (2 * cr - r, 2 * cc - c)  # noqa: E731
-    quarter = lambda r, c: (cr + (c - cc), cc - (r - cr))  # noqa: E731
-    three_quarter = lambda r, c: (cr - (c - cc), cc + (r - cr))  # noqa: E731
-    diagonal = lambda r, c: (cr + (c - cc), cc + (r - cr))  # noqa: E731
-    anti_diagonal = lambda r, c: (cr - (c - cc), cc - (r - cr))  # noqa: E731
+GROUP_IMAGES = {
+    "lr": ("lr",),
+    "ud": ("ud",),
+    "lr_ud": ("lr", "ud", "half"),
+    "rot180": ("half",),
+    "rot90": ("quarter", "half", "three_quarter"),
+    "transpose": ("diagonal",),
+    "dihedral": ("lr", "ud", "half", "quarter", "three_quarter", "diagonal", "anti_diagonal"),
+}
+
+
+def image_naive(kind, r, c, cr, cc):
+    """Where (r, c) goes under one symmetry about the centre (cr, cc); quarter turns are clockwise."""
+    dr, dc = r - cr, c - cc
     return {
-        "lr": [lr],
-        "ud": [ud],
-        "lr_ud": [lr, ud, half],
-        "rot180": [half],
-        "rot90": [quarter, half, three_quarter],
-        "transpose": [diagonal],
-        "dihedral": [lr, ud, half, quarter, three_quarter, diagonal, anti_diagonal],
-    }[group]
+        "lr": (r, cc - dc),
+        "ud": (cr - dr, c),
+        "half": (cr - dr, cc - dc),
+        "quarter": (cr + dc, cc - dr),
+        "three_quarter": (cr - dc, cc + dr),
+        "diagonal": (cr + dc, cc + dr),
+        "anti_diagonal": (cr - dc, cc - dr),
+    }[kind]
 
 
 def overlay_mirror_images_naive(grid, group):
@@ -412,9 +389,9 @@ def overlay_mirror_images_naive(grid, group):
     h, w = grid.shape
     cr, cc = (h - 1) / 2, (w - 1) / 2
     out = grid.copy()
-    for image in symmetry_images_naive(group, cr, cc):
+    for kind in GROUP_IMAGES[group]:
         for r, c in np.ndindex(grid.shape):
-            y, x = image(r, c)
+            y, x = image_naive(kind, r, c, cr, cc)
             if y != int(y) or x != int(x):
                 return None
             y, x = int(y), int(x)
