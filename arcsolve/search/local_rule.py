@@ -19,22 +19,33 @@ from arcsolve.search.ops import Op
 FAMILY = "local_rule"
 OUTSIDE = 10
 BASE = 11
+# Each neighbourhood's offsets start with the previous one's, so the fitter extends keys in place.
+SQUARE = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
 NEIGHBOURHOODS: dict[str, tuple[tuple[int, int], ...]] = {
-    "cell": ((0, 0),),
-    "cross": ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)),
-    "square": ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)),
+    "cell": SQUARE[:1],
+    "cross": SQUARE[:5],
+    "square": SQUARE,
 }
+
+
+def neighbourhood_colours(grid: Grid, offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """(len(offsets), h * w) int64: the colour at each offset from each cell, 10 outside the grid."""
+    h, w = grid.shape
+    padded = np.full((h + 2, w + 2), OUTSIDE, dtype=np.int64)
+    padded[1:-1, 1:-1] = grid
+    return np.stack([padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w].ravel() for dr, dc in offsets])
 
 
 def neighbourhood_keys(grid: Grid, offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
     """(h * w,) int64: each cell's neighbourhood colours (row-major) as one base-11 number."""
-    h, w = grid.shape
-    padded = np.full((h + 2, w + 2), OUTSIDE, dtype=np.int64)
-    padded[1:-1, 1:-1] = grid
-    keys = np.zeros((h, w), dtype=np.int64)
-    for dr, dc in offsets:
-        keys = keys * BASE + padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
-    return keys.ravel()
+    return extend_keys(np.zeros(grid.size, np.int64), neighbourhood_colours(grid, offsets))
+
+
+def extend_keys(keys: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """Keys with more base-11 digits appended, one per row of `colours`."""
+    for row in colours:
+        keys = keys * BASE + row
+    return keys
 
 
 def table_rows(keys: np.ndarray, grid_keys: np.ndarray) -> np.ndarray | None:
@@ -49,12 +60,9 @@ def apply_table(grid: Grid, offsets: tuple, keys: np.ndarray, values: np.ndarray
     return None if at is None else np.ascontiguousarray(values[at].reshape(grid.shape))
 
 
-def learn_table(
-    candidates: Sequence[Grid], targets: Sequence[Grid], offsets: tuple
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(sorted keys, their output colours) from the train pairs; None if a key meets two colours."""
-    keys = np.concatenate([neighbourhood_keys(c, offsets) for c in candidates])
-    values = np.concatenate([t.ravel() for t in targets])
+def learn_table(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(sorted distinct keys, their output colours) from every train cell's key and target colour;
+    None if a key meets two colours."""
     order = np.argsort(keys, kind="stable")
     keys, values = keys[order], values[order]
     same_key = keys[1:] == keys[:-1]
@@ -69,15 +77,19 @@ def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: S
     every neighbourhood of the test grids (a larger one would not: its keys refine the smaller's)."""
     if not candidates or any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
         return None
+    colours = np.concatenate([neighbourhood_colours(c, SQUARE) for c in candidates], axis=1)
+    targets_flat = np.concatenate([t.ravel() for t in targets])
+    keys, done = np.zeros(colours.shape[1], np.int64), 0
     for name, offsets in NEIGHBOURHOODS.items():
-        table = learn_table(candidates, targets, offsets)
+        keys, done = extend_keys(keys, colours[done : len(offsets)]), len(offsets)
+        table = learn_table(keys, targets_flat)
         if table is None:
             continue
-        keys, values = table
-        if any(table_rows(keys, neighbourhood_keys(t, offsets)) is None for t in tests):
+        table_keys, values = table
+        if any(table_rows(table_keys, neighbourhood_keys(t, offsets)) is None for t in tests):
             return None
-        fn = partial(apply_table, offsets=offsets, keys=keys, values=values)
-        return Op("local_rule", FAMILY, fn, (("neighbourhood", name), ("entries", int(keys.size))))
+        fn = partial(apply_table, offsets=offsets, keys=table_keys, values=values)
+        return Op("local_rule", FAMILY, fn, (("neighbourhood", name), ("entries", int(table_keys.size))))
     return None
 
 
