@@ -347,15 +347,22 @@ def complete_tiling_naive(grid, mask_colour, patch_only):
     return out[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def neighbourhood_keys_naive(grid, offsets):
+def neighbourhood_keys_naive(grid, keying, bg):
+    """Exact: the neighbourhood's colours (10 outside) as base-11 digits; "_count": the cell's colour
+    then how many neighbours are inside the grid and not background."""
     h, w = grid.shape
+    square = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
+    size = {"cell": 1, "cross": 5, "square": 9}[keying.removesuffix("_count")]
     keys = []
     for r, c in np.ndindex(grid.shape):
-        key = 0
-        for dr, dc in offsets:
-            inside = 0 <= r + dr < h and 0 <= c + dc < w
-            key = key * 11 + (int(grid[r + dr, c + dc]) if inside else 10)
-        keys.append(key)
+        around = [
+            int(grid[r + dr, c + dc]) if 0 <= r + dr < h and 0 <= c + dc < w else 10
+            for dr, dc in square[:size]
+        ]
+        if keying.endswith("_count"):
+            keys.append(around[0] * 11 + sum(1 for v in around[1:] if v not in (bg, 10)))
+        else:
+            keys.append(sum(v * 11 ** (size - 1 - k) for k, v in enumerate(around)))
     return np.array(keys, np.int64)
 
 

@@ -1,10 +1,12 @@
 """Local rule: every output cell a function of its input cell's neighbourhood (the cell alone, the
-cell and its four side neighbours, or the 3x3 square), learned as a lookup table from the train pairs.
+cell and its four side neighbours, or the 3x3 square; exactly, or as the cell's colour and how many
+neighbours are drawn), learned as a lookup table from the train pairs; and stamps, the pattern each
+colour paints around itself.
 
-A neighbourhood's key is the base-11 number of its colours, out-of-grid cells counting as 10, read in
-a fixed offset order; one vectorised pass over shifted views of a padded grid computes every cell's
-key. A table is used only when no key meets two outputs in the train pairs and every key of the test
-grids was seen, smallest neighbourhood first."""
+An exact neighbourhood's key is the base-11 number of its colours, out-of-grid cells counting as 10,
+read in a fixed offset order; one vectorised pass over shifted views of a padded grid computes every
+cell's key. A table is used only when no key meets two outputs in the train pairs and every key of
+the test grids was seen, coarsest keying first."""
 
 from __future__ import annotations
 
@@ -19,12 +21,21 @@ from arcsolve.search.ops import Op
 FAMILY = "local_rule"
 OUTSIDE = 10
 BASE = 11
-# Each neighbourhood's offsets start with the previous one's, so the fitter extends keys in place.
 SQUARE = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
 NEIGHBOURHOODS: dict[str, tuple[tuple[int, int], ...]] = {
     "cell": SQUARE[:1],
     "cross": SQUARE[:5],
     "square": SQUARE,
+}
+# Keyings, coarsest first: exact neighbourhoods, or the cell's colour with how many of its cross /
+# square neighbours are drawn (not background, not outside). A keying refines those listed for it, so
+# where they miss a test key it misses one too.
+KEYINGS: dict[str, tuple[str, ...]] = {
+    "cell": (),
+    "cross_count": ("cell",),
+    "square_count": ("cell",),
+    "cross": ("cell", "cross_count"),
+    "square": ("cell", "cross_count", "square_count", "cross"),
 }
 
 
@@ -36,16 +47,23 @@ def neighbourhood_colours(grid: Grid, offsets: tuple[tuple[int, int], ...]) -> n
     return np.stack([padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w].ravel() for dr, dc in offsets])
 
 
-def neighbourhood_keys(grid: Grid, offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
-    """(h * w,) int64: each cell's neighbourhood colours (row-major) as one base-11 number."""
-    return extend_keys(np.zeros(grid.size, np.int64), neighbourhood_colours(grid, offsets))
-
-
-def extend_keys(keys: np.ndarray, colours: np.ndarray) -> np.ndarray:
-    """Keys with more base-11 digits appended, one per row of `colours`."""
-    for row in colours:
+def keys_from_colours(colours: np.ndarray, keying: str, bg: int) -> np.ndarray:
+    """Each cell's key under `keying`, from its neighbourhood colours in SQUARE order."""
+    size = len(NEIGHBOURHOODS[keying.removesuffix("_count")])
+    if keying.endswith("_count"):
+        around = colours[1:size]
+        return colours[0] * BASE + ((around != bg) & (around != OUTSIDE)).sum(axis=0)
+    keys = np.zeros(colours.shape[1], np.int64)
+    for row in colours[:size]:
         keys = keys * BASE + row
     return keys
+
+
+def neighbourhood_keys(grid: Grid, keying: str, bg: int) -> np.ndarray:
+    """(h * w,) int64: each cell's key; exact keyings read the neighbourhood's colours (row-major
+    offsets) as one base-11 number."""
+    size = len(NEIGHBOURHOODS[keying.removesuffix("_count")])
+    return keys_from_colours(neighbourhood_colours(grid, SQUARE[:size]), keying, bg)
 
 
 def table_rows(keys: np.ndarray, grid_keys: np.ndarray) -> np.ndarray | None:
@@ -54,9 +72,9 @@ def table_rows(keys: np.ndarray, grid_keys: np.ndarray) -> np.ndarray | None:
     return at if np.array_equal(keys[at], grid_keys) else None
 
 
-def apply_table(grid: Grid, offsets: tuple, keys: np.ndarray, values: np.ndarray) -> Grid | None:
-    """Each cell replaced by the table's value for its neighbourhood; None if one is not in the table."""
-    at = table_rows(keys, neighbourhood_keys(grid, offsets))
+def apply_table(grid: Grid, keying: str, bg: int, keys: np.ndarray, values: np.ndarray) -> Grid | None:
+    """Each cell replaced by the table's value for its key; None if one is not in the table."""
+    at = table_rows(keys, neighbourhood_keys(grid, keying, bg))
     return None if at is None else np.ascontiguousarray(values[at].reshape(grid.shape))
 
 
@@ -73,23 +91,26 @@ def learn_table(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
-    """The smallest neighbourhood whose lookup table is consistent on the train pairs, if it covers
-    every neighbourhood of the test grids (a larger one would not: its keys refine the smaller's)."""
+    """The coarsest keying whose lookup table is consistent on the train pairs and covers every key
+    of the test grids (the background: the commonest colour of all train candidates)."""
     if not candidates or any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
         return None
     colours = np.concatenate([neighbourhood_colours(c, SQUARE) for c in candidates], axis=1)
+    bg = int(np.argmax(np.bincount(colours[0], minlength=BASE)))
     targets_flat = np.concatenate([t.ravel() for t in targets])
-    keys, done = np.zeros(colours.shape[1], np.int64), 0
-    for name, offsets in NEIGHBOURHOODS.items():
-        keys, done = extend_keys(keys, colours[done : len(offsets)]), len(offsets)
-        table = learn_table(keys, targets_flat)
+    uncovered: set[str] = set()
+    for keying, coarser in KEYINGS.items():
+        if uncovered.intersection(coarser):
+            continue
+        table = learn_table(keys_from_colours(colours, keying, bg), targets_flat)
         if table is None:
             continue
-        table_keys, values = table
-        if any(table_rows(table_keys, neighbourhood_keys(t, offsets)) is None for t in tests):
-            return None
-        fn = partial(apply_table, offsets=offsets, keys=table_keys, values=values)
-        return Op("local_rule", FAMILY, fn, (("neighbourhood", name), ("entries", int(table_keys.size))))
+        keys, values = table
+        if any(table_rows(keys, neighbourhood_keys(t, keying, bg)) is None for t in tests):
+            uncovered.add(keying)
+            continue
+        fn = partial(apply_table, keying=keying, bg=bg, keys=keys, values=values)
+        return Op("local_rule", FAMILY, fn, (("keying", keying), ("bg", bg), ("entries", int(keys.size))))
     return None
 
 
