@@ -114,13 +114,11 @@ def fill_holes_with_own_colour_naive(grid):
         cells = [(r, c) for r, c in np.ndindex(grid.shape) if grid[r, c] == bg and not outside[r, c]]
         if cells:
             holes.append((-len(cells), colour, cells))
-    if not holes:
-        return None
     out = grid.copy()
     for _, colour, cells in sorted(holes, key=lambda hole: hole[0]):
         for r, c in cells:
             out[r, c] = colour
-    return out
+    return out if holes else None
 
 
 def fill_bounding_boxes_naive(grid, conn8, paint=None):
@@ -322,7 +320,6 @@ def smallest_period_naive(grid, hidden):
 
 
 def complete_tiling_naive(grid, mask_colour, patch_only):
-    h, w = grid.shape
     hidden = grid == mask_colour
     if not hidden.any():
         return None
@@ -342,9 +339,8 @@ def complete_tiling_naive(grid, mask_colour, patch_only):
         return None
     if not patch_only:
         return out
-    rows = [r for r in range(h) if hidden[r].any()]
-    cols = [c for c in range(w) if hidden[:, c].any()]
-    return out[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    rows, cols = np.nonzero(hidden)
+    return out[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
 
 
 def neighbourhood_keys_naive(grid, keying, bg):
@@ -366,15 +362,9 @@ def neighbourhood_keys_naive(grid, keying, bg):
     return np.array(keys, np.int64)
 
 
-GROUP_IMAGES = {
-    "lr": ("lr",),
-    "ud": ("ud",),
-    "lr_ud": ("lr", "ud", "half"),
-    "rot180": ("half",),
-    "rot90": ("quarter", "half", "three_quarter"),
-    "transpose": ("diagonal",),
-    "dihedral": ("lr", "ud", "half", "quarter", "three_quarter", "diagonal", "anti_diagonal"),
-}
+GROUP_IMAGES = {"lr": "lr", "ud": "ud", "lr_ud": "lr ud half", "rot180": "half", "transpose": "diagonal"}
+GROUP_IMAGES["rot90"] = "quarter half three_quarter"
+GROUP_IMAGES["dihedral"] = "lr ud half quarter three_quarter diagonal anti_diagonal"
 
 
 def image_naive(kind, r, c, cr, cc):
@@ -396,7 +386,7 @@ def overlay_mirror_images_naive(grid, group):
     h, w = grid.shape
     cr, cc = (h - 1) / 2, (w - 1) / 2
     out = grid.copy()
-    for kind in GROUP_IMAGES[group]:
+    for kind in GROUP_IMAGES[group].split():
         for r, c in np.ndindex(grid.shape):
             y, x = image_naive(kind, r, c, cr, cc)
             if y != int(y) or x != int(x):
