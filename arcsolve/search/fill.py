@@ -70,15 +70,17 @@ def fill_regions_touching(grid: Grid, colour: int) -> Grid | None:
     is_colour = grid == colour
     if colour == bg or not is_colour.any():
         return None
-    labels, _ = label_components(grid == bg, conn8=False)
+    labels, count = label_components(grid == bg, conn8=False)
     beside = np.zeros_like(is_colour)
     beside[1:] |= is_colour[:-1]
     beside[:-1] |= is_colour[1:]
     beside[:, 1:] |= is_colour[:, :-1]
     beside[:, :-1] |= is_colour[:, 1:]
-    touching = np.unique(labels[beside & (labels > 0)])
+    touching = np.zeros(count + 1, bool)
+    touching[labels[beside]] = True
+    touching[0] = False
     out = grid.copy()
-    out[np.isin(labels, touching) & (labels > 0)] = colour
+    out[touching[labels]] = colour
     return out
 
 

@@ -91,8 +91,9 @@ def ops(view: TaskView) -> list[Op]:
         for axis in ("rows", "columns", "rows_on_top", "columns_on_top"):
             fn = partial(connect_pixels, axis=axis, colour=colour)
             steps.append(Op("connect_pixels", FAMILY, fn, (("axis", axis), ("colour", colour))))
-    sources = [(None, None), *((c, None) for c in source_colours(view))]
-    sources += [(None, c) for c in new_paint_colours(view)[:1]]
+    # Every pixel in its own colour, then one alternative: one colour's pixels, or a new paint colour.
+    alternatives = [(c, None) for c in source_colours(view)] + [(None, c) for c in new_paint_colours(view)]
+    sources = [(None, None), *alternatives[:1]]
     for source, colour in sources:
         for directions in DIRECTIONS:
             for through in (False, True) if directions in THROUGH_DIRECTIONS else (False,):
