@@ -1,6 +1,7 @@
 """Fill: paint enclosed background (cells the border cannot reach through background), the holes of
-each colour's shapes in that colour, and each object's bounding box. Fill colours come from the
-colours the train outputs paint over input background."""
+each colour's shapes in that colour, each object's bounding box, and the background regions beside a
+colour. Fill colours come from the colours the train outputs paint over input background. A fitter
+learns the colour of each enclosed region from its size."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 from arcsolve.search.grid import Grid
-from arcsolve.search.ops import Op
+from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "local_rule"
 OUTSIDE = 10
@@ -174,7 +174,8 @@ def fit_stamps(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Seque
     return Op("stamp_neighbours", FAMILY, fn, (("bg", bg), ("stamps", stamps)))
 
 
-def ops(view) -> list[Op]:
+def ops(view: TaskView) -> list[Op]:
+    """No ops of its own: this family only learns final steps."""
     return []
 
 

@@ -1,6 +1,7 @@
 """Partition: cut the grid into parts along separator lines (full rows or columns of one colour) or
 into equal blocks, then combine the parts cell by cell (a boolean op on their non-background masks,
-output 1 on 0 for the final colour map to rename, or an overlay) or select one part by a rule.
+output 1 on 0 for the final colour map to rename, an overlay, or two halves folded), select one part
+by a rule, or summarise each part as one cell.
 
 A splitter is ("lines", colour) or ("blocks", rows, cols); the task proposes separator colours (a
 colour drawing a full line in every train input) and block counts (the ratio of input to output

@@ -1,6 +1,6 @@
 """Symmetry: restore a symmetric pattern whose cells of one "mask" colour hide what the symmetry puts
-there (the whole grid, or only the hidden patch), and make a grid symmetric by mirroring one half
-onto the other or by overlaying its mirror images.
+there (the whole grid, or only the hidden patch) or what a periodic tiling puts there, and make a grid
+symmetric by mirroring one half onto the other or by overlaying its mirror images.
 
 Mirror axes need not be the grid's centre: each grid's left-right and top-bottom axes are the
 conflict-free ones on which most visible cell pairs agree. The mask colour is one every train input
