@@ -189,6 +189,10 @@ def runs_naive(flags):
 def layout_naive(grid, splitter):
     """(row runs, column runs) of the parts, or None."""
     h, w = grid.shape
+    if splitter[0] == "tiles":
+        if h % splitter[1] or w % splitter[2] or (h, w) == splitter[1:]:
+            return None
+        splitter = ("blocks", h // splitter[1], w // splitter[2])
     if splitter[0] == "blocks":
         rows, cols = splitter[1], splitter[2]
         if h % rows or w % cols:
@@ -219,11 +223,10 @@ def fold_parts_naive(grid, splitter, bg):
     first, second = split_naive(grid, splitter)
     if first.shape != second.shape:
         return None
-    h, w = first.shape
     out = first.copy()
     for r, c in np.ndindex(first.shape):
         if first[r, c] == bg:
-            out[r, c] = second[r, w - 1 - c] if len(layout[0]) == 1 else second[h - 1 - r, c]
+            out[r, c] = second[r, -1 - c] if len(layout[0]) == 1 else second[-1 - r, c]
     return out
 
 

@@ -104,7 +104,14 @@ def test_partition_matches_twins(seed, shape, sep):
     grid = random_grid(seed, shape)
     if sep:
         grid[:, grid.shape[1] // 2] = 5
-    splitters = [("lines", 5), ("lines", 0), ("blocks", 1, 2), ("blocks", 2, 1), ("blocks", 3, 3)]
+    splitters = [
+        ("lines", 5),
+        ("lines", 0),
+        ("blocks", 1, 2),
+        ("blocks", 2, 1),
+        ("blocks", 3, 3),
+        ("tiles", 2, 3),
+    ]
     for splitter in splitters:
         for rule in partition.MASK_RULES:
             assert_same(

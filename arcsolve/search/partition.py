@@ -3,9 +3,9 @@ into equal blocks, then combine the parts cell by cell (a boolean op on their no
 output 1 on 0 for the final colour map to rename, an overlay, or two halves folded), select one part
 by a rule, or summarise each part as one cell.
 
-A splitter is ("lines", colour) or ("blocks", rows, cols); the task proposes separator colours (a
-colour drawing a full line in every train input) and block counts (the ratio of input to output
-shapes)."""
+A splitter is ("lines", colour), ("blocks", rows, cols) or ("tiles", height, width); the task
+proposes separator colours (a colour drawing a full line in every train input), block counts (the
+ratio of input to output shapes) and tile shapes (the output shape, when the ratio varies)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,11 @@ def split_layout(grid: Grid, splitter: Splitter) -> list[list[Grid]] | None:
     """The parts as rows of parts."""
     if splitter[0] == "lines":
         return split_by_lines(grid, splitter[1])
+    if splitter[0] == "tiles":
+        h, w = grid.shape
+        if h % splitter[1] or w % splitter[2] or (h, w) == splitter[1:]:
+            return None
+        return split_into_blocks(grid, h // splitter[1], w // splitter[2])
     return split_into_blocks(grid, splitter[1], splitter[2])
 
 
@@ -223,6 +228,20 @@ def block_counts(view: TaskView) -> list[tuple[int, int]]:
     return sorted(ratios - {(1, 1)}) if len(ratios) == 1 else []
 
 
+def tile_shapes(view: TaskView) -> list[tuple[int, int]]:
+    """The one shape of all train outputs, when it tiles every train input but in varying numbers
+    (a single number of blocks is block_counts' case)."""
+    shapes = {o.shape for o in view.train_outputs}
+    if len(shapes) != 1:
+        return []
+    rows, cols = shapes.pop()
+    if rows * cols == 1:
+        return []
+    ratios = {(i.shape[0] / rows, i.shape[1] / cols) for i in view.train_inputs}
+    whole = all(r.is_integer() and c.is_integer() and r * c > 1 for r, c in ratios)
+    return [(rows, cols)] if whole and len(ratios) > 1 else []
+
+
 def summary_splitters(view: TaskView, separators: list[int]) -> list[Splitter]:
     """Splitters whose layout has the shape of every train output (one cell per part)."""
     out_shapes = {o.shape for o in view.train_outputs}
@@ -248,6 +267,7 @@ def ops(view: TaskView) -> list[Op]:
     separators = separator_colours(view)
     splitters: list[Splitter] = [("lines", c) for c in separators]
     splitters += [("blocks", rows, cols) for rows, cols in block_counts(view)]
+    splitters += [("tiles", rows, cols) for rows, cols in tile_shapes(view)]
     bg = task_background(view)
     steps = []
     for splitter in summary_splitters(view, separators):
