@@ -83,10 +83,8 @@ def connect_pixels_naive(grid, axis, paint=None):
     bg = commonest(grid)
     by_row = connect_rows_naive(grid, bg, paint)
     by_column = connect_rows_naive(grid.T.copy(), bg, paint).T.copy()
-    if axis == "rows":
-        return by_row
-    if axis == "columns":
-        return by_column
+    if axis in ("rows", "columns"):
+        return by_row if axis == "rows" else by_column
     top, under = (by_row, by_column) if axis == "rows_on_top" else (by_column, by_row)
     out = under.copy()
     for r, c in np.ndindex(grid.shape):
@@ -96,8 +94,7 @@ def connect_pixels_naive(grid, axis, paint=None):
 
 
 def fill_enclosed_naive(grid, colour):
-    bg = commonest(grid)
-    open_cells = grid == bg
+    open_cells = grid == commonest(grid)
     outside = reachable_naive(open_cells)
     out = grid.copy()
     enclosed = [(r, c) for r, c in np.ndindex(grid.shape) if open_cells[r, c] and not outside[r, c]]
@@ -314,6 +311,17 @@ def mirror_half_naive(grid, side):
     return out
 
 
+def mirror_sum_naive(grid, hidden):
+    h, w = grid.shape
+    scores = {}
+    for s in range(2 * w - 1):
+        cells = [(r, c) for r, c in np.ndindex(h, w) if c < s - c < w]
+        cells = [(r, c) for r, c in cells if not hidden[r, c] and not hidden[r, s - c]]
+        if cells and all(grid[r, c] == grid[r, s - c] for r, c in cells):
+            scores[s] = (len(cells), -abs(s - (w - 1)), -s)
+    return max(scores, key=scores.get) if scores else None
+
+
 def smallest_period_naive(grid, hidden):
     for p in range(1, grid.shape[0]):
         pairs = np.ndindex(grid.shape[0] - p, grid.shape[1])
@@ -328,16 +336,14 @@ def complete_tiling_naive(grid, mask_colour, patch_only):
         return None
     pr, pc = smallest_period_naive(grid, hidden), smallest_period_naive(grid.T, hidden.T)
     seen: dict[tuple[int, int], set[int]] = {}
-    for r, c in np.ndindex(grid.shape):
-        if not hidden[r, c]:
-            seen.setdefault((r % pr, c % pc), set()).add(int(grid[r, c]))
+    for r, c in zip(*np.nonzero(~hidden), strict=True):
+        seen.setdefault((r % pr, c % pc), set()).add(int(grid[r, c]))
     out = grid.copy()
-    for r, c in np.ndindex(grid.shape):
-        if hidden[r, c]:
-            shown = seen.get((r % pr, c % pc), set())
-            if len(shown) != 1:
-                return None
-            out[r, c] = next(iter(shown))
+    for r, c in zip(*np.nonzero(hidden), strict=True):
+        shown = seen.get((r % pr, c % pc), set())
+        if len(shown) != 1:
+            return None
+        out[r, c] = next(iter(shown))
     if any(len(s) > 1 for s in seen.values()):
         return None
     if not patch_only:
@@ -349,15 +355,12 @@ def complete_tiling_naive(grid, mask_colour, patch_only):
 def neighbourhood_keys_naive(grid, keying, bg):
     """Exact: the neighbourhood's colours (10 outside) as base-11 digits; "_count": the cell's colour
     then how many neighbours are inside the grid and not background."""
-    h, w = grid.shape
+    padded = np.pad(grid.astype(int), 1, constant_values=10)
     square = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
     size = {"cell": 1, "cross": 5, "square": 9}[keying.removesuffix("_count")]
     keys = []
     for r, c in np.ndindex(grid.shape):
-        around = [
-            int(grid[r + dr, c + dc]) if 0 <= r + dr < h and 0 <= c + dc < w else 10
-            for dr, dc in square[:size]
-        ]
+        around = [int(padded[r + 1 + dr, c + 1 + dc]) for dr, dc in square[:size]]
         if keying.endswith("_count"):
             keys.append(around[0] * 11 + sum(1 for v in around[1:] if v not in (bg, 10)))
         else:
@@ -370,18 +373,15 @@ GROUP_IMAGES["rot90"] = "quarter half three_quarter"
 GROUP_IMAGES["dihedral"] = "lr ud half quarter three_quarter diagonal anti_diagonal"
 
 
+# Each symmetry as the matrix (a, b, c, d) taking an offset (dr, dc) from the centre to
+# (a dr + b dc, c dr + d dc); quarter turns are clockwise.
+MATRICES = {"lr": (1, 0, 0, -1), "ud": (-1, 0, 0, 1), "half": (-1, 0, 0, -1), "quarter": (0, 1, -1, 0)}
+MATRICES |= {"three_quarter": (0, -1, 1, 0), "diagonal": (0, 1, 1, 0), "anti_diagonal": (0, -1, -1, 0)}
+
+
 def image_naive(kind, r, c, cr, cc):
-    """Where (r, c) goes under one symmetry about the centre (cr, cc); quarter turns are clockwise."""
-    dr, dc = r - cr, c - cc
-    return {
-        "lr": (r, cc - dc),
-        "ud": (cr - dr, c),
-        "half": (cr - dr, cc - dc),
-        "quarter": (cr + dc, cc - dr),
-        "three_quarter": (cr - dc, cc + dr),
-        "diagonal": (cr + dc, cc + dr),
-        "anti_diagonal": (cr - dc, cc - dr),
-    }[kind]
+    a, b, e, f = MATRICES[kind]
+    return cr + a * (r - cr) + b * (c - cc), cc + e * (r - cr) + f * (c - cc)
 
 
 def overlay_mirror_images_naive(grid, group):

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from arcsolve.search import fill, local_rule, partition, rays, symmetry
 from arcsolve.search.grid import background_colour, is_valid_grid
 from arcsolve.search.ops import TaskView
-from arcsolve.search.region_kernels import draw_rays, label_components, reachable_from_border, smallest_period
+from arcsolve.search.region_kernels import (
+    draw_rays,
+    label_components,
+    mirror_sum,
+    reachable_from_border,
+    smallest_period,
+)
 
 FEW = settings(max_examples=15, deadline=None)
 EDGE_SHAPES = ((1, 1), (1, 30), (30, 1), (30, 30))
@@ -148,6 +154,8 @@ def test_symmetry_matches_twins(seed, shape, patch_only):
         want = naive.overlay_mirror_images_naive(grid, group)
         assert_same(symmetry.overlay_mirror_images(grid, group), want)
     hidden = grid == 9
+    assert mirror_sum(grid, hidden) == naive.mirror_sum_naive(grid, hidden)
+    assert mirror_sum(grid, grid == 0) == naive.mirror_sum_naive(grid, grid == 0)
     assert smallest_period(grid, hidden) == naive.smallest_period_naive(grid, hidden)
     assert smallest_period(grid.T, hidden.T) == naive.smallest_period_naive(grid.T, hidden.T)
     want = naive.complete_tiling_naive(grid, 9, patch_only)

@@ -209,3 +209,41 @@ def smallest_period(grid: np.ndarray, hidden: np.ndarray) -> int:
     """The smallest row shift p under which no two visible cells p rows apart differ (the height
     when there is none)."""
     return _smallest_period(np.ascontiguousarray(grid), np.ascontiguousarray(hidden))
+
+
+@njit(**JIT_FLAGS)
+def _mirror_sum(grid, hidden):
+    """See mirror_sum; -1 for None."""
+    h, w = grid.shape
+    agree = np.zeros(2 * w - 1, np.int64)
+    conflict = np.zeros(2 * w - 1, np.int64)
+    for r in range(h):
+        for left in range(w):
+            if hidden[r, left]:
+                continue
+            for right in range(left + 1, w):
+                if not hidden[r, right]:
+                    if grid[r, left] == grid[r, right]:
+                        agree[left + right] += 1
+                    else:
+                        conflict[left + right] += 1
+    best = -1
+    for s in range(2 * w - 1):
+        if conflict[s] or not agree[s]:
+            continue
+        if (
+            best < 0
+            or agree[s] > agree[best]
+            or (agree[s] == agree[best] and abs(s - w + 1) < abs(best - w + 1))
+        ):
+            best = s
+    return best
+
+
+def mirror_sum(grid: np.ndarray, hidden: np.ndarray) -> int | None:
+    """The column-index sum s of the left-right mirror c -> s - c best obeyed by the visible cells:
+    no visible pair (c, s - c) of a row disagrees and the most such pairs agree (ties: the sum
+    nearest the grid's centre, then the lower one); None when no sum has an agreeing pair and no
+    disagreeing one."""
+    best = _mirror_sum(np.ascontiguousarray(grid), np.ascontiguousarray(hidden))
+    return None if best < 0 else int(best)

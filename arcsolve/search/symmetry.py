@@ -15,7 +15,7 @@ import numpy as np
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, background_colour, bounding_box, colour_counts
 from arcsolve.search.ops import Op, TaskView
-from arcsolve.search.region_kernels import smallest_period
+from arcsolve.search.region_kernels import mirror_sum, smallest_period
 
 FAMILY = "symmetry"
 GROUPS = ("lr", "ud", "lr_ud", "rot180", "rot90", "transpose", "dihedral")
@@ -23,25 +23,6 @@ MAX_MASK_COLOURS = 2
 FILL_PASSES = 3
 
 Mapping = tuple[np.ndarray, np.ndarray]
-
-
-def mirror_sum(grid: Grid, hidden: np.ndarray) -> int | None:
-    """The column-index sum s of the left-right mirror c -> s - c best obeyed by the visible cells:
-    no visible pair disagrees and the most visible pairs agree (ties: the one nearest the centre)."""
-    w = grid.shape[1]
-    visible = ~hidden
-    both = visible[:, :, None] & visible[:, None, :]
-    same = grid[:, :, None] == grid[:, None, :]
-    agree = (both & same).sum(axis=0)
-    conflict = (both & ~same).sum(axis=0)
-    left, right = np.triu_indices(w, 1)
-    sums = left + right
-    agree_by_sum = np.bincount(sums, weights=agree[left, right], minlength=2 * w - 1)
-    conflict_by_sum = np.bincount(sums, weights=conflict[left, right], minlength=2 * w - 1)
-    candidates = [s for s in range(2 * w - 1) if conflict_by_sum[s] == 0 and agree_by_sum[s] > 0]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda s: (agree_by_sum[s], -abs(s - (w - 1))))
 
 
 def symmetry_mappings(shape: tuple[int, int], group: str, col_sum: int, row_sum: int) -> list[Mapping] | None:
