@@ -1,0 +1,299 @@
+"""Partition: cut the grid into parts along separator lines (full rows or columns of one colour) or
+into equal blocks, then combine the parts cell by cell (a boolean op on their non-background masks,
+output 1 on 0 for the final colour map to rename, an overlay, or two halves folded), select one part
+by a rule, or summarise each part as one cell.
+
+A splitter is ("lines", colour), ("blocks", rows, cols) or ("tiles", height, width); the task
+proposes separator colours (a colour drawing a full line in every train input), block counts (the
+ratio of input to output shapes) and tile shapes (the output shape, when the ratio varies)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import NUM_COLORS
+from arcsolve.search.grid import Grid, colour_counts, grid_key
+from arcsolve.search.ops import Op, TaskView
+
+FAMILY = "partition"
+MAX_SEPARATOR_COLOURS = 2
+Splitter = tuple
+
+MASK_RULES = ("and", "or", "xor", "nor", "first_only", "last_only")
+SELECT_RULES = (
+    "first",
+    "odd_one_out",
+    "odd_mask_out",
+    "odd_colours_out",
+    "most_cells",
+    "fewest_cells",
+    "most_colours",
+    "fewest_colours",
+)
+
+
+def runs_between(is_separator: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each maximal run of False entries."""
+    runs, start = [], None
+    for k, sep in enumerate(is_separator.tolist() + [True]):
+        if not sep and start is None:
+            start = k
+        elif sep and start is not None:
+            runs.append((start, k))
+            start = None
+    return runs
+
+
+def split_by_lines(grid: Grid, colour: int) -> list[list[Grid]] | None:
+    """The rectangles between full rows and full columns of `colour`, as rows of parts; None unless
+    there are at least two."""
+    is_line = grid == colour
+    row_runs = runs_between(is_line.all(axis=1))
+    col_runs = runs_between(is_line.all(axis=0))
+    if len(row_runs) * len(col_runs) < 2:
+        return None
+    return [[grid[top:bottom, left:right] for left, right in col_runs] for top, bottom in row_runs]
+
+
+def split_into_blocks(grid: Grid, rows: int, cols: int) -> list[list[Grid]] | None:
+    """rows x cols equal blocks, as rows of blocks; None if the shape does not divide."""
+    h, w = grid.shape
+    if h % rows or w % cols:
+        return None
+    bh, bw = h // rows, w // cols
+    return [[grid[r * bh : (r + 1) * bh, c * bw : (c + 1) * bw] for c in range(cols)] for r in range(rows)]
+
+
+def split_layout(grid: Grid, splitter: Splitter) -> list[list[Grid]] | None:
+    """The parts as rows of parts."""
+    if splitter[0] == "lines":
+        return split_by_lines(grid, splitter[1])
+    if splitter[0] == "tiles":
+        h, w = grid.shape
+        if h % splitter[1] or w % splitter[2] or (h, w) == splitter[1:]:
+            return None
+        return split_into_blocks(grid, h // splitter[1], w // splitter[2])
+    return split_into_blocks(grid, splitter[1], splitter[2])
+
+
+def split(grid: Grid, splitter: Splitter) -> list[Grid] | None:
+    """The parts row by row."""
+    layout = split_layout(grid, splitter)
+    return None if layout is None else [part for row in layout for part in row]
+
+
+def combine_masks(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | None:
+    """A 0/1 grid of the parts' shape: 1 where the parts' non-background cells obey `rule` (and: in
+    every part; or: in some; xor: in exactly one; nor: in none; first_only / last_only: in the first
+    / last part and no other)."""
+    parts = split(grid, splitter)
+    if parts is None or len({part.shape for part in parts}) != 1:
+        return None
+    masks = np.stack([part != bg for part in parts])
+    count = masks.sum(axis=0)
+    if rule == "and":
+        mask = count == len(parts)
+    elif rule == "or":
+        mask = count > 0
+    elif rule == "xor":
+        mask = count == 1
+    elif rule == "nor":
+        mask = count == 0
+    elif rule == "first_only":
+        mask = masks[0] & (count == 1)
+    else:
+        mask = masks[-1] & (count == 1)
+    return mask.astype(np.uint8)
+
+
+def overlay_parts(grid: Grid, splitter: Splitter, bg: int, last_on_top: bool) -> Grid | None:
+    """The parts stacked: each cell the non-background value of the topmost part showing one (the
+    first part on top, or the last)."""
+    parts = split(grid, splitter)
+    if parts is None or len({part.shape for part in parts}) != 1:
+        return None
+    out = np.full(parts[0].shape, bg, dtype=np.uint8)
+    for part in parts if last_on_top else parts[::-1]:
+        out[part != bg] = part[part != bg]
+    return out
+
+
+def odd_one_out_key(part: Grid, bg: int, rule: str) -> bytes:
+    """What must differ for a part to be the odd one out: its content, its non-background shape or
+    its set of colours."""
+    if rule == "odd_one_out":
+        return grid_key(part)
+    if rule == "odd_mask_out":
+        return grid_key((part != bg).astype(np.uint8))
+    return bytes(colour_counts(part) > 0)
+
+
+def fold_parts(grid: Grid, splitter: Splitter, bg: int) -> Grid | None:
+    """Two parts side by side (or stacked) folded onto each other: the first part's drawing over the
+    second part mirrored across the fold."""
+    layout = split_layout(grid, splitter)
+    if layout is None or sum(len(row) for row in layout) != 2:
+        return None
+    first, second = layout[0][0], layout[-1][-1]
+    mirrored = second[:, ::-1] if len(layout) == 1 else second[::-1, :]
+    if first.shape != mirrored.shape:
+        return None
+    return np.where(first != bg, first, mirrored).astype(np.uint8)
+
+
+def summarise_parts(grid: Grid, splitter: Splitter, bg: int, how: str) -> Grid | None:
+    """One cell per part, laid out as the parts are: its commonest colour ("commonest"), its
+    commonest non-background colour ("drawn", background if none), or its number of non-background
+    cells capped at 9 ("count", a code the final colour map renames)."""
+    layout = split_layout(grid, splitter)
+    if layout is None:
+        return None
+    out = np.empty((len(layout), len(layout[0])), dtype=np.uint8)
+    for r, row in enumerate(layout):
+        for c, part in enumerate(row):
+            counts = colour_counts(part)
+            if how == "count":
+                out[r, c] = min(part.size - counts[bg], NUM_COLORS - 1)
+            elif how == "commonest":
+                out[r, c] = np.argmax(counts)
+            else:
+                drawn = counts.copy()
+                drawn[bg] = 0
+                out[r, c] = bg if drawn.max() == 0 else np.argmax(drawn)
+    return out
+
+
+def part_scores(parts: list[Grid], bg: int, rule: str) -> list[float]:
+    """A number per part whose unique maximum the rule selects."""
+    if rule == "first":
+        return [1.0] + [0.0] * (len(parts) - 1)
+    if rule.startswith("odd_"):
+        keys = [odd_one_out_key(p, bg, rule) for p in parts]
+        seen = Counter(keys)
+        return [float(seen[key] == 1) for key in keys]
+    if rule in ("most_cells", "fewest_cells"):
+        cells = [float(np.count_nonzero(p != bg)) for p in parts]
+        return cells if rule == "most_cells" else [-c for c in cells]
+    colours = [float(np.count_nonzero(colour_counts(p)[:NUM_COLORS])) for p in parts]
+    return colours if rule == "most_colours" else [-c for c in colours]
+
+
+def select_part(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | None:
+    """The one part with the unique highest score under `rule` (the first part; the odd one out:
+    the only part unlike all others, by content, non-background shape or colour set; most/fewest
+    non-background cells; most/fewest colours); None on a tie."""
+    parts = split(grid, splitter)
+    if parts is None:
+        return None
+    scores = part_scores(parts, bg, rule)
+    best = max(scores)
+    if scores.count(best) != 1:
+        return None
+    return np.ascontiguousarray(parts[scores.index(best)])
+
+
+def only_on_lines(grid: Grid, colour: int) -> bool:
+    """True when every cell of `colour` lies on a full row or column of it (a pure separator)."""
+    is_colour = grid == colour
+    on_line = is_colour.all(axis=1)[:, None] | is_colour.all(axis=0)[None, :]
+    return not np.any(is_colour & ~on_line)
+
+
+def separator_colours(view: TaskView) -> list[int]:
+    """Colours that cut every train input into at least two parts with full lines, pure separators
+    (no cell off a line) first."""
+    colours = [
+        c for c in range(NUM_COLORS) if all(split_by_lines(g, c) is not None for g in view.train_inputs)
+    ]
+    colours.sort(key=lambda c: not all(only_on_lines(g, c) for g in view.train_inputs))
+    return colours[:MAX_SEPARATOR_COLOURS]
+
+
+def task_background(view: TaskView) -> int:
+    """The commonest colour over all train inputs: the parts' background (one part alone may be
+    mostly drawing)."""
+    return int(np.argmax(sum(colour_counts(g) for g in view.train_inputs)))
+
+
+def block_counts(view: TaskView) -> list[tuple[int, int]]:
+    """(rows, cols) of blocks when every train input is the same whole multiple of its output."""
+    ratios = set()
+    for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
+        if i.shape[0] % o.shape[0] or i.shape[1] % o.shape[1]:
+            return []
+        ratios.add((i.shape[0] // o.shape[0], i.shape[1] // o.shape[1]))
+    return sorted(ratios - {(1, 1)}) if len(ratios) == 1 else []
+
+
+def tile_shapes(view: TaskView) -> list[tuple[int, int]]:
+    """The one shape of all train outputs, when it tiles every train input but in varying numbers
+    (a single number of blocks is block_counts' case)."""
+    shapes = {o.shape for o in view.train_outputs}
+    if len(shapes) != 1:
+        return []
+    rows, cols = shapes.pop()
+    if rows * cols == 1:
+        return []
+    ratios = {(i.shape[0] / rows, i.shape[1] / cols) for i in view.train_inputs}
+    whole = all(r.is_integer() and c.is_integer() and r * c > 1 for r, c in ratios)
+    return [(rows, cols)] if whole and len(ratios) > 1 else []
+
+
+def summary_splitters(view: TaskView, separators: list[int]) -> list[Splitter]:
+    """Splitters whose layout has the shape of every train output (one cell per part)."""
+    out_shapes = {o.shape for o in view.train_outputs}
+    if len(out_shapes) != 1:
+        return []
+    rows, cols = out_shapes.pop()
+    splitters: list[Splitter] = [("lines", c) for c in separators]
+    if all(
+        i.shape[0] % rows == 0 and i.shape[1] % cols == 0 and i.shape != (rows, cols)
+        for i in view.train_inputs
+    ):
+        splitters.append(("blocks", rows, cols))
+    return [
+        s
+        for s in splitters
+        if all(
+            (lay := split_layout(i, s)) and (len(lay), len(lay[0])) == (rows, cols) for i in view.train_inputs
+        )
+    ]
+
+
+def ops(view: TaskView) -> list[Op]:
+    separators = separator_colours(view)
+    splitters: list[Splitter] = [("lines", c) for c in separators]
+    splitters += [("blocks", rows, cols) for rows, cols in block_counts(view)]
+    splitters += [("tiles", rows, cols) for rows, cols in tile_shapes(view)]
+    bg = task_background(view)
+    steps = []
+    for splitter in summary_splitters(view, separators):
+        for how in ("commonest", "drawn", "count"):
+            fn = partial(summarise_parts, splitter=splitter, bg=bg, how=how)
+            steps.append(Op("summarise_parts", FAMILY, fn, (("split", splitter), ("bg", bg), ("how", how))))
+    for splitter in splitters:
+        fn = partial(fold_parts, splitter=splitter, bg=bg)
+        steps.append(Op("fold_parts", FAMILY, fn, (("split", splitter), ("bg", bg))))
+        for rule in MASK_RULES:
+            fn = partial(combine_masks, splitter=splitter, bg=bg, rule=rule)
+            steps.append(Op("combine_masks", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
+        for last_on_top in (False, True):
+            fn = partial(overlay_parts, splitter=splitter, bg=bg, last_on_top=last_on_top)
+            steps.append(
+                Op(
+                    "overlay_parts",
+                    FAMILY,
+                    fn,
+                    (("split", splitter), ("bg", bg), ("last_on_top", last_on_top)),
+                )
+            )
+        for rule in SELECT_RULES:
+            fn = partial(select_part, splitter=splitter, bg=bg, rule=rule)
+            steps.append(Op("select_part", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
+    return steps
+
+
+FITTERS = ()

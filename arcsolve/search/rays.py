@@ -1,0 +1,111 @@
+"""Rays: lines shot from pixels in one, two, four or eight directions until an obstacle or the border
+(or across obstacles to the border), and lines joining two same-coloured pixels of a row or column.
+The source colours are those whose cell count grows from every train input to its output; lines may
+also take a colour the outputs paint that no input shows."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from arcsolve.search.fill import growing_colours, painted_colours
+from arcsolve.search.grid import Grid, background_colour, colour_counts
+from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.region_kernels import connect_rows, draw_rays
+
+FAMILY = "rays"
+
+UP, DOWN, LEFT, RIGHT = (-1, 0), (1, 0), (0, -1), (0, 1)
+UP_LEFT, UP_RIGHT, DOWN_LEFT, DOWN_RIGHT = (-1, -1), (-1, 1), (1, -1), (1, 1)
+DIRECTIONS: dict[str, tuple[tuple[int, int], ...]] = {
+    "up": (UP,),
+    "down": (DOWN,),
+    "left": (LEFT,),
+    "right": (RIGHT,),
+    "horizontal": (LEFT, RIGHT),
+    "vertical": (UP, DOWN),
+    "cross": (UP, DOWN, LEFT, RIGHT),
+    "up_left": (UP_LEFT,),
+    "up_right": (UP_RIGHT,),
+    "down_left": (DOWN_LEFT,),
+    "down_right": (DOWN_RIGHT,),
+    "diagonals": (UP_LEFT, UP_RIGHT, DOWN_LEFT, DOWN_RIGHT),
+    "star": (UP, DOWN, LEFT, RIGHT, UP_LEFT, UP_RIGHT, DOWN_LEFT, DOWN_RIGHT),
+}
+# Crossing obstacles is only tried for full lines: the "extend to the full row/column" tasks.
+THROUGH_DIRECTIONS = ("horizontal", "vertical", "cross")
+STEPS = {name: np.array(steps, dtype=np.int64) for name, steps in DIRECTIONS.items()}
+
+
+def shoot_rays(
+    grid: Grid, directions: str, source: int | None, through: bool, colour: int | None = None
+) -> Grid | None:
+    """From every non-background pixel (or every pixel of colour `source`), a line of its colour (or
+    of `colour`) in each of `directions` over background, ending at the first obstacle (unless
+    `through`) or the border."""
+    bg = background_colour(grid)
+    is_source = grid != bg if source is None else grid == source
+    if source == bg or not is_source.any():
+        return None
+    return draw_rays(grid, is_source, STEPS[directions], bg, through, colour)
+
+
+def connect_pixels(grid: Grid, axis: str, colour: int | None = None) -> Grid | None:
+    """Lines over the background between consecutive same-coloured pixels of each row ("rows"), each
+    column ("columns"), or both ("rows_on_top": row lines win where lines cross, "columns_on_top"),
+    in the pixels' colour or in `colour`."""
+    bg = background_colour(grid)
+    by_row = connect_rows(grid, bg, colour)
+    if axis == "rows":
+        return by_row
+    by_column = np.ascontiguousarray(connect_rows(np.ascontiguousarray(grid.T), bg, colour).T)
+    if axis == "columns":
+        return by_column
+    if axis == "rows_on_top":
+        return np.where(by_row != grid, by_row, by_column).astype(np.uint8)
+    return np.where(by_column != grid, by_column, by_row).astype(np.uint8)
+
+
+def new_paint_colours(view: TaskView) -> list[int]:
+    """Colours the train outputs paint over background that no train input shows: lines drawn in
+    them cannot take their source's colour."""
+    in_inputs = sum(colour_counts(g) for g in view.train_inputs) > 0
+    return [c for c in painted_colours(view) if not in_inputs[c]]
+
+
+def source_colours(view: TaskView) -> list[int]:
+    """A growing colour every train input shows beside other colours: rays from it alone differ from
+    rays from every pixel."""
+    counts = [colour_counts(g) for g in view.train_inputs]
+    with_others = any(np.count_nonzero(k) > 2 for k in counts)  # background, the colour, another
+    for colour in growing_colours(view):
+        if with_others and all(k[colour] > 0 for k in counts):
+            return [colour]
+    return []
+
+
+def ops(view: TaskView) -> list[Op]:
+    steps = []
+    for colour in [None, *new_paint_colours(view)]:
+        for axis in ("rows", "columns", "rows_on_top", "columns_on_top"):
+            fn = partial(connect_pixels, axis=axis, colour=colour)
+            steps.append(Op("connect_pixels", FAMILY, fn, (("axis", axis), ("colour", colour))))
+    # Every pixel in its own colour, then one alternative: one colour's pixels, or a new paint colour.
+    alternatives = [(c, None) for c in source_colours(view)] + [(None, c) for c in new_paint_colours(view)]
+    sources = [(None, None), *alternatives[:1]]
+    for source, colour in sources:
+        for directions in DIRECTIONS:
+            for through in (False, True) if directions in THROUGH_DIRECTIONS else (False,):
+                args = (
+                    ("directions", directions),
+                    ("source", source),
+                    ("through", through),
+                    ("colour", colour),
+                )
+                fn = partial(shoot_rays, directions=directions, source=source, through=through, colour=colour)
+                steps.append(Op("shoot_rays", FAMILY, fn, args))
+    return steps
+
+
+FITTERS = ()
