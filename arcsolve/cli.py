@@ -10,7 +10,6 @@ never reach a command body; `OneLineUsageErrors` prints those as one line too, e
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +18,14 @@ import typer
 
 from arcsolve.cli_data import data_app, import_app
 from arcsolve.cli_submission import kaggle_app, submission_app
-from arcsolve.cli_support import OneLineUsageErrors, errors_as_lines, given_flags, run_app, with_default
+from arcsolve.cli_support import (
+    OneLineUsageErrors,
+    QuietFlag,
+    errors_as_lines,
+    given_flags,
+    run_app,
+    with_default,
+)
 from arcsolve.errors import BadInputError
 from arcsolve.predict.config import PredictConfig
 
@@ -41,11 +47,12 @@ app.add_typer(kaggle_app, name="kaggle")
 @errors_as_lines
 def quickstart(
     out: Annotated[Path, typer.Option(help="where everything goes")] = Path("runs/quickstart"),
+    quiet: QuietFlag = False,
 ) -> None:
     """The whole lifecycle on CPU in minutes on bundled data: data, train, predict, submission, score."""
     from arcsolve.quickstart import run_quickstart
 
-    run_quickstart(out, echo=typer.echo)
+    run_quickstart(out, echo=typer.echo, progress=not quiet)
 
 
 @app.command()
@@ -81,13 +88,14 @@ def train(
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="stop after this many steps")] = None,
     resume: Annotated[bool, typer.Option(help="continue from the run's latest checkpoint")] = False,
+    quiet: QuietFlag = False,
 ) -> None:
     """Train a TRM. Works under `torchrun` (gloo on CPU, nccl on GPU)."""
     from arcsolve.train.config import load_run_config
     from arcsolve.train.loop import run_train
 
     cfg = load_run_config(config, set_ or [])
-    result = run_train(cfg, out, max_steps=max_steps, resume=resume)
+    result = run_train(cfg, out, max_steps=max_steps, resume=resume, progress=not quiet)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, one report is enough
         return
     shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items())
@@ -136,6 +144,7 @@ def predict(
     rank: Annotated[MaybeStr, _flag("rank", "candidate order: votes, poe or hybrid")] = None,
     poe_views: Annotated[MaybeInt, _flag("poe_views", "views per test input kept for poe")] = None,
     poe_candidates: Annotated[MaybeInt, _flag("poe_candidates", "top voted grids poe scores")] = None,
+    quiet: QuietFlag = False,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission.
 
@@ -160,7 +169,7 @@ def predict(
         **{"adapt_model_lr": adapt_model_lr, "adapt_batch_size": adapt_batch_size},
         **{"adapt_holdout": adapt_holdout},
     }  # None = not given: PredictConfig's default applies
-    fields = {"progress": sys.stderr.isatty(), **given_flags(flags, sections=("adapt",))}
+    fields = {"progress": not quiet, **given_flags(flags, sections=("adapt",))}
     fields = apply_overrides(fields, set_ or [])
     summary = run_predict(from_dict(PredictConfig, fields, where="predict"), started)
     for line in summary.lines():
@@ -179,11 +188,12 @@ def bench(
         list[str] | None, typer.Option("--set", help="override, e.g. train.max_steps=100")
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="stop training after this many steps")] = None,
+    quiet: QuietFlag = False,
 ) -> None:
     """Generate, train, evaluate and print exact accuracy on a sanity benchmark."""
     from arcsolve.bench.runner import run_bench
 
-    run_bench(kind, config, out, set_ or [], max_steps, progress=sys.stderr.isatty(), echo=typer.echo)
+    run_bench(kind, config, out, set_ or [], max_steps, progress=not quiet, echo=typer.echo)
 
 
 @app.command()

@@ -5,13 +5,12 @@ command by `arcsolve/cli.py`; errors become one line through `arcsolve/cli_suppo
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from arcsolve.cli_support import UsageError, errors_as_lines, given_flags, with_default
+from arcsolve.cli_support import QuietFlag, UsageError, errors_as_lines, given_flags, with_default
 
 
 def _arc_help(name: str, text: str) -> str:
@@ -88,6 +87,7 @@ def data_build_arc(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default: 0; 42 with --trm-prefix)")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
+    quiet: QuietFlag = False,
     trm_prefix: Annotated[
         str | None,
         typer.Option(
@@ -141,7 +141,7 @@ def data_build_arc(
     cfg = from_dict(
         ArcBuildConfig, given_flags(given | {"max_grid": max_grid, "translate": translate}), "data build arc"
     )
-    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=sys.stderr.isatty())
+    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=not quiet)
     typer.echo(summary.describe())
     if summary.num_left_out:
         task_id, why = summary.left_out[0]

@@ -55,7 +55,9 @@ def write_task_folder(cfg: RunConfig, folder: Path) -> int:
     return len(tasks)
 
 
-def run_quickstart(out: Path, overrides: list[str] | None = None, tta: int = 16, echo=print) -> dict:
+def run_quickstart(
+    out: Path, overrides: list[str] | None = None, tta: int = 16, echo=print, progress: bool = True
+) -> dict:
     paths = QuickstartPaths(Path(out))
     cfg = load_run_config(shipped_config(QUICKSTART_CONFIG), overrides or [])
     n_tasks = write_task_folder(cfg, paths.tasks)
@@ -63,13 +65,17 @@ def run_quickstart(out: Path, overrides: list[str] | None = None, tta: int = 16,
         f"tasks: {n_tasks} ARC-AGI-1 training tasks with grids up to {cfg.data.arc.grid_limit()} -> {paths.tasks}"
     )
     resume = latest_checkpoint(paths.run) is not None
-    result = run_train(cfg, paths.run, resume=resume)
+    result = run_train(cfg, paths.run, resume=resume, progress=progress)
     echo(
         f"train: {result.get('step')} steps -> {paths.run} (eval exact accuracy {result.get('exact_accuracy', 0):.3f})"
     )
 
     predict_cfg = PredictConfig(
-        checkpoint=str(paths.run), tasks=str(paths.tasks), out=str(paths.submission), tta=tta
+        checkpoint=str(paths.run),
+        tasks=str(paths.tasks),
+        out=str(paths.submission),
+        tta=tta,
+        progress=progress,
     )
     predicted = run_predict(predict_cfg)
     for line in predicted.lines():

@@ -51,7 +51,7 @@ from arcsolve.predict.budget import (
 )
 from arcsolve.predict.config import PredictConfig
 from arcsolve.predict.model import PredictModel, load_predict_model
-from arcsolve.predict.outcome import write_predict_summary
+from arcsolve.predict.outcome import answered_line, write_predict_summary
 from arcsolve.predict.poe import ViewStore, store_for_plan, view_log_probs
 from arcsolve.predict.rank import rank_table, write_ranked_jsonl
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
@@ -105,6 +105,8 @@ class PredictSummary:
     store_seconds: float = 0.0  # keeping log-probabilities in the view loop (0 for votes)
     store_mb: float = 0.0  # log-probabilities held at the end of the view loop (their peak)
     scored_inputs: int = 0  # test inputs ranked from their views (the others: by votes)
+    model_answered: int = 0  # test inputs whose attempt 1 is the model's (a view decoded to a valid grid)
+    fallbacks: dict[str, int] = field(default_factory=dict)  # {outcome: test inputs holding fallbacks}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +133,8 @@ class PredictSummary:
             "store_seconds": round(self.store_seconds, 3),
             "store_mb": round(self.store_mb, 2),
             "scored_inputs": self.scored_inputs,
+            "model_answered": self.model_answered,
+            "fallbacks": self.fallbacks,
         }
 
     def lines(self) -> list[str]:
@@ -139,9 +143,11 @@ class PredictSummary:
             f"{self.out}: {self.tasks} tasks, {self.test_inputs} test inputs "
             f"({self.unknown_tasks} task(s) answered with the blank embedding, "
             f"{self.skipped_inputs} input(s) too big for its canvas)",
-            f"views: {self.views}/{self.views_planned} answered, {self.invalid_views} invalid, "
-            f"{self.views_per_second:.1f} views/s, {self.outside_model_fraction:.1%} of the loop outside the model, "
+            f"views: {self.views} of {self.views_planned} run, {self.views - self.invalid_views} decoded to a "
+            f"valid grid ({self.invalid_views} did not), {self.views_per_second:.1f} views/s, "
+            f"{self.outside_model_fraction:.1%} of the loop outside the model, "
             f"{self.seconds:.1f} s in all" + (" (time budget reached)" if self.stopped_early else ""),
+            answered_line(self.model_answered, self.test_inputs, self.fallbacks),
         ]
         if self.adapt is not None:
             lines.insert(1, self.adapt.line())
@@ -313,7 +319,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
             ) from None
     stopped = stopper.signal or ("time budget" if stats.stopped_early else None)
     # The outcome of every input comes from the votes; the submission is written once, ranked.
-    write_predict_summary(cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, True)
+    outcomes = write_predict_summary(cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, True)
     store_mb = 0.0 if store is None else store.nbytes / 2**20
     ranking_began = time.perf_counter()
     until = None if stopper.deadline is None else stopper.deadline + rank_reserve
@@ -331,9 +337,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
             f"{out} holds their votes plus fallbacks",
         )
     ranking = (ranked, rank_seconds if store is not None else 0.0, store_mb)
-    return _summary(
-        cfg, tasks, plan, stats, ranking, submission, report, len(bad_tasks), started, predictions
-    )
+    return _summary(cfg, tasks, plan, stats, ranking, submission, report, outcomes, started, predictions)
 
 
 def _summary(
@@ -344,12 +348,13 @@ def _summary(
     ranking: tuple[Any, float, float],
     submission: Submission,
     report: AdaptReport | None,
-    bad_tasks: int,
+    outcomes: dict[str, Any],
     started: float,
     predictions: Path,
 ) -> PredictSummary:
-    """The run's report: counts, speed, pass@K of the ranked candidates and, when every test output
-    is known, the written submission's score."""
+    """The run's report: counts, speed, inputs answered by the model (from `outcomes`, the written
+    predict_summary.json), pass@K of the ranked candidates and, when every test output is known,
+    the written submission's score."""
     ranked, rank_seconds, store_mb = ranking
     out = Path(cfg.out)
     ks = sorted({1, SUBMISSION_ATTEMPTS, cfg.attempts})
@@ -373,10 +378,12 @@ def _summary(
         pass_at_k=pass_at_k(ranked, tasks, ks),
         score=score_submission(submission, tasks).score if known else None,
         adapt=report,
-        bad_tasks=bad_tasks,
+        bad_tasks=len(outcomes["bad_tasks"]),
         rank=cfg.rank,
         rank_seconds=rank_seconds,
         store_seconds=stats.store_seconds,
         store_mb=store_mb,
         scored_inputs=ranked.scored_inputs,
+        model_answered=outcomes["model_answered"],
+        fallbacks=outcomes["fallback"],
     )
