@@ -222,6 +222,8 @@ def report(
 
     summary = render_report(run_dir, out)
     typer.echo(f"{out}: {len(summary.panels)} panel(s) up to step {summary.last_step}")
+    for line in summary.header.lines():
+        typer.echo(line)
 
 
 def main() -> None:
