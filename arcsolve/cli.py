@@ -226,6 +226,21 @@ def report(
         typer.echo(line)
 
 
+@app.command()
+@errors_as_lines
+def doctor() -> None:
+    """What the toolkit will use here: Python, torch, GPUs, numba, threads, caches, bundled data."""
+    from arcsolve.doctor import run_checks
+    from arcsolve.errors import RunFailure
+
+    checks = run_checks()
+    for check in checks:
+        typer.echo(check.line())
+    problems = [f"{c.label}: {c.problem}" for c in checks if c.problem]
+    if problems:
+        raise RunFailure("doctor", "; ".join(problems))
+
+
 def main() -> None:
     """Console entry point (`arcsolve`, `python -m arcsolve`)."""
     run_app(app)

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("submission",),
     ("search",),
     ("predict",),
-    ("quickstart", "kaggle", "bench", "viz", "trm_import"),
+    ("quickstart", "kaggle", "bench", "viz", "trm_import", "doctor"),
     ("cli_data", "cli_submission"),
     ("cli",),
     ("__main__",),
