@@ -1,5 +1,5 @@
 """The README and docs/: every relative link resolves, and every `arcsolve ...` command in a code block
-is a real command whose options and arguments parse (click's own parser, nothing run)."""
+is a real command whose options and arguments parse (the CLI's own parser, nothing run)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import re
 import shlex
 from pathlib import Path
 
-import click
 import pytest
 import typer
 
 from arcsolve.cli import app
+from arcsolve.cli_support import UsageError  # the click (or Typer's copy of it) that parses the CLI
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -45,20 +45,25 @@ def code_block_commands(text: str) -> list[str]:
 
 
 def parse_command(line: str) -> None:
-    """Parse `line` as the CLI would, without running it; raise click's UsageError when it is wrong.
+    """Parse `line` as the CLI would, without running it; raise a UsageError when it is wrong.
 
     Docs write optional parts as `[--flag a|b]`: the brackets are dropped and the first choice kept."""
     words = [word.split("|", 1)[0] for word in shlex.split(line.replace("[", " ").replace("]", " "))][1:]
-    command: click.Command = typer.main.get_command(app)
+    command = typer.main.get_command(app)
     path = ["arcsolve"]
-    while isinstance(command, click.Group) and words and not words[0].startswith("-"):
-        sub = command.get_command(click.Context(command), words[0])
+    while is_group(command) and words and not words[0].startswith("-"):
+        sub = command.get_command(typer.Context(command), words[0])
         if sub is None:
-            raise click.UsageError(f"no command {' '.join([*path, words[0]])!r}")
+            raise UsageError(f"no command {' '.join([*path, words[0]])!r}")
         command, path = sub, [*path, words.pop(0)]
-    if isinstance(command, click.Group):
-        raise click.UsageError(f"{' '.join(path)!r} needs a subcommand")
+    if is_group(command):
+        raise UsageError(f"{' '.join(path)!r} needs a subcommand")
     command.make_context(" ".join(path), words)
+
+
+def is_group(command: object) -> bool:
+    """A command with subcommands (Typer >= 0.20's groups are not click.Group subclasses)."""
+    return hasattr(command, "list_commands") and hasattr(command, "get_command")
 
 
 def test_the_checker_catches_wrong_commands_and_reads_blocks():
@@ -74,7 +79,7 @@ def test_the_checker_catches_wrong_commands_and_reads_blocks():
         "arcsolve data",
         "arcsolve train configs/x.toml --out r --max-steps many",
     ):
-        with pytest.raises(click.UsageError):
+        with pytest.raises(UsageError):
             parse_command(wrong)
     assert relative_links("[a](docs/x.md#y) [b](https://e.org) [c](#top) [d](../README.md)") == [
         "docs/x.md",
@@ -94,7 +99,7 @@ def test_commands_in_code_blocks_parse(page):
     for line in code_block_commands(page.read_text()):
         try:
             parse_command(line)
-        except click.UsageError as err:
+        except UsageError as err:
             wrong.append(f"{line}: {err.format_message()}")
     assert wrong == []
 
