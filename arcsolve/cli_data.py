@@ -109,13 +109,7 @@ def data_build_arc(
     offsets for the same files, subsets and seed), plus identifiers.json beside meta.json.
     """
     if trm_prefix is not None:
-        if (
-            source is not None
-            or extra_train is not None
-            or canvas is not None
-            or max_grid is not None
-            or translate is not None
-        ):
+        if any(flag is not None for flag in (source, extra_train, canvas, max_grid, translate)):
             raise UsageError("--trm-prefix builds the reference's recipe: drop --source, --extra-train, "
                              "--canvas, --max-grid and --no-translate", ctx=ctx)  # fmt: skip
         from arcsolve.data.trm_builder import TrmBuildConfig, build_trm_dataset
