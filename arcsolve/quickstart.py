@@ -25,7 +25,7 @@ from arcsolve.train.checkpoint import latest_checkpoint
 from arcsolve.train.config import RunConfig, load_run_config
 from arcsolve.train.loop import run_train
 
-QUICKSTART_CONFIG = "arc1-cpu-tiny.toml"
+QUICKSTART_CONFIG = "quickstart.toml"
 
 
 @dataclass(frozen=True)
