@@ -109,7 +109,8 @@ class PlainProgress:
             task.completed += advance
         task.fields.update(fields)
         now = self.clock()
-        if now - self.last_line >= self.every:
+        finished = task.total is not None and task.completed >= task.total  # the closing line says it
+        if now - self.last_line >= self.every and not finished:
             self.last_line = now
             self._print(task_id, done=False)
 

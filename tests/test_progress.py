@@ -86,6 +86,7 @@ def test_a_non_tty_cli_run_prints_progress_lines_and_quiet_silences_them(tmp_pat
     assert shown.exit_code == 0, shown.output
     lines = shown.stderr.splitlines()
     assert lines and all(re.fullmatch(r"build: \d/2 tasks \(\d+%\), [\d.]+/s(, .*)?", line) for line in lines)
-    assert lines[-1].startswith("build: 2/2 tasks (100%)") and "done in" in lines[-1]
+    assert len(lines) == 2 and lines[0].startswith("build: 1/2 tasks (50%), ")  # every update but the last
+    assert lines[1].startswith("build: 2/2 tasks (100%), ") and "done in" in lines[1]  # said once
     quiet = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--quiet"])
     assert quiet.exit_code == 0 and quiet.stderr == ""
