@@ -10,7 +10,6 @@ never reach a command body; `OneLineUsageErrors` prints those as one line too, e
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +19,14 @@ import typer
 from arcsolve.cli_data import data_app, import_app
 from arcsolve.cli_search import search
 from arcsolve.cli_submission import kaggle_app, submission_app
-from arcsolve.cli_support import OneLineUsageErrors, errors_as_lines, given_flags, run_app, with_default
+from arcsolve.cli_support import (
+    OneLineUsageErrors,
+    QuietFlag,
+    errors_as_lines,
+    given_flags,
+    run_app,
+    with_default,
+)
 from arcsolve.errors import BadInputError
 from arcsolve.predict.config import PredictConfig
 
@@ -43,11 +49,12 @@ app.command("search")(search)
 @errors_as_lines
 def quickstart(
     out: Annotated[Path, typer.Option(help="where everything goes")] = Path("runs/quickstart"),
+    quiet: QuietFlag = False,
 ) -> None:
     """The whole lifecycle on CPU in minutes on bundled data: data, train, predict, submission, score."""
     from arcsolve.quickstart import run_quickstart
 
-    run_quickstart(out, echo=typer.echo)
+    run_quickstart(out, echo=typer.echo, progress=not quiet)
 
 
 @app.command()
@@ -83,13 +90,14 @@ def train(
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="stop after this many steps")] = None,
     resume: Annotated[bool, typer.Option(help="continue from the run's latest checkpoint")] = False,
+    quiet: QuietFlag = False,
 ) -> None:
     """Train a TRM. Works under `torchrun` (gloo on CPU, nccl on GPU)."""
     from arcsolve.train.config import load_run_config
     from arcsolve.train.loop import run_train
 
     cfg = load_run_config(config, set_ or [])
-    result = run_train(cfg, out, max_steps=max_steps, resume=resume)
+    result = run_train(cfg, out, max_steps=max_steps, resume=resume, progress=not quiet)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, one report is enough
         return
     shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items())
@@ -139,6 +147,7 @@ def predict(
     poe_views: Annotated[MaybeInt, _flag("poe_views", "views per test input kept for poe")] = None,
     poe_candidates: Annotated[MaybeInt, _flag("poe_candidates", "top voted grids poe scores")] = None,
     search: Annotated[MaybeBool, _flag("search", "program search on CPU workers, merged in")] = None,
+    quiet: QuietFlag = False,
 ) -> None:
     """Test-time augmentation voting, pass@2, and always a complete valid submission.
 
@@ -164,7 +173,7 @@ def predict(
         **{"adapt_model_lr": adapt_model_lr, "adapt_batch_size": adapt_batch_size},
         **{"adapt_holdout": adapt_holdout, "search": search},
     }  # None = not given: PredictConfig's default applies
-    fields = {"progress": sys.stderr.isatty(), **given_flags(flags, sections=("adapt",))}
+    fields = {"progress": not quiet, **given_flags(flags, sections=("adapt",))}
     fields = apply_overrides(fields, set_ or [])
     summary = run_predict(from_dict(PredictConfig, fields, where="predict"), started)
     for line in summary.lines():
@@ -183,11 +192,12 @@ def bench(
         list[str] | None, typer.Option("--set", help="override, e.g. train.max_steps=100")
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="stop training after this many steps")] = None,
+    quiet: QuietFlag = False,
 ) -> None:
     """Generate, train, evaluate and print exact accuracy on a sanity benchmark."""
     from arcsolve.bench.runner import run_bench
 
-    run_bench(kind, config, out, set_ or [], max_steps, progress=sys.stderr.isatty(), echo=typer.echo)
+    run_bench(kind, config, out, set_ or [], max_steps, progress=not quiet, echo=typer.echo)
 
 
 @app.command()
@@ -216,6 +226,23 @@ def report(
 
     summary = render_report(run_dir, out)
     typer.echo(f"{out}: {len(summary.panels)} panel(s) up to step {summary.last_step}")
+    for line in summary.header.lines():
+        typer.echo(line)
+
+
+@app.command()
+@errors_as_lines
+def doctor() -> None:
+    """What the toolkit will use here: Python, torch, GPUs, numba, threads, caches, bundled data."""
+    from arcsolve.doctor import run_checks
+    from arcsolve.errors import RunFailure
+
+    checks = run_checks()
+    for check in checks:
+        typer.echo(check.line())
+    problems = [f"{c.label}: {c.problem}" for c in checks if c.problem]
+    if problems:
+        raise RunFailure("doctor", "; ".join(problems))
 
 
 def main() -> None:

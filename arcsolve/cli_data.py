@@ -5,13 +5,12 @@ command by `arcsolve/cli.py`; errors become one line through `arcsolve/cli_suppo
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from arcsolve.cli_support import UsageError, errors_as_lines, given_flags, with_default
+from arcsolve.cli_support import QuietFlag, UsageError, errors_as_lines, given_flags, with_default
 
 
 def _arc_help(name: str, text: str) -> str:
@@ -88,6 +87,7 @@ def data_build_arc(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default: 0; 42 with --trm-prefix)")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
+    quiet: QuietFlag = False,
     trm_prefix: Annotated[
         str | None,
         typer.Option(
@@ -109,13 +109,7 @@ def data_build_arc(
     offsets for the same files, subsets and seed), plus identifiers.json beside meta.json.
     """
     if trm_prefix is not None:
-        if (
-            source is not None
-            or extra_train is not None
-            or canvas is not None
-            or max_grid is not None
-            or translate is not None
-        ):
+        if any(flag is not None for flag in (source, extra_train, canvas, max_grid, translate)):
             raise UsageError("--trm-prefix builds the reference's recipe: drop --source, --extra-train, "
                              "--canvas, --max-grid and --no-translate", ctx=ctx)  # fmt: skip
         from arcsolve.data.trm_builder import TrmBuildConfig, build_trm_dataset
@@ -141,7 +135,7 @@ def data_build_arc(
     cfg = from_dict(
         ArcBuildConfig, given_flags(given | {"max_grid": max_grid, "translate": translate}), "data build arc"
     )
-    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=sys.stderr.isatty())
+    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=not quiet)
     typer.echo(summary.describe())
     if summary.num_left_out:
         task_id, why = summary.left_out[0]

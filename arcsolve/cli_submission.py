@@ -161,12 +161,8 @@ def kaggle_bundle(
 
     hidden = {"adapt_steps": adapt_steps, "adapt_aug": adapt_aug, "adapt_model": adapt_model}
     hidden |= {"forward_dtype": forward_dtype, "batch_size": batch_size, "search": search}
-    bundle = {
-        "competition": competition,
-        "tta": tta,
-        "time_budget": time_budget,
-        "commit_tasks": commit_tasks,
-    }
+    bundle = {"competition": competition, "tta": tta, "time_budget": time_budget}
+    bundle |= {"commit_tasks": commit_tasks}
     bundle |= {"python_versions": tuple(python_version) if python_version else None, "wheels_dir": wheels}
     options = BundleOptions(
         **given_flags(bundle),

@@ -15,7 +15,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -28,6 +28,9 @@ except ImportError:  # older Typer runs on click itself
 from arcsolve.errors import ArcsolveError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# --quiet of the long commands: no progress bar on a terminal and no progress lines elsewhere.
+QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="show no progress (bar or lines) on stderr")]
 
 
 class OneLineUsageErrors(TyperGroup):

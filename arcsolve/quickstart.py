@@ -28,7 +28,7 @@ from arcsolve.train.checkpoint import latest_checkpoint
 from arcsolve.train.config import RunConfig, load_run_config
 from arcsolve.train.loop import run_train
 
-QUICKSTART_CONFIG = "arc1-cpu-tiny.toml"
+QUICKSTART_CONFIG = "quickstart.toml"
 QUICKSTART_TASK_SECONDS = 10.0  # the search's time per task (most of the quickstart's tasks need far less)
 
 
@@ -59,7 +59,9 @@ def write_task_folder(cfg: RunConfig, folder: Path) -> int:
     return len(tasks)
 
 
-def run_quickstart(out: Path, overrides: list[str] | None = None, tta: int = 16, echo=print) -> dict:
+def run_quickstart(
+    out: Path, overrides: list[str] | None = None, tta: int = 16, echo=print, progress: bool = True
+) -> dict:
     paths = QuickstartPaths(Path(out))
     cfg = load_run_config(shipped_config(QUICKSTART_CONFIG), overrides or [])
     n_tasks = write_task_folder(cfg, paths.tasks)
@@ -67,7 +69,7 @@ def run_quickstart(out: Path, overrides: list[str] | None = None, tta: int = 16,
         f"tasks: {n_tasks} ARC-AGI-1 training tasks with grids up to {cfg.data.arc.grid_limit()} -> {paths.tasks}"
     )
     resume = latest_checkpoint(paths.run) is not None
-    result = run_train(cfg, paths.run, resume=resume)
+    result = run_train(cfg, paths.run, resume=resume, progress=progress)
     echo(
         f"train: {result.get('step')} steps -> {paths.run} (eval exact accuracy {result.get('exact_accuracy', 0):.3f})"
     )
@@ -79,6 +81,7 @@ def run_quickstart(out: Path, overrides: list[str] | None = None, tta: int = 16,
         tta=tta,
         search=True,
         search_options=SearchOptions(task_seconds=QUICKSTART_TASK_SECONDS),
+        progress=progress,
     )
     predicted = run_predict(predict_cfg)
     for line in predicted.lines():

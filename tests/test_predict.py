@@ -14,6 +14,7 @@ from arcsolve.augment import decode_views, unpack_views
 from arcsolve.data.tasks import Task, load_tasks
 from arcsolve.errors import BadInputError, ConfigError
 from arcsolve.predict.config import AdaptConfig, PredictConfig
+from arcsolve.predict.outcome import answered_line
 from arcsolve.predict.run import run_predict
 from arcsolve.predict.views import encode_plan_rows, known_versions, plan_views
 from arcsolve.runtime import resolve_device
@@ -254,6 +255,23 @@ def test_submission_is_complete_ordered_and_reproducible(trained, tmp_path):
     assert summary.to_dict()["views"] == summary.views and any("views" in line for line in summary.lines())
     assert read_jsonl(tmp_path / "b" / "predictions.jsonl") == records
     assert again.pass_at_k == summary.pass_at_k and again.invalid_views == summary.invalid_views
+    written = orjson.loads((tmp_path / "a" / "predict_summary.json").read_bytes())
+    assert (summary.model_answered, summary.fallbacks) == (written["model_answered"], written["fallback"])
+    assert summary.model_answered + sum(summary.fallbacks.values()) == 5
+    assert summary.fallbacks.get("too big for the canvas") == 1  # c_big's one input
+    valid = summary.views - summary.invalid_views
+    assert f"views: 10 of 10 run, {valid} decoded to a valid grid ({summary.invalid_views} did not)" in (
+        "\n".join(summary.lines())
+    )
+
+
+def test_answered_line_names_the_fallbacks_and_why():
+    assert answered_line(5, 5, {}) == "inputs: 5 of 5 answered by the model"
+    line = answered_line(0, 81, {"too big for the canvas": 3, "no valid prediction": 78})
+    assert line == (
+        "inputs: 0 of 81 answered by the model; 81 hold fallback attempts "
+        "(78 no valid prediction, 3 too big for the canvas)"
+    )
 
 
 def test_overfit_task_is_answered_by_attempt_1(trained, tmp_path):

@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("search",),
     ("predict",),
     ("quickstart", "kaggle", "bench", "viz", "trm_import"),
+    ("doctor",),
     ("cli_data", "cli_submission", "cli_search"),
     ("cli",),
     ("__main__",),

@@ -347,7 +347,7 @@ def test_report_html_skips_partial_last_line_and_plots_every_key(tmp_path):
     assert summary.records == 22 and summary.skipped_lines == 1 and summary.last_step == 20
     assert summary.panels == {
         "losses": ["train/lm_loss", "train/q_halt_loss"],
-        "accuracies": ["eval/accuracy", "eval/exact_accuracy", "train/accuracy", "train/exact_accuracy"],
+        "accuracies": ["eval/exact_accuracy", "train/accuracy", "train/exact_accuracy"],
         "halting": ["train/q_halt_accuracy", "train/steps"],
         "learning rate": ["train/lr"],
         "other": ["train/tokens_per_s"],
@@ -357,10 +357,43 @@ def test_report_html_skips_partial_last_line_and_plots_every_key(tmp_path):
     assert points == {
         **dict.fromkeys(TRAIN_KEYS, 20),
         "train/tokens_per_s": 20,
-        "eval/accuracy": 2,
         "eval/exact_accuracy": 2,
-    }
+    }  # eval/accuracy stays 0.5: a table cell, not a flat line
+    assert [(r.step, r.exact, r.token) for r in summary.header.evals] == [(10, 0.25, 0.5), (20, 0.5, 0.5)]
+    assert "<td>10</td><td>0.250</td><td>0.500</td>" in text
     assert text.count("<svg") == 5 and "<polyline" in text and "script" not in collector.tags
+
+
+def test_report_constants_are_a_header_not_curves(tmp_path):
+    run = tmp_path / "run"
+    header = {"step": 0, "params": 527618, "world_size": 1, "total_steps": 400}
+    lines = [json.dumps(header) + "\n"] + [
+        json.dumps({"step": s, "train/lm_loss": 2.0 / s, "train/steps": 4.0}) + "\n" for s in (20, 40, 60)
+    ]
+    lines.append(json.dumps({"step": 60, "eval/exact_accuracy": 0.125}) + "\n")
+    write_metrics(run / "metrics.jsonl", lines)
+    (run / "config.toml").write_text(
+        '[data.arc]\nsource = "arc1:training"\ncanvas = 8\n[model]\nhidden_size = 64\n[train]\nlr = 0.001\n'
+    )
+    summary = render_report(run, tmp_path / "r.html")
+    assert summary.panels == {"losses": ["train/lm_loss"]}
+    constants = {"params": 527618, "total_steps": 400, "train/steps": 4.0, "world_size": 1}
+    assert summary.header.constants == constants
+    assert summary.header.config == (
+        "data: source arc1:training, canvas 8",
+        "model: hidden_size 64",
+        "train: lr 0.001",
+    )
+    text = (tmp_path / "r.html").read_text()
+    assert text.count("<svg") == 1 and "params: 527,618" in text
+    assert summary.header.lines()[3:] == [
+        "constant: params 527,618, total_steps 400, train/steps 4, world_size 1",
+        "    step    exact  token acc",
+        "      60    0.125          -",
+    ]
+    write_metrics(run / "metrics.jsonl", lines[:1])
+    with pytest.raises(BadInputError, match="nothing to plot"):  # a PNG of flat lines only says so
+        render_report(run, tmp_path / "r.png")
 
 
 def test_report_png(tmp_path, mpimg):

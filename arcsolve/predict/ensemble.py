@@ -124,13 +124,14 @@ def finish_search(
     ranked: RankedTable,
     tasks: Sequence[Task],
     model_share: float,
-    stopping: bool,
+    until: float | None,
 ) -> tuple[dict[str, Any] | None, frozenset[tuple[str, int]]]:
-    """Wait for the search (told to start nothing new when the run is stopping), merge it into
-    `ranked`; return what the predict summary says of it, and the inputs its answers lead."""
+    """Wait for the search (told to start nothing new once `until`, a `time.monotonic()` value, has
+    passed: a stopped run), merge it into `ranked`; return what the predict summary says of it,
+    and the inputs its answers lead."""
     if background is None:
         return None, frozenset()
-    if stopping:
+    if until is not None and time.monotonic() >= until:
         background.stop()
     records = background.wait()
     first, led = merge_search(ranked, tasks, records, model_share)

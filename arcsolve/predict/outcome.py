@@ -68,6 +68,23 @@ def input_outcomes(
     return outcomes
 
 
+def answered_line(
+    model_answered: int, test_inputs: int, fallbacks: dict[str, int], search_answered: int = 0
+) -> str:
+    """`inputs: 3 of 5 answered by the model; 2 hold fallback attempts (2 no valid prediction)`
+    (with `, 1 by the search` after the model's count when predict --search answered some)."""
+    line = f"inputs: {model_answered} of {test_inputs} answered by the model"
+    if search_answered:
+        line += f", {search_answered} by the search"
+    held = sum(fallbacks.values())
+    if held:
+        why = ", ".join(
+            f"{n} {reason}" for reason, n in sorted(fallbacks.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        line += f"; {held} hold fallback attempts ({why})"
+    return line
+
+
 def summary_document(
     outcomes: dict[str, list[str]], bad_tasks: Sequence[BadTaskError], stopped: str | None, final: bool
 ) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,12 @@ from arcsolve.predict.budget import (
     stop_on_sigterm,
 )
 from arcsolve.predict.config import PredictConfig
-from arcsolve.predict.ensemble import BackgroundSearch, finish_search, search_line
+from arcsolve.predict.ensemble import BackgroundSearch, finish_search
 from arcsolve.predict.model import PredictModel, load_predict_model
 from arcsolve.predict.outcome import write_predict_summary
 from arcsolve.predict.poe import ViewStore, store_for_plan, view_log_probs
 from arcsolve.predict.rank import rank_table, write_ranked_jsonl
+from arcsolve.predict.summary import PredictSummary
 from arcsolve.predict.views import ViewPlan, encode_plan_rows
 from arcsolve.predict.vote import VoteTable, pass_at_k, vote_attempts
 from arcsolve.progress import progress_bar
@@ -80,92 +81,6 @@ class LoopStats:
     @property
     def loop_seconds(self) -> float:
         return self.encode_seconds + self.model_seconds + self.decode_vote_seconds + self.store_seconds
-
-
-@dataclass(frozen=True)
-class PredictSummary:
-    out: Path
-    predictions_path: Path
-    tasks: int
-    test_inputs: int
-    unknown_tasks: int  # not in the checkpoint and not adapted: answered with the blank task embedding
-    skipped_inputs: int  # too big for the checkpoint's canvas: fallback attempts only
-    views_planned: int
-    views: int  # views answered (fewer than planned only when the time budget ran out)
-    invalid_views: int  # predictions that decode to no valid grid (no vote)
-    seconds: float  # the whole run, loading included
-    model_seconds: float
-    outside_model_fraction: float  # share of the view loop spent encoding, decoding, inverting, voting
-    views_per_second: float  # over the view loop
-    stopped_early: bool
-    pass_at_k: dict[int, float] = field(default_factory=dict)  # ranked candidates only; {} if unknown
-    score: float | None = None  # the written submission's score, when every task's outputs are known
-    adapt: AdaptReport | None = None  # test-time adaptation of the unknown tasks, when asked for
-    bad_tasks: int = 0  # tasks left out for failing validation (--skip-bad-tasks)
-    rank: str = "votes"  # the --rank mode
-    rank_seconds: float = 0.0  # re-ranking after the views (0 for votes)
-    store_seconds: float = 0.0  # keeping log-probabilities in the view loop (0 for votes)
-    store_mb: float = 0.0  # log-probabilities held at the end of the view loop (their peak)
-    scored_inputs: int = 0  # test inputs ranked from their views (the others: by votes)
-    search: dict[str, Any] | None = None  # --search: tasks fitted, seconds, first candidate's source
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "out": str(self.out),
-            "predictions_path": str(self.predictions_path),
-            "tasks": self.tasks,
-            "test_inputs": self.test_inputs,
-            "unknown_tasks": self.unknown_tasks,
-            "skipped_inputs": self.skipped_inputs,
-            "views_planned": self.views_planned,
-            "views": self.views,
-            "invalid_views": self.invalid_views,
-            "seconds": round(self.seconds, 3),
-            "model_seconds": round(self.model_seconds, 3),
-            "outside_model_fraction": round(self.outside_model_fraction, 4),
-            "views_per_second": round(self.views_per_second, 2),
-            "stopped_early": self.stopped_early,
-            "pass_at_k": {str(k): v for k, v in self.pass_at_k.items()},
-            "score": self.score,
-            "adapt": None if self.adapt is None else asdict(self.adapt),
-            "bad_tasks": self.bad_tasks,
-            "rank": self.rank,
-            "rank_seconds": round(self.rank_seconds, 3),
-            "store_seconds": round(self.store_seconds, 3),
-            "store_mb": round(self.store_mb, 2),
-            "scored_inputs": self.scored_inputs,
-            "search": self.search,
-        }
-
-    def lines(self) -> list[str]:
-        """Human-readable report for the CLI."""
-        lines = [
-            f"{self.out}: {self.tasks} tasks, {self.test_inputs} test inputs "
-            f"({self.unknown_tasks} task(s) answered with the blank embedding, "
-            f"{self.skipped_inputs} input(s) too big for its canvas)",
-            f"views: {self.views}/{self.views_planned} answered, {self.invalid_views} invalid, "
-            f"{self.views_per_second:.1f} views/s, {self.outside_model_fraction:.1%} of the loop outside the model, "
-            f"{self.seconds:.1f} s in all" + (" (time budget reached)" if self.stopped_early else ""),
-        ]
-        if self.adapt is not None:
-            lines.insert(1, self.adapt.line())
-        if self.bad_tasks:
-            lines.append(
-                f"{self.bad_tasks} task(s) failed validation and were left out (see predict_summary.json)"
-            )
-        if self.rank != "votes":
-            lines.append(
-                f"rank {self.rank}: {self.scored_inputs} test input(s) scored over their views, "
-                f"{self.store_mb:.2f} MB of log-probabilities, {self.store_seconds + self.rank_seconds:.2f} s"
-            )
-        if self.search is not None:
-            lines.append(search_line(self.search, self.tasks))
-        if self.pass_at_k:
-            lines.append(f"{self.rank}: " + ", ".join(f"pass@{k} {v:.4f}" for k, v in self.pass_at_k.items()))
-        if self.score is not None:
-            lines.append(f"submission score: {self.score:.4f}")
-        lines.append(f"predictions: {self.predictions_path}")
-        return lines
 
 
 def answer_views(
@@ -320,20 +235,20 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
             ) from None
     stopped = stopper.signal or ("time budget" if stats.stopped_early else None)
     # The outcome of every input comes from the votes; the submission is written once, ranked.
-    write_predict_summary(cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, True)
+    outcomes = write_predict_summary(cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, True)
     store_mb = 0.0 if store is None else store.nbytes / 2**20
     ranking_began = time.perf_counter()
     until = None if stopper.deadline is None else stopper.deadline + rank_reserve
     if stopper.signal is not None:  # asked to stop: no scoring, the vote order stands
         until = time.monotonic()
     ranked = rank_table(table, store, tasks, cfg.rank, cfg.poe_candidates, until)
-    searched, led = finish_search(
-        background, ranked, tasks, cfg.search_model_share, stopper.signal is not None
-    )
-    if searched is not None:
-        write_predict_summary(cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, True, led)
-    submission = write_submission(out, tasks, vote_attempts(ranked, tasks, k=SUBMISSION_ATTEMPTS))
     rank_seconds = time.perf_counter() - ranking_began
+    searched, led = finish_search(background, ranked, tasks, cfg.search_model_share, until)
+    if searched is not None:  # attempt 1 of some inputs is now a program's answer
+        outcomes = write_predict_summary(
+            cfg.summary_file(), tasks, table, skipped, bad_tasks, stopped, True, led
+        )
+    submission = write_submission(out, tasks, vote_attempts(ranked, tasks, k=SUBMISSION_ATTEMPTS))
     predictions = cfg.predictions_file()
     write_ranked_jsonl(predictions, ranked, tasks, cfg.max_candidates or None)
     if stopper.signal is not None:
@@ -343,9 +258,7 @@ def run_predict(cfg: PredictConfig, started: float | None = None) -> PredictSumm
             f"{out} holds their votes plus fallbacks",
         )
     ranking = (ranked, rank_seconds if store is not None else 0.0, store_mb)
-    summary = _summary(
-        cfg, tasks, plan, stats, ranking, submission, report, len(bad_tasks), started, predictions
-    )
+    summary = _summary(cfg, tasks, plan, stats, ranking, submission, report, outcomes, started, predictions)
     return dataclasses.replace(summary, search=searched)
 
 
@@ -357,12 +270,13 @@ def _summary(
     ranking: tuple[Any, float, float],
     submission: Submission,
     report: AdaptReport | None,
-    bad_tasks: int,
+    outcomes: dict[str, Any],
     started: float,
     predictions: Path,
 ) -> PredictSummary:
-    """The run's report: counts, speed, pass@K of the ranked candidates and, when every test output
-    is known, the written submission's score."""
+    """The run's report: counts, speed, inputs answered by the model (from `outcomes`, the written
+    predict_summary.json), pass@K of the ranked candidates and, when every test output is known,
+    the written submission's score."""
     ranked, rank_seconds, store_mb = ranking
     out = Path(cfg.out)
     ks = sorted({1, SUBMISSION_ATTEMPTS, cfg.attempts})
@@ -386,10 +300,13 @@ def _summary(
         pass_at_k=pass_at_k(ranked, tasks, ks),
         score=score_submission(submission, tasks).score if known else None,
         adapt=report,
-        bad_tasks=bad_tasks,
+        bad_tasks=len(outcomes["bad_tasks"]),
         rank=cfg.rank,
         rank_seconds=rank_seconds,
         store_seconds=stats.store_seconds,
         store_mb=store_mb,
         scored_inputs=ranked.scored_inputs,
+        model_answered=outcomes["model_answered"],
+        search_answered=outcomes.get("search_answered", 0),
+        fallbacks=outcomes["fallback"],
     )

@@ -5,10 +5,21 @@ family, earlier op) names the state."""
 
 from __future__ import annotations
 
-from arcsolve.search import colours, denoise, geometry, gravity, objects
+from arcsolve.search import (
+    colours,
+    denoise,
+    fill,
+    geometry,
+    gravity,
+    local_rule,
+    objects,
+    partition,
+    rays,
+    symmetry,
+)
 from arcsolve.search.ops import Fitter, Op, TaskView
 
-FAMILIES = (geometry, colours, objects, gravity, denoise)
+FAMILIES = (geometry, colours, objects, partition, symmetry, fill, rays, gravity, denoise, local_rule)
 
 
 def task_ops(view: TaskView) -> list[Op]:

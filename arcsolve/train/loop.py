@@ -8,7 +8,6 @@ evaluate and checkpoint; `last_step` makes the final evaluation and save no spec
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -74,7 +73,7 @@ def run_train(
     device = dist.local_device(device, info)
     dist.enable_tf32(device)
     set_cpu_threads(tc.cpu_threads)
-    show = (sys.stderr.isatty() if progress is None else progress) and info.is_main
+    show = progress is not False and info.is_main  # plain lines when stderr is not a terminal
     try:
         _prepare_run_dir(out, resume, info.is_main)
         dataset = open_dataset(cfg.data, info.local_rank == 0, show)

@@ -1,8 +1,9 @@
 """Training curves from a run's `metrics.jsonl`, as a PNG (matplotlib) or HTML (inline SVG).
 
-Every line is a JSON object with an integer `step`; every other numeric key is a curve. Keys are
-grouped by name into panels (losses, accuracies, halting, learning rate, other) that share one
-step axis. The file may still be growing, so a line that does not decode (the half-written last
+Every line is a JSON object with an integer `step`; every other numeric key whose value changes is
+a curve. Keys are grouped by name into panels (losses, accuracies, halting, learning rate, other)
+that share one step axis. Keys that never change, the run's config and its evaluations are text
+(`arcsolve/viz/run_header.py`): a header above the curves and, in the HTML, a table. The file may still be growing, so a line that does not decode (the half-written last
 one, or a torn line left by a killed run that was later resumed) is skipped and counted, not an
 error. When a resumed run logs a step again, the later value wins.
 """
@@ -20,6 +21,7 @@ from arcsolve.errors import BadInputError
 from arcsolve.io import atomic_write_text, read_input_bytes
 from arcsolve.viz.html import page
 from arcsolve.viz.png import render_curves_png
+from arcsolve.viz.run_header import RunHeader, is_constant, run_header
 from arcsolve.viz.series import Panel, Series, thin
 
 PANEL_ORDER = ("losses", "accuracies", "halting", "learning rate", "other")
@@ -42,12 +44,14 @@ PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 70, 56, 16, 34  # room for a right ax
 
 @dataclass(frozen=True)
 class ReportSummary:
-    """What the report shows: panel title -> metric keys, the records read and the lines skipped."""
+    """What the report shows: panel title -> metric keys, the records read, the lines skipped, and
+    the text header (constants, config, evaluations)."""
 
     panels: dict[str, list[str]]
     records: int
     skipped_lines: int
     last_step: int
+    header: RunHeader
 
 
 def read_metrics(path: Path) -> tuple[dict[str, Series], int, int]:
@@ -141,25 +145,31 @@ def render_report(run_dir: Path, out: Path) -> ReportSummary:
     series, records, skipped = read_metrics(path)
     if not series:
         raise BadInputError(str(path), "no numeric metrics besides 'step'; nothing to plot")
-    panels = group_panels({key: thin(one) for key, one in series.items()})
+    header = run_header(series, path.parent)
+    panels = group_panels({key: thin(one) for key, one in series.items() if not is_constant(one)})
     last_step = max(s.steps[-1] for s in series.values())
     title = f"training report: {path.parent.name or path.parent}"
     if suffix == ".png":
+        if not panels:
+            raise BadInputError(str(path), "no metric has changed yet; nothing to plot (try a .html report)")
         render_curves_png(f"{title} (last step {last_step})", panels, out)
     else:
-        atomic_write_text(out, page(title, _report_body(title, panels, records, skipped, last_step)))
+        body = _report_body(title, panels, (records, skipped, last_step), header.html())
+        atomic_write_text(out, page(title, body))
     return ReportSummary(
-        {p.title: [s.key for s in p.all_series] for p in panels}, records, skipped, last_step
+        {p.title: [s.key for s in p.all_series] for p in panels}, records, skipped, last_step, header
     )
 
 
-def _report_body(title: str, panels: Sequence[Panel], records: int, skipped: int, last_step: int) -> str:
+def _report_body(title: str, panels: Sequence[Panel], counts: tuple[int, int, int], header: str) -> str:
+    """The page: title, a note of the (records, skipped lines, last step), the header, the panels."""
+    records, skipped, last_step = counts
     note = f"{records} records, last step {last_step}"
     if skipped:
         note += f"; {skipped} unreadable line(s) skipped"
-    all_steps = [step for p in panels for s in p.all_series for step in s.steps]
+    all_steps = [step for p in panels for s in p.all_series for step in s.steps] or [last_step]
     x_range = _padded(min(all_steps), max(all_steps))
-    parts = [f"<h1>{escape(title)}</h1><p>{escape(note)}</p>"]
+    parts = [f"<h1>{escape(title)}</h1><p>{escape(note)}</p>{header}"]
     for panel in panels:
         parts.append(
             f'<section class="task panel" data-panel="{escape(panel.title)}"><h2>{escape(panel.title)}'

@@ -31,10 +31,11 @@ def log(message: str) -> None:
 
 
 def banner(kind: str, lines: list[str]) -> None:
-    """An unmissable block (ERROR or WARNING) on stdout and stderr, where notebooks show it red."""
+    """An unmissable block (ERROR or WARNING), once, on stderr, where notebooks show it red (a
+    notebook cell shows stdout and stderr together, so a copy on each was seen twice)."""
     rule = "!" * 78
     text = "\n".join([rule, f"{kind}:", *(f"  {line}" for line in lines), rule])
-    print(text, flush=True)
+    sys.stdout.flush()  # the log lines before it stay before it
     print(text, file=sys.stderr, flush=True)
 
 
