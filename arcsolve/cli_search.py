@@ -3,13 +3,12 @@ the root command by `arcsolve/cli.py`; errors become one line through `arcsolve/
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from arcsolve.cli_support import errors_as_lines, given_flags, with_default
+from arcsolve.cli_support import QuietFlag, errors_as_lines, given_flags, with_default
 
 
 def _flag(dotted: str, text: str) -> Any:
@@ -32,7 +31,7 @@ def search(
     log: Annotated[
         Path | None, typer.Option(help="the per-task record (default: search.jsonl by --out)")
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    quiet: QuietFlag = False,
 ) -> None:
     """Program search on the CPU: a DSL of grid transforms, enumerated on worker processes.
 
@@ -45,7 +44,7 @@ def search(
     flags = {"tasks": source, "out": str(out), "time_budget": time_budget}
     flags |= {"options_task_seconds": task_seconds, "options_depth": depth, "options_workers": workers}
     flags |= {"options_memory_mb": memory_mb, "log_path": None if log is None else str(log)}
-    fields = {"progress": sys.stderr.isatty() and not quiet, **given_flags(flags, sections=("options",))}
+    fields = {"progress": not quiet, **given_flags(flags, sections=("options",))}
     run = run_search(from_dict(SearchConfig, fields, where="search"), echo=typer.echo)
     for line in run.lines():
         typer.echo(f"search: {line}")
