@@ -88,6 +88,10 @@ def data_build_arc(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default: 0; 42 with --trm-prefix)")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
+    materialize: Annotated[
+        bool,
+        typer.Option(help="write every token row (the materialized format) instead of the recipe the loader encodes"),
+    ] = False,
     trm_prefix: Annotated[
         str | None,
         typer.Option(
@@ -123,7 +127,7 @@ def data_build_arc(
         names = [n for word in [subsets or "", *(more_subsets or [])] for n in word.split(",") if n]
         given = {"subsets": tuple(names) or None, "test_set": test_set, "aug": aug, "seed": seed}
         trm_cfg = TrmBuildConfig(trm_prefix, **given_flags(given))
-        meta = build_trm_dataset(trm_cfg, out, overwrite=overwrite)
+        meta = build_trm_dataset(trm_cfg, out, overwrite=overwrite, materialize=materialize)
         train, test = meta["counts"]["train"], meta["counts"]["test"]
         typer.echo(
             f"{out}: {len(meta['task_ids'])} tasks, {meta['num_puzzle_ids']} puzzle ids (with the blank), "
@@ -141,7 +145,9 @@ def data_build_arc(
     cfg = from_dict(
         ArcBuildConfig, given_flags(given | {"max_grid": max_grid, "translate": translate}), "data build arc"
     )
-    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=sys.stderr.isatty())
+    summary = build_arc_dataset(
+        cfg, out, overwrite=overwrite, progress=sys.stderr.isatty(), materialize=materialize
+    )
     typer.echo(summary.describe())
     if summary.num_left_out:
         task_id, why = summary.left_out[0]

@@ -250,8 +250,9 @@ def encode_views(
         raise BadInputError("augment", "grid_index points outside the packed grids")
     if k and (aug_index.min() < 0 or aug_index.max() >= dihedrals.shape[0]):
         raise BadInputError("augment", "aug_index points outside the augmentation table")
-    heights, widths = view_shapes(packed, dihedrals)
-    hh, ww = heights[aug_index, grid_index], widths[aug_index, grid_index]
+    swap = _SWAPS[dihedrals[aug_index]]  # per row, not [A, n]: a recipe batch spans many tasks' grids
+    hh = np.where(swap, packed.widths[grid_index], packed.heights[grid_index])
+    ww = np.where(swap, packed.heights[grid_index], packed.widths[grid_index])
     if k and (
         offsets.min() < 0 or (offsets[:, 0] + hh).max() > canvas or (offsets[:, 1] + ww).max() > canvas
     ):

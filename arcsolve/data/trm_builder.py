@@ -18,7 +18,8 @@ So `identifiers.json` (written beside `meta.json`, the reference's format) is by
 reference's for the same files, subsets and seed, and the rows, puzzle ids and offsets equal the
 reference arrays. One difference: when the first subset is a test set, the reference's split order
 depends on Python's string hashing (a set of splits); here the train split always comes first.
-The bulk draws run in numba (`legacy_rng`), duplicates are found on exact bytes.
+The bulk draws run in numba (`legacy_rng`), duplicates are found on exact bytes. The dataset is a
+recipe unless `materialize` (see `arcsolve/data/arc_builder.py`): its rows equal the same arrays.
 """
 
 from __future__ import annotations
@@ -264,9 +265,14 @@ def _write_group(split, plan: _TaskPlan, pairs: np.ndarray, ids: np.ndarray, off
     aug_index = np.repeat(np.arange(n_versions, dtype=np.int64), n_pairs)
     grid_in, grid_out = np.tile(pairs[:, 0], n_versions), np.tile(pairs[:, 1], n_versions)
     versions = (plan.packed, plan.dihedrals, plan.colour_maps)
+    rows = (None, None)
+    if not split.recipe:
+        rows = (
+            encode_views(*versions, grid_in, aug_index, offsets, MAX_GRID),
+            encode_views(*versions, grid_out, aug_index, offsets, MAX_GRID),
+        )
     split.add_group(
-        encode_views(*versions, grid_in, aug_index, offsets, MAX_GRID),
-        encode_views(*versions, grid_out, aug_index, offsets, MAX_GRID),
+        *rows,
         puzzle_ids=np.repeat(ids, n_pairs).astype(np.int32),
         puzzle_sizes=np.full(n_versions, n_pairs),
         offsets=offsets.astype(np.int16),
@@ -274,7 +280,9 @@ def _write_group(split, plan: _TaskPlan, pairs: np.ndarray, ids: np.ndarray, off
     )
 
 
-def build_trm_dataset(cfg: TrmBuildConfig, out: str | Path, overwrite: bool = False) -> dict[str, Any]:
+def build_trm_dataset(
+    cfg: TrmBuildConfig, out: str | Path, overwrite: bool = False, materialize: bool = False
+) -> dict[str, Any]:
     """Build dataset `out` (atomically) the reference's way; return its meta (plus `seconds`)."""
     cfg.validate()
     started = time.perf_counter()
@@ -299,7 +307,7 @@ def build_trm_dataset(cfg: TrmBuildConfig, out: str | Path, overwrite: bool = Fa
     for group in names:  # train split first: every task has train-split puzzles
         for name in group:
             identifiers.setdefault(name, len(identifiers) + 1)
-    table = np.zeros((len(identifiers) + 1, AUG_TABLE_COLUMNS), dtype=np.int16)
+    table = np.zeros((len(identifiers) + 1, AUG_TABLE_COLUMNS), dtype=np.int32)
     table[0] = [-1, 0, *range(NUM_COLORS)]
     group_ids = [np.array([identifiers[n] for n in group], dtype=np.int64) for group in names]
     for index, (plan, ids) in enumerate(zip(plans, group_ids, strict=True)):
@@ -307,7 +315,10 @@ def build_trm_dataset(cfg: TrmBuildConfig, out: str | Path, overwrite: bool = Fa
     stream = LegacyStream(state)
     offsets = _train_offsets(plans, stream)
     listing = [BLANK_NAME] + list(identifiers)
-    with DatasetWriter(out, "arc", MAX_GRID**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite) as writer:
+    storage = "materialized" if materialize else "recipe"
+    with DatasetWriter(out, "arc", MAX_GRID**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite, storage) as writer:
+        for plan in plans if writer.recipe else ():
+            writer.add_task(plan.packed, {"train": plan.train_pairs, "test": plan.test_pairs})
         for plan, ids, rows in zip(plans, group_ids, offsets, strict=True):
             _write_group(writer.split("train"), plan, plan.train_pairs, ids, rows)
         for plan, ids in zip(plans, group_ids, strict=True):
