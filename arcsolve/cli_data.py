@@ -90,7 +90,9 @@ def data_build_arc(
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
     materialize: Annotated[
         bool,
-        typer.Option(help="write every token row (the materialized format) instead of the recipe the loader encodes"),
+        typer.Option(
+            help="write every token row (the materialized format) instead of the recipe the loader encodes"
+        ),
     ] = False,
     trm_prefix: Annotated[
         str | None,

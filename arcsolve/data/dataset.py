@@ -41,7 +41,6 @@ from arcsolve.data.recipe import (
     GRID_SHAPES_FILE,
     RECIPE_SPLIT_ARRAYS,
     RecipeRows,
-    RecipeTable,
     recipe_problem,
     recipe_table,
 )
@@ -268,13 +267,17 @@ def _split_arrays(root: Path, name: str, meta: dict[str, Any]) -> dict[str, np.n
     n_examples = int(arrays["puzzle_index"][-1]) if arrays["puzzle_index"].size else 0
     for n, array in arrays.items():
         if n not in _INDEX_ARRAYS and array.shape[0] != n_examples:
-            raise BadInputError(where, f"{n}.npy has {array.shape[0]} rows, puzzle_index.npy says {n_examples}")
+            raise BadInputError(
+                where, f"{n}.npy has {array.shape[0]} rows, puzzle_index.npy says {n_examples}"
+            )
     _check_index(where, arrays["puzzle_index"], n_examples, "puzzle_index")
     _check_index(where, arrays["group_index"], arrays["puzzle_index"].shape[0] - 1, "group_index")
     return arrays
 
 
-def _materialized_split(root: Path, name: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> SplitArrays:
+def _materialized_split(
+    root: Path, name: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> SplitArrays:
     where = str(root / name)
     if arrays["inputs"].shape[1:] != (meta["seq_len"],) or arrays["labels"].shape != arrays["inputs"].shape:
         raise BadInputError(where, f"inputs and labels must be [N, {meta['seq_len']}]")

@@ -91,7 +91,11 @@ class SplitWriter:
         if recipe:
             rows = {"puzzles": (np.int32, ()), "pairs": (np.int32, (2,))}
         else:
-            rows = {"inputs": (np.uint8, (seq_len,)), "labels": (np.uint8, (seq_len,)), "puzzle_ids": (np.int32, ())}
+            rows = {
+                "inputs": (np.uint8, (seq_len,)),
+                "labels": (np.uint8, (seq_len,)),
+                "puzzle_ids": (np.int32, ()),
+            }
         rows.update(extras)
         self._files = {name: NpyAppender(folder / f"{name}.npy", dt, sh) for name, (dt, sh) in rows.items()}
         self._puzzle_sizes: list[np.ndarray] = []

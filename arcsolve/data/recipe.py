@@ -44,7 +44,9 @@ class RecipeTable:
     canvas: int
 
 
-def recipe_table(cells: np.ndarray, shapes: np.ndarray, augmentations: np.ndarray, canvas: int) -> RecipeTable:
+def recipe_table(
+    cells: np.ndarray, shapes: np.ndarray, augmentations: np.ndarray, canvas: int
+) -> RecipeTable:
     shapes = np.asarray(shapes, dtype=np.int64)
     sizes = shapes[:, 0] * shapes[:, 1]
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
@@ -59,7 +61,9 @@ def recipe_table(cells: np.ndarray, shapes: np.ndarray, augmentations: np.ndarra
     )
 
 
-def recipe_problem(table: RecipeTable, num_tasks: int, splits: dict[str, dict[str, np.ndarray]]) -> str | None:
+def recipe_problem(
+    table: RecipeTable, num_tasks: int, splits: dict[str, dict[str, np.ndarray]]
+) -> str | None:
     """What makes these arrays no recipe a build writes (they passed their sha256 check), or None."""
     packed = table.packed
     sides = np.concatenate([packed.heights, packed.widths])
@@ -143,11 +147,19 @@ class RecipeRows:
         known = grids != UNKNOWN_GRID
         if known.all():
             aug = np.arange(rows.shape[0], dtype=np.int64)
-            encode_views(t.packed, t.dihedrals[ids], t.colour_maps[ids], grids, aug, self.offsets[rows], t.canvas, out)
+            encode_views(
+                t.packed, t.dihedrals[ids], t.colour_maps[ids], grids, aug, self.offsets[rows], t.canvas, out
+            )
         elif known.any():
             sel = np.flatnonzero(known)
             aug = np.arange(sel.shape[0], dtype=np.int64)
             out[sel] = encode_views(
-                t.packed, t.dihedrals[ids[sel]], t.colour_maps[ids[sel]], grids[sel], aug, self.offsets[rows[sel]], t.canvas
+                t.packed,
+                t.dihedrals[ids[sel]],
+                t.colour_maps[ids[sel]],
+                grids[sel],
+                aug,
+                self.offsets[rows[sel]],
+                t.canvas,
             )
         return out
