@@ -71,7 +71,7 @@ def pack_grids(grids: Sequence[np.ndarray]) -> PackedGrids:
 
 
 @njit(**JIT_FLAGS)
-def _coefficients(d, h, w):
+def dihedral_coefficients(d, h, w):
     """Source cell (y, x) of an h x w grid lands at (i0 + iy*y + ix*x, j0 + jy*y + jx*x)."""
     if d == 0:
         return 0, 1, 0, 0, 0, 1
@@ -96,7 +96,7 @@ def _coefficients(d, h, w):
 def _place(flat, start, h, w, src_stride, d, colours, add, out, base, stride):
     """Write the h x w grid at flat[start + y*src_stride + x] under dihedral d and colour table
     `colours` (plus `add`) into out[base + i*stride + j]."""
-    i0, iy, ix, j0, jy, jx = _coefficients(d, h, w)
+    i0, iy, ix, j0, jy, jx = dihedral_coefficients(d, h, w)
     row_step = iy * stride + jy
     col_step = ix * stride + jx
     origin = base + i0 * stride + j0
