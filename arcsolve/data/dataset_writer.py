@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -245,11 +246,17 @@ class DatasetWriter:
             self._splits[name] = SplitWriter(self._tmp / name, self.seq_len, self.extras, self.recipe)
         return self._splits[name]
 
-    def write_file(self, name: str, data: bytes) -> None:
-        """An extra file beside meta.json (not an array: meta.json does not list it)."""
+    def write_file(self, name: str, parts: Iterable[bytes]) -> str:
+        """An extra file beside meta.json (not an array: meta.json does not list it), written part by
+        part (no joined copy of a large file); returns its sha256."""
         if self._tmp is None:
             raise RuntimeError("use DatasetWriter as a context manager")
-        (self._tmp / name).write_bytes(data)
+        digest = hashlib.sha256()
+        with open(self._tmp / name, "wb") as handle:
+            for part in parts:
+                handle.write(part)
+                digest.update(part)
+        return digest.hexdigest()
 
     def finish(
         self, num_puzzle_ids: int, fields: dict[str, Any], augmentations: np.ndarray | None = None
