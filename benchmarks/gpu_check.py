@@ -197,8 +197,9 @@ def check_train(size: Size, device: torch.device, peak: float | None, backend: s
 
 
 def check_loader(record: dict[str, Any]) -> dict[str, Any]:
-    from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
     from recipe_bench import loader_rows_per_second
+
+    from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
 
     with tempfile.TemporaryDirectory(prefix="gpu-check-loader-") as tmp:
         build_arc_dataset(ArcBuildConfig(source="arc1:training", aug=8), Path(tmp) / "ds", progress=False)
