@@ -300,7 +300,7 @@ def test_format_1_datasets_are_still_read(materialized, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "rel", ["grid_cells.npy", "grid_shapes.npy", "augmentations.npy", "train/pairs.npy", "test/offsets.npy"]
+    "rel", ["grid_cells.npy", "grid_shapes.npy", "augmentations.npy", "train/pairs.npy", "train/offsets.npy"]
 )
 def test_an_altered_or_truncated_recipe_is_refused_at_open_naming_the_file(built, tmp_path, rel):
     out = copy_dataset(built, tmp_path)

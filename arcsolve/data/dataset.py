@@ -39,6 +39,7 @@ import orjson
 from arcsolve.data.recipe import (
     GRID_CELLS_FILE,
     GRID_SHAPES_FILE,
+    RECIPE_ROW_ARRAYS,
     RECIPE_SPLIT_ARRAYS,
     RecipeRows,
     recipe_problem,
@@ -56,7 +57,7 @@ KINDS = ("arc", "sudoku", "maze")
 CORE_ARRAYS = ("inputs", "labels", "puzzle_ids", "puzzle_index", "group_index")
 SPLIT_ARRAYS = {  # what a split of each storage must hold
     "materialized": CORE_ARRAYS,
-    "recipe": ("puzzle_index", "group_index", "offsets", "example_index", *RECIPE_SPLIT_ARRAYS),
+    "recipe": ("puzzle_index", "group_index", *RECIPE_ROW_ARRAYS, *RECIPE_SPLIT_ARRAYS),
 }
 ExtraSpec = dict[str, tuple[Any, tuple[int, ...]]]  # name -> (dtype, shape of one example's entry)
 
@@ -311,8 +312,11 @@ def _recipe_splits(
         if puzzles.shape != (puzzle_index.shape[0] - 1,):
             raise BadInputError(str(root / name / "puzzles.npy"), "needs one puzzle id per puzzle")
         _check_puzzle_ids(str(root / name), puzzles, meta)
-        ids = np.repeat(np.asarray(puzzles), np.diff(puzzle_index)).astype(np.int32)
-        rows = (split["pair_index"], ids, split["example_index"], split["offsets"])
+        sizes = np.diff(puzzle_index)
+        ids = np.repeat(np.asarray(puzzles), sizes).astype(np.int32)
+        firsts = np.repeat(puzzle_index[:-1], sizes)
+        example_index = (np.arange(firsts.shape[0]) - firsts).astype(np.int16)
+        rows = (split["pair_index"], puzzles, puzzle_index, split["offsets"])
         splits[name] = SplitArrays(
             name=name,
             inputs=RecipeRows(table, split["pairs"][:, 0], *rows),
@@ -320,6 +324,6 @@ def _recipe_splits(
             puzzle_ids=ids,
             puzzle_index=puzzle_index,
             group_index=split["group_index"],
-            extras={"offsets": split["offsets"], "example_index": split["example_index"]},
+            extras={"offsets": split["offsets"], "example_index": example_index},
         )
     return splits

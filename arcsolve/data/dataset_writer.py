@@ -30,7 +30,7 @@ from arcsolve.data.dataset import (
     ExtraSpec,
     npy_header,
 )
-from arcsolve.data.recipe import GRID_CELLS_FILE, GRID_SHAPES_FILE, UNKNOWN_GRID
+from arcsolve.data.recipe import GRID_CELLS_FILE, GRID_SHAPES_FILE, RECIPE_ROW_ARRAYS, UNKNOWN_GRID
 from arcsolve.errors import BadInputError
 from arcsolve.io import atomic_directory, atomic_write_json
 
@@ -90,14 +90,14 @@ class SplitWriter:
         self.recipe = recipe
         rows: dict[str, tuple[Any, tuple[int, ...]]]
         if recipe:
-            rows = {"puzzles": (np.int32, ()), "pairs": (np.int32, (2,))}
+            rows = {"puzzles": (np.int32, ()), "pairs": (np.int32, (2,)), **RECIPE_ROW_ARRAYS}
         else:
             rows = {
                 "inputs": (np.uint8, (seq_len,)),
                 "labels": (np.uint8, (seq_len,)),
                 "puzzle_ids": (np.int32, ()),
+                **extras,
             }
-        rows.update(extras)
         self._files = {name: NpyAppender(folder / f"{name}.npy", dt, sh) for name, (dt, sh) in rows.items()}
         self._puzzle_sizes: list[np.ndarray] = []
         self._group_sizes: list[int] = []
@@ -130,10 +130,10 @@ class SplitWriter:
             raise ValueError(f"extra arrays must be exactly {sorted(self.extras)}, each of {n} examples")
         arrays: dict[str, Any] = dict(extras)
         if self.recipe:
-            firsts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            if (np.asarray(puzzle_ids) != np.repeat(np.asarray(puzzle_ids)[firsts], sizes)).any():
-                raise ValueError("a recipe split needs one puzzle id per puzzle")
-            arrays["puzzles"] = np.asarray(puzzle_ids)[firsts]
+            arrays = {
+                "puzzles": self._recipe_puzzles(sizes, puzzle_ids, extras),
+                "offsets": extras["offsets"],
+            }
         else:
             if len(inputs) != n or len(labels) != n:  # type: ignore[arg-type]
                 raise ValueError(f"group arrays must hold {n} examples")
@@ -142,6 +142,23 @@ class SplitWriter:
             self._files[name].append(rows)
         self._puzzle_sizes.append(sizes)
         self._group_sizes.append(int(sizes.size))
+
+    @staticmethod
+    def _recipe_puzzles(
+        sizes: np.ndarray, puzzle_ids: np.ndarray, extras: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        """Each puzzle's id, after checking what a recipe split leaves implied: one puzzle id per
+        puzzle, example indices that count 0, 1, ... inside each puzzle, offsets that fit uint8."""
+        firsts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        position = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)
+        if (np.asarray(puzzle_ids) != np.repeat(np.asarray(puzzle_ids)[firsts], sizes)).any():
+            raise ValueError("a recipe split needs one puzzle id per puzzle")
+        if "example_index" in extras and (np.asarray(extras["example_index"]) != position).any():
+            raise ValueError("a recipe split needs each puzzle's examples in pair order")
+        offsets = np.asarray(extras["offsets"])
+        if offsets.size and (offsets.min() < 0 or offsets.max() > np.iinfo(np.uint8).max):
+            raise ValueError("recipe offsets must lie in 0..255")
+        return np.asarray(puzzle_ids)[firsts]
 
     def close(self) -> tuple[dict[str, int], dict[str, Any]]:
         """Finish the files; return (counts, file descriptions keyed by path inside the dataset)."""

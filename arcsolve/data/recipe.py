@@ -11,7 +11,12 @@ encoder (`encode_views`) when they are indexed. Files, beside a materialized dat
         pairs.npy          int32 [P, 2]      (input grid, output grid or -1 when unknown) of each pair
         pair_index.npy     int64 [T + 1]     the pairs of task t in this split: pair_index[t]:[t + 1]
         puzzles.npy        int32 [puzzles]   the puzzle id of each puzzle (its rows share it)
-        offsets.npy, example_index.npy, puzzle_index.npy, group_index.npy as in a materialized split
+        offsets.npy        uint8 [N, 2]      where row n's grids sit on the canvas
+        puzzle_index.npy, group_index.npy    as in a materialized split
+
+A row's example index (which of its task's pairs it is) is its position inside its puzzle: every
+puzzle holds all of its task's pairs in this split, in order (the writer checks it), so it is not
+stored. Nor are per-row puzzle ids: both come from `puzzle_index` when rows are encoded.
 
 Every file's sha256 is checked when a recipe dataset is opened (they are small), so an altered or
 truncated file is refused there, naming it, instead of encoding wrong rows later.
@@ -30,6 +35,7 @@ from arcsolve.constants import MAX_GRID, NUM_COLORS, NUM_DIHEDRAL
 GRID_CELLS_FILE = "grid_cells.npy"
 GRID_SHAPES_FILE = "grid_shapes.npy"
 RECIPE_SPLIT_ARRAYS = ("pairs", "pair_index", "puzzles")
+RECIPE_ROW_ARRAYS = {"offsets": (np.uint8, (2,))}  # the only per-row array of a recipe split
 UNKNOWN_GRID = -1  # the output grid of a pair whose output is hidden: its label row is all PAD
 
 
@@ -103,17 +109,17 @@ class RecipeRows:
         table: RecipeTable,
         pair_grids: np.ndarray,
         pair_index: np.ndarray,
-        puzzle_ids: np.ndarray,
-        example_index: np.ndarray,
+        puzzles: np.ndarray,
+        puzzle_index: np.ndarray,
         offsets: np.ndarray,
     ) -> None:
         self.table = table
         self.pair_grids = np.asarray(pair_grids, dtype=np.int64)  # one side's grid of each pair
         self.pair_index = np.asarray(pair_index, dtype=np.int64)
-        self.puzzle_ids = puzzle_ids
-        self.example_index = example_index
+        self.puzzles = np.asarray(puzzles, dtype=np.int64)
+        self.puzzle_index = np.asarray(puzzle_index, dtype=np.int64)
         self.offsets = offsets
-        self.shape = (int(puzzle_ids.shape[0]), table.canvas * table.canvas)
+        self.shape = (int(offsets.shape[0]), table.canvas * table.canvas)
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -140,8 +146,9 @@ class RecipeRows:
         if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
             raise IndexError(f"a row index lies outside 0..{self.shape[0] - 1}")
         t = self.table
-        ids = np.asarray(self.puzzle_ids[rows], dtype=np.int64)
-        pairs = self.pair_index[t.task_of[ids]] + np.asarray(self.example_index[rows], dtype=np.int64)
+        puzzle = np.searchsorted(self.puzzle_index, rows, side="right") - 1
+        ids = self.puzzles[puzzle]
+        pairs = self.pair_index[t.task_of[ids]] + rows - self.puzzle_index[puzzle]
         grids = self.pair_grids[pairs]
         out = np.zeros((rows.shape[0], self.shape[1]), dtype=np.uint8)
         known = grids != UNKNOWN_GRID
