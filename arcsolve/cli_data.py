@@ -63,6 +63,20 @@ def data_validate(
         raise typer.Exit(2)
 
 
+def _build_trm(prefix: str, given: dict, out: Path, overwrite: bool, materialize: bool) -> None:
+    from arcsolve.data.trm_builder import TrmBuildConfig, build_trm_dataset
+
+    meta = build_trm_dataset(
+        TrmBuildConfig(prefix, **given_flags(given)), out, overwrite=overwrite, materialize=materialize
+    )
+    train, test = meta["counts"]["train"], meta["counts"]["test"]
+    typer.echo(
+        f"{out}: {len(meta['task_ids'])} tasks, {meta['num_puzzle_ids']} puzzle ids (with the blank), "
+        f"train {train['examples']} examples / {train['puzzles']} puzzles, test {test['examples']} examples, "
+        f"{meta['tasks_short_of_aug']} task(s) short of --aug, {meta['seconds']:.1f} s"
+    )
+
+
 @build_app.command("arc")
 @errors_as_lines
 def data_build_arc(
@@ -88,6 +102,12 @@ def data_build_arc(
     seed: Annotated[int | None, typer.Option(help="random seed (default: 0; 42 with --trm-prefix)")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing dataset directory")] = False,
     quiet: QuietFlag = False,
+    materialize: Annotated[
+        bool,
+        typer.Option(
+            help="write every token row (the materialized format) instead of the recipe the loader encodes"
+        ),
+    ] = False,
     trm_prefix: Annotated[
         str | None,
         typer.Option(
@@ -112,18 +132,9 @@ def data_build_arc(
         if any(flag is not None for flag in (source, extra_train, canvas, max_grid, translate)):
             raise UsageError("--trm-prefix builds the reference's recipe: drop --source, --extra-train, "
                              "--canvas, --max-grid and --no-translate", ctx=ctx)  # fmt: skip
-        from arcsolve.data.trm_builder import TrmBuildConfig, build_trm_dataset
-
         names = [n for word in [subsets or "", *(more_subsets or [])] for n in word.split(",") if n]
         given = {"subsets": tuple(names) or None, "test_set": test_set, "aug": aug, "seed": seed}
-        trm_cfg = TrmBuildConfig(trm_prefix, **given_flags(given))
-        meta = build_trm_dataset(trm_cfg, out, overwrite=overwrite)
-        train, test = meta["counts"]["train"], meta["counts"]["test"]
-        typer.echo(
-            f"{out}: {len(meta['task_ids'])} tasks, {meta['num_puzzle_ids']} puzzle ids (with the blank), "
-            f"train {train['examples']} examples / {train['puzzles']} puzzles, test {test['examples']} examples, "
-            f"{meta['tasks_short_of_aug']} task(s) short of --aug, {meta['seconds']:.1f} s"
-        )
+        _build_trm(trm_prefix, given, out, overwrite, materialize)
         return
     if source is None or more_subsets:  # the same usage error click gives for a missing option
         raise UsageError("Missing option '--source' (or --trm-prefix).", ctx=ctx)
@@ -135,7 +146,7 @@ def data_build_arc(
     cfg = from_dict(
         ArcBuildConfig, given_flags(given | {"max_grid": max_grid, "translate": translate}), "data build arc"
     )
-    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=not quiet)
+    summary = build_arc_dataset(cfg, out, overwrite=overwrite, progress=not quiet, materialize=materialize)
     typer.echo(summary.describe())
     if summary.num_left_out:
         task_id, why = summary.left_out[0]

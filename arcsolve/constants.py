@@ -12,8 +12,10 @@ EOS_TOKEN = 1
 COLOR_OFFSET = 2
 ARC_VOCAB_SIZE = COLOR_OFFSET + NUM_COLORS
 
-# Task indices, versions and puzzle ids are stored as int16 in datasets and the augmentation table.
+# Versions per task and example indices are stored as int16; task indices and puzzle ids as int32
+# (the augmentation table, view plans, adaptation tables and checkpoints).
 INT16_MAX = 32767
+INT32_MAX = 2**31 - 1
 
 # Puzzle id 0 is the "blank" task embedding: used for padding rows and unknown tasks.
 BLANK_PUZZLE_ID = 0

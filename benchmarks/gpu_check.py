@@ -14,6 +14,9 @@ still run, and the exit code is 1):
   bf16 peak (`GPU_BF16_PEAK_TFLOPS` in arcsolve/train/info.py), peak memory, the host syncs in one
   step (CUDA's sync debug mode; the loop's target is none between finite checks), and the paper
   ARC-AGI-1 run's projected days on 4 such GPUs at the compiled rate;
+- `loader`: rows/s of 768-row 30x30 training batches encoded from a recipe dataset (arc1:training,
+  aug 8) on one CPU thread, beside the compiled step's rows/s (`rows_vs_step`: how many steps' worth
+  of rows the loader makes in one step's time; issue 23 asks for at least 20);
 - `predict`: views/s of `evaluate_batch` (16 ACT steps per view, eager, as `arcsolve predict`);
 - `bf16_vs_fp32`: one supervision step's logits with the same weights in bf16 and in float32;
 - `sdpa_backend`: which attention kernel torch ran (flash, efficient, cudnn or math), from a profile;
@@ -193,6 +196,22 @@ def check_train(size: Size, device: torch.device, peak: float | None, backend: s
     return out
 
 
+def check_loader(record: dict[str, Any]) -> dict[str, Any]:
+    from recipe_bench import loader_rows_per_second
+
+    from arcsolve.data.arc_builder import ArcBuildConfig, build_arc_dataset
+
+    with tempfile.TemporaryDirectory(prefix="gpu-check-loader-") as tmp:
+        build_arc_dataset(ArcBuildConfig(source="arc1:training", aug=8), Path(tmp) / "ds", progress=False)
+        rate = loader_rows_per_second(Path(tmp) / "ds", seconds=2.0)
+    out: dict[str, Any] = {"rows_per_s": round(rate)}
+    compiled = record.get("train", {}).get("compiled", {})
+    if compiled.get("rows_per_s"):
+        out["step_ms"] = compiled["ms_per_step"]
+        out["rows_vs_step"] = round(rate / compiled["rows_per_s"], 1)
+    return out
+
+
 def check_predict(size: Size, device: torch.device) -> dict[str, Any]:
     model = (
         TRM(size.model, size.seq_len, 12, size.ids, generator=torch.Generator().manual_seed(0))
@@ -345,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         "train": lambda: check_train(
             size, device, peak, args.compile_backend or ("aot_eager" if args.tiny else "inductor")
         ),
+        "loader": lambda: check_loader(record),
         "predict": lambda: check_predict(size, device),
         "torchrun": lambda: check_torchrun(device),
         "sudoku": lambda: check_sudoku(device, args.tiny),

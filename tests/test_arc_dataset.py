@@ -76,7 +76,7 @@ def test_counts(built):
     assert ds.meta["task_ids"] == ["aaa_blank", "bbb", "ddd_hidden", "eee"]
     assert ds.meta["tasks_short_of_aug"] == 1 and ds.meta["tasks_without_test_outputs"] == 1
     assert ds.seq_len == CANVAS * CANVAS and ds.vocab_size == 12 and ds.meta["canvas"] == CANVAS
-    assert ds.augmentations.dtype == np.int16 and ds.augmentations.shape == (23, 12)
+    assert ds.augmentations.dtype == np.int32 and ds.augmentations.shape == (23, 12)
     assert ds.augmentations[0].tolist() == [-1, 0, *range(10)]
     assert [s["role"] for s in ds.meta["sources"]] == ["source", "extra_train"]
     assert all(len(s["sha256"]) == 64 for s in ds.meta["sources"])
@@ -167,7 +167,7 @@ def test_builds_are_deterministic_for_a_seed(task_folders, tmp_path):
         build_arc_dataset(config(task_folders, seed=seed), tmp_path / name, progress=False)
     a, b, c = (all_bytes(tmp_path / n) for n in "abc")
     assert a == b
-    assert a["train/inputs.npy"] != c["train/inputs.npy"]
+    assert a["train/offsets.npy"] != c["train/offsets.npy"]
     assert dataset_fingerprint(tmp_path / "a") == dataset_fingerprint(tmp_path / "b")
     assert dataset_fingerprint(tmp_path / "a") != dataset_fingerprint(tmp_path / "c")
 
@@ -255,8 +255,69 @@ def test_reader_rejects_missing_and_corrupt_meta(built, tmp_path):
         dataset_fingerprint(out)
 
 
-def test_reader_rejects_missing_truncated_or_altered_arrays(built, tmp_path):
+@pytest.fixture(scope="module")
+def materialized(task_folders, tmp_path_factory) -> TokenDataset:
+    out = tmp_path_factory.mktemp("materialized") / "ds"
+    build_arc_dataset(config(task_folders), out, progress=False, materialize=True)
+    return TokenDataset.open(out, kind="arc")
+
+
+@pytest.mark.parametrize("split_name", ["train", "test"])
+def test_recipe_rows_equal_the_materialized_rows_bit_for_bit(built, materialized, split_name):
+    _, recipe = built
+    assert recipe.meta["storage"] == "recipe" and materialized.meta["storage"] == "materialized"
+    assert not (recipe.path / split_name / "inputs.npy").exists()
+    ours, theirs = recipe.split(split_name), materialized.split(split_name)
+    assert ours.inputs.shape == theirs.inputs.shape and ours.inputs.dtype == np.uint8
+    for name in ("inputs", "labels"):
+        assert np.array_equal(np.asarray(getattr(ours, name)), getattr(theirs, name))
+        rows = np.random.default_rng(1).integers(0, ours.num_examples, size=17)
+        assert np.array_equal(getattr(ours, name)[rows], getattr(theirs, name)[rows])  # any order, repeats
+        assert np.array_equal(getattr(ours, name)[-1], getattr(theirs, name)[-1])
+        assert np.array_equal(getattr(ours, name)[2:5], getattr(theirs, name)[2:5])
+    for name in ("puzzle_ids", "puzzle_index", "group_index"):
+        assert np.array_equal(getattr(ours, name), getattr(theirs, name))
+    assert np.array_equal(recipe.augmentations, materialized.augmentations)
+    if split_name == "test":  # ddd_hidden's unknown test outputs: all-PAD labels in both
+        assert not np.asarray(ours.labels).all(axis=1).all()
+
+
+def test_format_1_datasets_are_still_read(materialized, tmp_path):
+    """A format-1 dataset (int16 table, no storage field) opens, its table widened to int32."""
+    out = tmp_path / "v1"
+    shutil.copytree(materialized.path, out)
+    meta = orjson.loads((out / "meta.json").read_bytes())
+    table = np.load(out / "augmentations.npy").astype(np.int16)
+    np.save(out / "augmentations.npy", table)
+    desc = {"dtype": "int16", "shape": list(table.shape), "sha256": ""}
+    meta = {**meta, "format_version": 1, "files": {**meta["files"], "augmentations.npy": desc}}
+    del meta["storage"]
+    (out / "meta.json").write_bytes(orjson.dumps(meta))
+    old = TokenDataset.open(out)
+    assert old.augmentations.dtype == np.int32
+    assert np.array_equal(old.augmentations, materialized.augmentations)
+    assert np.array_equal(old.split("train").inputs, materialized.split("train").inputs)
+
+
+@pytest.mark.parametrize(
+    "rel", ["grid_cells.npy", "grid_shapes.npy", "augmentations.npy", "train/pairs.npy", "train/offsets.npy"]
+)
+def test_an_altered_or_truncated_recipe_is_refused_at_open_naming_the_file(built, tmp_path, rel):
     out = copy_dataset(built, tmp_path)
+    data = (out / rel).read_bytes()
+    (out / rel).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(BadInputError, match="sha256") as err:
+        TokenDataset.open(out)
+    assert str(err.value).startswith(str(out / rel))
+    (out / rel).write_bytes(data[: len(data) - 1])
+    with pytest.raises(BadInputError) as err:
+        TokenDataset.open(out)
+    assert str(err.value).startswith(str(out / rel))
+
+
+def test_reader_rejects_missing_truncated_or_altered_arrays(materialized, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(materialized.path, out)
     TokenDataset.open(out, kind="arc").verify()
     with pytest.raises(BadInputError, match="is a arc dataset, expected maze"):
         TokenDataset.open(out, kind="maze")

@@ -26,7 +26,7 @@ def test_gpu_check_runs_every_section_on_a_cpu():
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     record = json.loads(done.stdout.strip().splitlines()[-1])
-    for section in ("sdpa_backend", "bf16_vs_fp32", "train", "predict", "torchrun", "sudoku"):
+    for section in ("sdpa_backend", "bf16_vs_fp32", "train", "loader", "predict", "torchrun", "sudoku"):
         assert "error" not in record[section], record[section]
     train = record["train"]
     assert train["micro_batch"] == 16  # the largest tiny candidate fits on any CPU
@@ -37,6 +37,7 @@ def test_gpu_check_runs_every_section_on_a_cpu():
             and train[mode]["peak_memory_gib"] > 0
         )
     assert record["predict"]["views_per_s"] > 0
+    assert record["loader"]["rows_per_s"] > 0 and record["loader"]["rows_vs_step"] > 0
     assert record["sdpa_backend"]["backend"] in ("flash", "efficient", "cudnn", "math")
     assert (
         0.8 < record["bf16_vs_fp32"]["argmax_agreement"] <= 1 and record["bf16_vs_fp32"]["relative_l2"] < 0.1

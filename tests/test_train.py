@@ -80,13 +80,14 @@ MIXED_TASKS = {
 }
 
 
-def build_mixed(root: Path, aug: int = 2) -> Path:
+def build_mixed(root: Path, aug: int = 2, materialize: bool = False) -> Path:
     """Three tasks, `aug` augmented versions each, on a 4x4 canvas (16 tokens) with translation."""
     tasks = root / "tasks"
     for name, grids in MIXED_TASKS.items():
         write_task(tasks, name, list(grids), recolour if name.startswith("cycle") else flip)
-    out = root / f"mixed-aug{aug}"
-    build_arc_dataset(ArcBuildConfig(source=str(tasks), aug=aug, canvas=4, seed=0), out, progress=False)
+    out = root / f"mixed-aug{aug}{'-rows' if materialize else ''}"
+    cfg = ArcBuildConfig(source=str(tasks), aug=aug, canvas=4, seed=0)
+    build_arc_dataset(cfg, out, progress=False, materialize=materialize)
     return out
 
 
@@ -249,6 +250,16 @@ def test_resume_continues_bit_for_bit(mixed, tmp_path):
     for key in RESUMED_STATE:
         assert_same(a[key], b[key], key)
     assert b["carry"][0] is not None and bool((b["carry"][0]["steps"] < 3).any())
+
+
+def test_a_recipe_and_its_materialized_rows_train_to_the_same_numbers(mixed, tmp_path):
+    rows = build_mixed(tmp_path, materialize=True)
+    runs = {"recipe": mixed, "materialized": rows}
+    for name, dataset in runs.items():
+        run_train(tiny_config(dataset, max_steps=4, eval_every=4), tmp_path / name, progress=False)
+    assert train_records(tmp_path / "recipe") == train_records(tmp_path / "materialized")
+    evals = [[r for r in read_metrics(tmp_path / n / "metrics.jsonl") if kinds(r) == "eval"] for n in runs]
+    assert evals[0] == evals[1] and evals[0]
 
 
 def test_without_max_steps_the_run_takes_the_reference_step_count_and_evaluates_by_epochs(mixed, tmp_path):

@@ -71,7 +71,7 @@ def pack_grids(grids: Sequence[np.ndarray]) -> PackedGrids:
 
 
 @njit(**JIT_FLAGS)
-def _coefficients(d, h, w):
+def dihedral_coefficients(d, h, w):
     """Source cell (y, x) of an h x w grid lands at (i0 + iy*y + ix*x, j0 + jy*y + jx*x)."""
     if d == 0:
         return 0, 1, 0, 0, 0, 1
@@ -96,7 +96,7 @@ def _coefficients(d, h, w):
 def _place(flat, start, h, w, src_stride, d, colours, add, out, base, stride):
     """Write the h x w grid at flat[start + y*src_stride + x] under dihedral d and colour table
     `colours` (plus `add`) into out[base + i*stride + j]."""
-    i0, iy, ix, j0, jy, jx = _coefficients(d, h, w)
+    i0, iy, ix, j0, jy, jx = dihedral_coefficients(d, h, w)
     row_step = iy * stride + jy
     col_step = ix * stride + jx
     origin = base + i0 * stride + j0
@@ -250,8 +250,9 @@ def encode_views(
         raise BadInputError("augment", "grid_index points outside the packed grids")
     if k and (aug_index.min() < 0 or aug_index.max() >= dihedrals.shape[0]):
         raise BadInputError("augment", "aug_index points outside the augmentation table")
-    heights, widths = view_shapes(packed, dihedrals)
-    hh, ww = heights[aug_index, grid_index], widths[aug_index, grid_index]
+    swap = _SWAPS[dihedrals[aug_index]]  # per row, not [A, n]: a recipe batch spans many tasks' grids
+    hh = np.where(swap, packed.widths[grid_index], packed.heights[grid_index])
+    ww = np.where(swap, packed.heights[grid_index], packed.widths[grid_index])
     if k and (
         offsets.min() < 0 or (offsets[:, 0] + hh).max() > canvas or (offsets[:, 1] + ww).max() > canvas
     ):

@@ -169,7 +169,7 @@ class Augmentation:
 
     def table_row(self, task_index: int) -> np.ndarray:
         """This augmentation as a row of the dataset's augmentations table (offset not included)."""
-        return np.array([task_index, self.dihedral, *self.colours], dtype=np.int16)
+        return np.array([task_index, self.dihedral, *self.colours], dtype=np.int32)
 
     @classmethod
     def from_table_row(

@@ -13,6 +13,8 @@ Recipe (the paper's ARC data, §5, as its reference builder dataset/build_arc_da
 - Train examples get a random offset (same for input and output) with one example per version left
   at (0, 0); test examples sit at (0, 0). Unknown test outputs give all-PAD labels.
 - Task t draws from `np.random.default_rng([seed, t])`, so the build is a pure function of its config.
+- By default the dataset is a recipe (`arcsolve/data/recipe.py`: the grids, the table, the offsets;
+  rows encoded when read); `materialize` writes the token rows instead. Both read the same.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ import orjson
 from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view_shapes
 from arcsolve.augment.transforms import sample_offsets
 from arcsolve.augment.versions import distinct_versions
-from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, INT16_MAX, NUM_COLORS
+from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, INT32_MAX, NUM_COLORS
 from arcsolve.data.build_configs import ArcBuildConfig
 from arcsolve.data.dataset_writer import DatasetWriter
+from arcsolve.data.recipe import UNKNOWN_GRID
 from arcsolve.data.tasks import Task, load_tasks, task_to_json
 from arcsolve.errors import ConfigError
 from arcsolve.progress import progress_bar
@@ -97,8 +100,8 @@ def _select(
 
     kept_source = [t for t in source if keep(t, False)]
     kept_extra = [t for t in extra if keep(t, True)]
-    if len(kept_source) + len(kept_extra) > INT16_MAX:
-        raise ConfigError("data.build", f"more than {INT16_MAX} tasks do not fit the int16 task index")
+    if len(kept_source) + len(kept_extra) > INT32_MAX:
+        raise ConfigError("data.build", f"more than {INT32_MAX} tasks do not fit the int32 task index")
     return kept_source, kept_extra, left_out, records
 
 
@@ -171,10 +174,12 @@ def _encode_pairs(packed, dihedrals, maps, pairs, offsets: np.ndarray, canvas: i
 def _write_split(
     split, packed, dihedrals, maps, pairs, first_id: int, offsets: np.ndarray, canvas: int
 ) -> None:
-    """Every version x every pair `(input grid ids, output grid ids or None)` as one group of `split`."""
+    """Every version x every pair `(input grid ids, output grid ids or None)` as one group of `split`
+    (token rows only when the split is materialized)."""
     n_versions, n_pairs = dihedrals.shape[0], pairs[0].shape[0]
     aug_index = np.repeat(np.arange(n_versions, dtype=np.int64), n_pairs)
-    inputs, labels = _encode_pairs(packed, dihedrals, maps, pairs, offsets, canvas)
+    encoded = (None, None) if split.recipe else _encode_pairs(packed, dihedrals, maps, pairs, offsets, canvas)
+    inputs, labels = encoded
     split.add_group(
         inputs,
         labels,
@@ -195,12 +200,17 @@ def _write_task(
     versions = (layout.packed, dihedrals, maps)
     offsets = _train_offsets(rng, layout, dihedrals, cfg)
     train_pairs = (layout.train_in, layout.train_out)
+    if writer.recipe:
+        unknown = np.full_like(layout.test_in, UNKNOWN_GRID)
+        test_out = unknown if layout.test_out is None else layout.test_out
+        pairs = {"train": np.stack(train_pairs, axis=1), "test": np.stack([layout.test_in, test_out], axis=1)}
+        writer.add_task(layout.packed, pairs)
     _write_split(writer.split("train"), *versions, train_pairs, first_id, offsets, cfg.canvas)
     if not is_extra:
         at_origin = np.zeros((dihedrals.shape[0] * layout.test_in.shape[0], 2), dtype=np.int64)
         test_pairs = (layout.test_in, layout.test_out)
         _write_split(writer.split("test"), *versions, test_pairs, first_id, at_origin, cfg.canvas)
-    rows = np.empty((dihedrals.shape[0], AUG_TABLE_COLUMNS), dtype=np.int16)
+    rows = np.empty((dihedrals.shape[0], AUG_TABLE_COLUMNS), dtype=np.int32)
     rows[:, 0], rows[:, 1], rows[:, 2:] = index, dihedrals, maps
     return rows
 
@@ -232,17 +242,22 @@ def encode_task_versions(task: Task, rng: np.random.Generator, cfg: ArcBuildConf
 
 
 def build_arc_dataset(
-    cfg: ArcBuildConfig, out: str | Path, overwrite: bool = False, progress: bool = True
+    cfg: ArcBuildConfig,
+    out: str | Path,
+    overwrite: bool = False,
+    progress: bool = True,
+    materialize: bool = False,
 ) -> BuildSummary:
     """Build the dataset directory `out` (atomically) for `cfg`; see the module docstring."""
     cfg.validate()
     started = time.perf_counter()
     source, extra, left_out, records = _select(cfg)
     tasks = [(t, False) for t in source] + [(t, True) for t in extra]
-    table = [np.array([[-1, 0, *range(NUM_COLORS)]], dtype=np.int16)]  # the blank id 0
+    table = [np.array([[-1, 0, *range(NUM_COLORS)]], dtype=np.int32)]  # the blank id 0
     next_id = 1
+    storage = "materialized" if materialize else "recipe"
     with (
-        DatasetWriter(out, "arc", cfg.canvas**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite) as writer,
+        DatasetWriter(out, "arc", cfg.canvas**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite, storage) as writer,
         progress_bar("build", "tasks", progress, transient=True) as bar,
     ):
         job = bar.add_task("building ARC dataset", total=len(tasks))

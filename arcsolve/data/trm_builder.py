@@ -18,7 +18,9 @@ So `identifiers.json` (written beside `meta.json`, the reference's format) is by
 reference's for the same files, subsets and seed, and the rows, puzzle ids and offsets equal the
 reference arrays. One difference: when the first subset is a test set, the reference's split order
 depends on Python's string hashing (a set of splits); here the train split always comes first.
-The bulk draws run in numba (`legacy_rng`), duplicates are found on exact bytes.
+The bulk draws run in numba (`legacy_rng`), duplicates are found by a 128-bit hash of each version's
+pair multiset (`version_hash`). The dataset is a
+recipe unless `materialize` (see `arcsolve/data/arc_builder.py`): its rows equal the same arrays.
 """
 
 from __future__ import annotations
@@ -31,15 +33,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, transform_packed, view_shapes
+from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view_shapes
 from arcsolve.augment.trm_names import BLANK_NAME, REFERENCE_TO_DIHEDRAL, SEPARATOR
 from arcsolve.config import check_bounds
 from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, INT16_MAX, MAX_GRID, NUM_COLORS
 from arcsolve.data.arc_builder import ARC_EXTRAS
 from arcsolve.data.dataset_writer import DatasetWriter
 from arcsolve.data.legacy_rng import LegacyStream, draw_augmentations, draw_offsets
+from arcsolve.data.version_hash import SeenKeys, task_colour_weights, version_keys
 from arcsolve.errors import BadInputError, ConfigError
 
 IDENTIFIERS_FILE = "identifiers.json"
@@ -164,77 +166,25 @@ def _plan_task(name: str, puzzle: dict[str, Any], in_test_set: bool, where: str)
     return _TaskPlan(name, pack_grids(grids), as_array["train"], as_array["test"])
 
 
-@njit(cache=True, nogil=True)
-def _less(cells, heights, widths, starts, a, p, q):
-    """Is pair p's byte string (shapes, input cells, output cells) below pair q's, lexicographically?"""
-    head_p = (heights[a, p[0]], widths[a, p[0]], heights[a, p[1]], widths[a, p[1]])
-    head_q = (heights[a, q[0]], widths[a, q[0]], heights[a, q[1]], widths[a, q[1]])
-    for t in range(4):
-        if head_p[t] != head_q[t]:
-            return head_p[t] < head_q[t]
-    for side in range(2):
-        gp, gq = p[side], q[side]
-        for t in range(heights[a, gp] * widths[a, gp]):  # same shapes here, so same lengths
-            x, y = cells[a, starts[gp] + t], cells[a, starts[gq] + t]
-            if x != y:
-                return x < y
-    return False
-
-
-@njit(cache=True, nogil=True)
-def _pair_multiset_keys(cells, heights, widths, starts, pairs, out):
-    """out[a] = the task's (input, output) pairs under augmentation a, sorted: equal rows <=> equal
-    multisets of pairs, the reference's duplicate test (it compares sorted pair hashes)."""
-    n = pairs.shape[0]
-    order = np.empty(n, dtype=np.int64)
-    for a in range(cells.shape[0]):
-        for i in range(n):
-            order[i] = i
-        for i in range(1, n):  # insertion sort: a task has a handful of pairs
-            j = i
-            while j > 0 and _less(cells, heights, widths, starts, a, pairs[order[j]], pairs[order[j - 1]]):
-                order[j], order[j - 1] = order[j - 1], order[j]
-                j -= 1
-        at = 0
-        for i in range(n):
-            for g in (pairs[order[i], 0], pairs[order[i], 1]):
-                out[a, at] = heights[a, g]
-                out[a, at + 1] = widths[a, g]
-                at += 2
-                size = heights[a, g] * widths[a, g]
-                out[a, at : at + size] = cells[a, starts[g] : starts[g] + size]
-                at += size
-
-
-def _version_keys(plan: _TaskPlan, ref_dihedrals: np.ndarray, maps: np.ndarray) -> np.ndarray:
-    dihedrals = _TO_DIHEDRAL[ref_dihedrals]
-    cells = transform_packed(plan.packed, dihedrals, maps)
-    heights, widths = view_shapes(plan.packed, dihedrals)
-    pairs = np.concatenate([plan.train_pairs, plan.test_pairs])
-    out = np.empty((len(dihedrals), cells.shape[1] + 4 * len(pairs)), dtype=np.uint8)
-    _pair_multiset_keys(cells, heights, widths, plan.packed.starts, pairs, out)
-    return out
-
-
 def _find_versions(plan: _TaskPlan, aug: int, stream: LegacyStream) -> bool:
     """Draw candidates until `aug` new versions or 5 x aug draws; return whether `aug` were found.
 
     A chunk of draws never overshoots: it asks for exactly the versions still missing, so the
-    reference's early stop can only fall on a chunk's last draw."""
-    identity = (np.zeros(1, np.int64), np.arange(NUM_COLORS, dtype=np.uint8)[None])
-    seen = {_version_keys(plan, *identity)[0].tobytes()}
-    kept_d, kept_m = [identity[0]], [identity[1]]
+    reference's early stop can only fall on a chunk's last draw. New = a pair multiset no earlier
+    candidate (nor the identity) had: `version_hash`."""
+    weights = task_colour_weights(plan.packed)
+    pairs = np.concatenate([plan.train_pairs, plan.test_pairs])
+    seen = SeenKeys(TRIES_FACTOR * aug + 1)
+    seen.add_new(
+        version_keys(weights, plan.packed, pairs, np.zeros(1, np.int64), np.arange(NUM_COLORS)[None])
+    )
+    kept_d, kept_m = [np.zeros(1, np.int64)], [np.arange(NUM_COLORS, dtype=np.uint8)[None]]
     found, tried = 0, 0
     while found < aug and tried < TRIES_FACTOR * aug:
         count = min(aug - found, TRIES_FACTOR * aug - tried)
         ref_d, maps = np.empty(count, np.int64), np.empty((count, NUM_COLORS), np.uint8)
         draw_augmentations(stream.key, stream.pos, count, ref_d, maps)
-        keep = np.zeros(count, dtype=np.bool_)
-        for i, row in enumerate(_version_keys(plan, ref_d, maps)):
-            key = row.tobytes()
-            if key not in seen:
-                seen.add(key)
-                keep[i] = True
+        keep = seen.add_new(version_keys(weights, plan.packed, pairs, _TO_DIHEDRAL[ref_d], maps))
         kept_d.append(ref_d[keep])
         kept_m.append(maps[keep])
         found += int(keep.sum())
@@ -244,18 +194,19 @@ def _find_versions(plan: _TaskPlan, aug: int, stream: LegacyStream) -> bool:
 
 
 def _train_offsets(plans: list[_TaskPlan], stream: LegacyStream) -> list[np.ndarray]:
-    """Every train-split example's offset (one numba pass over the whole split), per task."""
+    """Every train-split example's offset (one numba pass over the whole split), per task. Rooms are
+    kept as int8 and offsets as int16 until the pass: at aug 1000 that is 3.7M rows."""
     sizes, rooms_r, rooms_c = [], [], []
     for plan in plans:
         heights, widths = view_shapes(plan.packed, plan.dihedrals)
         ins, outs = plan.train_pairs[:, 0], plan.train_pairs[:, 1]
-        rooms_r.append((MAX_GRID - np.maximum(heights[:, ins], heights[:, outs])).reshape(-1))
-        rooms_c.append((MAX_GRID - np.maximum(widths[:, ins], widths[:, outs])).reshape(-1))
+        rooms_r.append((MAX_GRID - np.maximum(heights[:, ins], heights[:, outs])).reshape(-1).astype(np.int8))
+        rooms_c.append((MAX_GRID - np.maximum(widths[:, ins], widths[:, outs])).reshape(-1).astype(np.int8))
         sizes.append(np.full(len(plan.ref_dihedrals), len(ins), dtype=np.int64))
-    room_r, room_c = np.concatenate(rooms_r), np.concatenate(rooms_c)
-    offsets = np.empty((room_r.shape[0], 2), dtype=np.int64)
-    draw_offsets(stream.key, stream.pos, np.concatenate(sizes), room_r, room_c, offsets)
     bounds = np.cumsum([0] + [r.shape[0] for r in rooms_r])
+    room_r, room_c = np.concatenate(rooms_r), np.concatenate(rooms_c)
+    offsets = np.empty((room_r.shape[0], 2), dtype=np.int16)
+    draw_offsets(stream.key, stream.pos, np.concatenate(sizes), room_r, room_c, offsets)
     return [offsets[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
@@ -264,9 +215,14 @@ def _write_group(split, plan: _TaskPlan, pairs: np.ndarray, ids: np.ndarray, off
     aug_index = np.repeat(np.arange(n_versions, dtype=np.int64), n_pairs)
     grid_in, grid_out = np.tile(pairs[:, 0], n_versions), np.tile(pairs[:, 1], n_versions)
     versions = (plan.packed, plan.dihedrals, plan.colour_maps)
+    rows = (None, None)
+    if not split.recipe:
+        rows = (
+            encode_views(*versions, grid_in, aug_index, offsets, MAX_GRID),
+            encode_views(*versions, grid_out, aug_index, offsets, MAX_GRID),
+        )
     split.add_group(
-        encode_views(*versions, grid_in, aug_index, offsets, MAX_GRID),
-        encode_views(*versions, grid_out, aug_index, offsets, MAX_GRID),
+        *rows,
         puzzle_ids=np.repeat(ids, n_pairs).astype(np.int32),
         puzzle_sizes=np.full(n_versions, n_pairs),
         offsets=offsets.astype(np.int16),
@@ -274,7 +230,52 @@ def _write_group(split, plan: _TaskPlan, pairs: np.ndarray, ids: np.ndarray, off
     )
 
 
-def build_trm_dataset(cfg: TrmBuildConfig, out: str | Path, overwrite: bool = False) -> dict[str, Any]:
+def _augmented_entries(head: bytes, plan: _TaskPlan) -> bytes:
+    """`head|||t<k>|||<digits>"` for every version but the identity, joined by ", " (JSON list items)."""
+    n = len(plan.ref_dihedrals) - 1
+    tail = f"{SEPARATOR}t0{SEPARATOR}".encode()
+    width = len(head) + len(tail) + NUM_COLORS + 3  # then the closing quote and ", "
+    rows = np.empty((n, width), dtype=np.uint8)
+    rows[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+    at = len(head)
+    rows[:, at : at + len(tail)] = np.frombuffer(tail, dtype=np.uint8)
+    rows[:, at + len(SEPARATOR) + 1] = plan.ref_dihedrals[1:] + ord("0")
+    at += len(tail)
+    rows[:, at : at + NUM_COLORS] = plan.colour_maps[1:] + ord("0")
+    rows[:, at + NUM_COLORS :] = np.frombuffer(b'", ', dtype=np.uint8)
+    return rows.tobytes()[:-2]
+
+
+def _identifiers(plans: list[_TaskPlan]) -> tuple[list[np.ndarray], list[bytes]]:
+    """The puzzle ids of each task's versions and the bytes of identifiers.json, in parts: the
+    reference's `json.dumps` of its names, the blank first, each name once in order of first appearance."""
+    task_names = [plan.name for plan in plans]
+    if len(set(task_names)) < len(task_names) or any(SEPARATOR in name for name in task_names):
+        identifiers: dict[str, int] = {}  # name -> id; id 0 is the blank
+        names = [plan.names() for plan in plans]
+        for group in names:  # train split first: every task has train-split puzzles
+            for name in group:
+                identifiers.setdefault(name, len(identifiers) + 1)
+        group_ids = [np.array([identifiers[n] for n in group], dtype=np.int64) for group in names]
+        return group_ids, [json.dumps([BLANK_NAME, *identifiers]).encode("utf-8")]
+    # Every name is new, so ids run on consecutively and the JSON is assembled from byte columns.
+    sizes = np.array([len(plan.ref_dihedrals) for plan in plans], dtype=np.int64)
+    firsts = 1 + np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    group_ids = [
+        np.arange(f, f + n, dtype=np.int64) for f, n in zip(firsts.tolist(), sizes.tolist(), strict=True)
+    ]
+    parts = [b"[" + json.dumps(BLANK_NAME).encode("utf-8")]
+    for plan in plans:
+        quoted = json.dumps(plan.name).encode("utf-8")
+        parts.append(b", " + quoted)
+        if len(plan.ref_dihedrals) > 1:
+            parts.append(b", " + _augmented_entries(quoted[:-1], plan))
+    return group_ids, [*parts, b"]"]
+
+
+def build_trm_dataset(
+    cfg: TrmBuildConfig, out: str | Path, overwrite: bool = False, materialize: bool = False
+) -> dict[str, Any]:
     """Build dataset `out` (atomically) the reference's way; return its meta (plus `seconds`)."""
     cfg.validate()
     started = time.perf_counter()
@@ -294,29 +295,26 @@ def build_trm_dataset(cfg: TrmBuildConfig, out: str | Path, overwrite: bool = Fa
             plans.append(_plan_task(name, puzzle, in_test_set, f"{cfg.prefix}_{subset}_challenges.json"))
             short += not _find_versions(plans[-1], cfg.aug, stream)
         stream.sync_back(state)
-    names = [plan.names() for plan in plans]
-    identifiers: dict[str, int] = {}  # name -> id; id 0 is the blank
-    for group in names:  # train split first: every task has train-split puzzles
-        for name in group:
-            identifiers.setdefault(name, len(identifiers) + 1)
-    table = np.zeros((len(identifiers) + 1, AUG_TABLE_COLUMNS), dtype=np.int16)
+    group_ids, identifiers_parts = _identifiers(plans)
+    num_ids = 1 + int(max((ids.max() for ids in group_ids), default=0))
+    table = np.zeros((num_ids, AUG_TABLE_COLUMNS), dtype=np.int32)
     table[0] = [-1, 0, *range(NUM_COLORS)]
-    group_ids = [np.array([identifiers[n] for n in group], dtype=np.int64) for group in names]
     for index, (plan, ids) in enumerate(zip(plans, group_ids, strict=True)):
         table[ids, 0], table[ids, 1], table[ids, 2:] = index, plan.dihedrals, plan.colour_maps
-    stream = LegacyStream(state)
-    offsets = _train_offsets(plans, stream)
-    listing = [BLANK_NAME] + list(identifiers)
-    with DatasetWriter(out, "arc", MAX_GRID**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite) as writer:
+    storage = "materialized" if materialize else "recipe"
+    with DatasetWriter(out, "arc", MAX_GRID**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite, storage) as writer:
+        identifiers_sha256 = writer.write_file(IDENTIFIERS_FILE, identifiers_parts)
+        del identifiers_parts  # tens of MB at aug 1000: gone before the offsets are drawn
+        writer.write_file(TEST_PUZZLES_FILE, [json.dumps(test_puzzles).encode("utf-8")])
+        offsets = _train_offsets(plans, LegacyStream(state))
+        for plan in plans if writer.recipe else ():
+            writer.add_task(plan.packed, {"train": plan.train_pairs, "test": plan.test_pairs})
         for plan, ids, rows in zip(plans, group_ids, offsets, strict=True):
             _write_group(writer.split("train"), plan, plan.train_pairs, ids, rows)
         for plan, ids in zip(plans, group_ids, strict=True):
             if len(plan.test_pairs):
                 at_origin = np.zeros((len(ids) * len(plan.test_pairs), 2), dtype=np.int64)
                 _write_group(writer.split("test"), plan, plan.test_pairs, ids, at_origin)
-        identifiers_bytes = json.dumps(listing).encode("utf-8")
-        writer.write_file(IDENTIFIERS_FILE, identifiers_bytes)
-        writer.write_file(TEST_PUZZLES_FILE, json.dumps(test_puzzles).encode("utf-8"))
         fields = {
             "canvas": MAX_GRID,
             "task_ids": [plan.name for plan in plans],
@@ -324,8 +322,8 @@ def build_trm_dataset(cfg: TrmBuildConfig, out: str | Path, overwrite: bool = Fa
             "sources": records,
             "build": {"builder": "trm", **asdict(cfg)},
             "seed": cfg.seed,
-            "identifiers_sha256": hashlib.sha256(identifiers_bytes).hexdigest(),
+            "identifiers_sha256": identifiers_sha256,
             "tasks_short_of_aug": short,
         }
-        meta = writer.finish(len(listing), fields, table)
+        meta = writer.finish(num_ids, fields, table)
     return {**meta, "seconds": time.perf_counter() - started}

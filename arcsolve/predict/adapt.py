@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from arcsolve.constants import AUG_TABLE_COLUMNS, INT16_MAX, PAD_TOKEN
+from arcsolve.constants import AUG_TABLE_COLUMNS, INT32_MAX, PAD_TOKEN
 from arcsolve.data.arc_builder import encode_task_versions
 from arcsolve.data.build_configs import ArcBuildConfig
 from arcsolve.data.tasks import Task
@@ -61,7 +61,7 @@ class AdaptExamples:
     """The examples of every task to adapt; version v of the whole run gets puzzle id first_id + v."""
 
     task_ids: tuple[str, ...]  # adapted tasks, in source order
-    aug_rows: np.ndarray  # int16 [V, 12]: task index (into task_ids), dihedral, colour map
+    aug_rows: np.ndarray  # int32 [V, 12]: task index (into task_ids), dihedral, colour map
     inputs: np.ndarray  # uint8 [E, L] train examples
     labels: np.ndarray  # uint8 [E, L]
     version: np.ndarray  # int64 [E]
@@ -115,7 +115,7 @@ def adapt_examples(
         rng = np.random.default_rng(task_seed(seed, task.task_id))
         versions = encode_task_versions(view, rng, recipe)
         n = versions.dihedrals.shape[0]
-        table = np.empty((n, AUG_TABLE_COLUMNS), dtype=np.int16)
+        table = np.empty((n, AUG_TABLE_COLUMNS), dtype=np.int32)
         table[:, 0], table[:, 1], table[:, 2:] = len(ids), versions.dihedrals, versions.colour_maps
         rows.append(table)
         train_in.append(versions.train_inputs)
@@ -134,7 +134,7 @@ def adapt_examples(
     seq = canvas * canvas
     return AdaptExamples(
         task_ids=tuple(ids),
-        aug_rows=cat(rows, (0, AUG_TABLE_COLUMNS), np.int16),
+        aug_rows=cat(rows, (0, AUG_TABLE_COLUMNS), np.int32),
         inputs=cat(train_in, (0, seq), np.uint8),
         labels=cat(train_out, (0, seq), np.uint8),
         version=cat(train_v, (0,), np.int64).astype(np.int64),
@@ -367,13 +367,15 @@ def start_adaptation(
     )
     if not examples.task_ids:
         return net, None
-    if len(net.task_ids) + len(examples.task_ids) > INT16_MAX:
-        raise BadInputError("predict", "too many tasks for the int16 augmentation table")
+    if len(net.task_ids) + len(examples.task_ids) > INT32_MAX:
+        raise BadInputError("predict", "too many tasks for the int32 augmentation table")
     first_id = extend_table(net.model, len(examples.aug_rows))
     rows = examples.aug_rows.copy()
     rows[:, 0] += len(net.task_ids)
     adapted = replace(
-        net, task_ids=net.task_ids + examples.task_ids, aug_table=np.concatenate([net.aug_table, rows])
+        net,
+        task_ids=net.task_ids + examples.task_ids,
+        aug_table=np.concatenate([np.asarray(net.aug_table, dtype=np.int32), rows]),
     )
     adapter = Adapter(net, examples, first_id, cfg.adapt, cfg.seed, cfg.adapt.batch_size or batch_size)
     return adapted, adapter

@@ -27,7 +27,7 @@ class PredictModel:
     model: TRM
     canvas: int
     task_ids: tuple[str, ...]
-    aug_table: np.ndarray  # int16 [num_puzzle_ids, 12]
+    aug_table: np.ndarray  # int32 [num_puzzle_ids, 12]
     permute_black: bool
     translate: bool  # the dataset recipe's translation (adaptation encodes its examples alike)
     run_cfg: RunConfig  # the checkpoint's config: adaptation trains with its [train] settings

@@ -1,4 +1,5 @@
-"""Opening the training dataset (building a config's recipe on first use) and turning rows into tensors."""
+"""Opening the training dataset (building a config's recipe on first use) and turning rows into tensors,
+the next training batch gathered (a recipe dataset's rows encoded) in a background thread."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from arcsolve.data.dataset import SplitArrays, TokenDataset
 from arcsolve.data.puzzle_builders import build_maze_dataset, build_sudoku_dataset
 from arcsolve.errors import RunFailure
 from arcsolve.runtime import arrays_to_batch
+from arcsolve.train.batches import BatchCursor, TrainBatches
 from arcsolve.train.config import DataConfig
 
 
@@ -99,9 +102,41 @@ def _take_lock(lock: Path) -> bool:
 
 
 def rows_to_batch(split: SplitArrays, rows: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
-    """Gather example rows from the memmapped split into a batch of tensors on `device`."""
+    """Gather example rows from the split into a batch of tensors on `device`."""
+    return arrays_to_batch(*gather_rows(split, rows), device)
+
+
+def gather_rows(split: SplitArrays, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inputs, labels, puzzle ids) of example rows; a recipe split encodes them here."""
     rows = np.sort(rows)  # sequential reads from the memmap; the order inside a batch does not matter
-    return arrays_to_batch(split.inputs[rows], split.labels[rows], split.puzzle_ids[rows], device)
+    return split.inputs[rows], split.labels[rows], split.puzzle_ids[rows]
+
+
+class BatchFeed:
+    """The training batches of `batches`, each gathered (and encoded, for a recipe dataset) in a
+    background thread while the step before it runs: numba's encoder and NumPy's gathers release the
+    GIL. `cursor` is where the stream stands after the last batch handed out, which is what a
+    checkpoint saves (the batch already being prepared is not counted)."""
+
+    def __init__(self, split: SplitArrays, batches: TrainBatches) -> None:
+        self.split = split
+        self.batches = batches
+        self.cursor: BatchCursor = batches.cursor
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arcsolve-batches")
+        self._pending = self._submit()
+
+    def _submit(self) -> Future:
+        rows = self.batches.next()
+        cursor = self.batches.cursor
+        return self._pool.submit(lambda: (gather_rows(self.split, rows), cursor))
+
+    def next(self, device: torch.device) -> dict[str, torch.Tensor]:
+        arrays, self.cursor = self._pending.result()
+        self._pending = self._submit()
+        return arrays_to_batch(*arrays, device)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def pad_batch(batch: dict[str, torch.Tensor], size: int) -> tuple[dict[str, torch.Tensor], int]:

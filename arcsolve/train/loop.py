@@ -27,7 +27,7 @@ from arcsolve.train import distributed as dist
 from arcsolve.train.batches import BatchCursor, TrainBatches
 from arcsolve.train.checkpoint import git_revision, latest_checkpoint, load_checkpoint, save_checkpoint
 from arcsolve.train.config import RunConfig
-from arcsolve.train.data import open_dataset, rows_to_batch
+from arcsolve.train.data import BatchFeed, open_dataset
 from arcsolve.train.evaluate import evaluate_split
 from arcsolve.train.metrics import MetricsLog
 from arcsolve.train.plan import StepPlan, TrainShape, epochs_per_interval, step_plan
@@ -125,7 +125,6 @@ def _train(
     show: bool,
 ) -> dict[str, Any]:
     tc = cfg.train
-    train_split = dataset.split("train")
     state, batches, log = _start_or_resume(cfg, out, dataset, device, info, resume)
     # The schedule runs over the config's horizon; --max-steps only stops early, so a run cut into
     # pieces with --max-steps and --resume follows the same learning rates as one straight run.
@@ -144,11 +143,12 @@ def _train(
     eval_points = set(plan.eval_steps)
     metrics: dict[str, Any] = {}
     started, logged_at = time.perf_counter(), state.step
+    feed = BatchFeed(dataset.split("train"), batches)
     with log, progress_bar("train", "{task.fields[info]}", show) as bar:
         job = bar.add_task("train", total=end, completed=state.step, info="")
         while state.step < end:
             last_step = state.step + 1 == end
-            batch = rows_to_batch(train_split, batches.next(), device)
+            batch = feed.next(device)
             lrs = state.set_learning_rates(horizon)
             result = train_step(state, compiled, batch, info)
             watch.record(state.step + 1, result)
@@ -178,7 +178,8 @@ def _train(
                 if metrics:  # empty when the split has no labelled rows (hidden test outputs)
                     log.write(state.step, {f"eval/{k}": v for k, v in metrics.items()})
             if do_save:
-                _save(state, cfg, dataset, batches, out, info, device)
+                _save(state, cfg, dataset, feed.cursor, out, info, device)
+    feed.close()
     return {"step": state.step, **metrics}
 
 
@@ -220,7 +221,7 @@ def _save(
     state: TrainState,
     cfg: RunConfig,
     dataset: TokenDataset,
-    batches: TrainBatches,
+    cursor: BatchCursor,
     out: Path,
     info: dist.DistInfo,
     device: torch.device,
@@ -233,7 +234,7 @@ def _save(
         )
     carries = gather_carries(state, info)  # a collective: every rank
     if info.is_main:
-        payload = state_payload(state, cfg, dataset, batches.cursor, carries)
+        payload = state_payload(state, cfg, dataset, cursor, carries)
         save_checkpoint(
             out, state.step, {**payload, "git_revision": git_revision()}, cfg.train.keep_checkpoints
         )

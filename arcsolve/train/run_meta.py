@@ -32,7 +32,7 @@ class DatasetMeta:
     num_puzzle_ids: int
     canvas: int | None = None  # ARC: the canvas side (seq_len = canvas * canvas)
     task_ids: tuple[str, ...] = ()  # ARC: task index -> task id
-    augmentations: np.ndarray | None = None  # ARC: int16 [num_puzzle_ids, 12] (task, dihedral, colours)
+    augmentations: np.ndarray | None = None  # ARC: int32 [num_puzzle_ids, 12] (task, dihedral, colours)
 
     def validate(self, where: str) -> None:
         if self.augmentations is not None and self.augmentations.shape != (
@@ -60,7 +60,7 @@ def describe_dataset(dataset: TokenDataset) -> DatasetMeta:
         num_puzzle_ids=dataset.num_puzzle_ids,
         canvas=meta.get("canvas"),
         task_ids=tuple(meta.get("task_ids", ())),
-        augmentations=None if table is None else np.asarray(table).copy(),
+        augmentations=None if table is None else np.array(table, dtype=np.int32),
     )
 
 
@@ -72,6 +72,6 @@ def checkpoint_meta(payload: dict[str, Any], where: str) -> tuple[RunConfig, Dat
     cfg = from_dict(RunConfig, payload["config"], where=f"{where}: config")
     data = dict(payload["dataset"])
     if data.get("augmentations") is not None:
-        data["augmentations"] = np.asarray(data["augmentations"])
+        data["augmentations"] = np.asarray(data["augmentations"], dtype=np.int32)  # int16 before format 2
     meta = from_dict(DatasetMeta, data, where=f"{where}: dataset")
     return cfg, meta

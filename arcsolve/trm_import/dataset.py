@@ -37,7 +37,7 @@ class ReferenceDataset:
     path: Path
     layout: str  # "reference" (the reference builder's folder) or "arcsolve" (a --trm-prefix build)
     task_ids: tuple[str, ...]
-    augmentations: np.ndarray  # int16 [num ids, 12]: task index, arcsolve dihedral id, colour map
+    augmentations: np.ndarray  # int32 [num ids, 12]: task index, arcsolve dihedral id, colour map
     fingerprint: str
     test_rows_checked: int
 
@@ -69,7 +69,7 @@ def augmentation_table(names: list[str], where: str) -> tuple[tuple[str, ...], n
 
     Vectorised (a paper-size dataset has 876k names); a bad name is re-parsed by `parse_name`,
     which says what is wrong with it."""
-    table = np.zeros((len(names), AUG_TABLE_COLUMNS), dtype=np.int16)
+    table = np.zeros((len(names), AUG_TABLE_COLUMNS), dtype=np.int32)
     table[0] = [-1, 0, *range(NUM_COLORS)]
     table[1:, 2:] = np.arange(NUM_COLORS)
     tasks: dict[str, int] = {}
@@ -87,7 +87,7 @@ def augmentation_table(names: list[str], where: str) -> tuple[tuple[str, ...], n
         rows = np.array(augmented)
         ids = np.frombuffer("".join(trans).encode(), dtype=np.uint8).reshape(-1, 2)
         digits = (
-            np.frombuffer("".join(perms).encode(), dtype=np.uint8).reshape(-1, NUM_COLORS).astype(np.int16)
+            np.frombuffer("".join(perms).encode(), dtype=np.uint8).reshape(-1, NUM_COLORS).astype(np.int32)
             - 48
         )
         ok = (ids[:, 0] == ord("t")) & (ids[:, 1] >= ord("0")) & (ids[:, 1] < ord("0") + NUM_DIHEDRAL)
