@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from arcsolve.train.config import RunConfig, load_run_config
 from arcsolve.train.loop import run_train
 
 QUICKSTART_CONFIG = "quickstart.toml"
-QUICKSTART_TASK_SECONDS = 10.0  # the search's time per task (most of the quickstart's tasks need far less)
+QUICKSTART_TASK_SECONDS = 3.0  # the search's time per task: most quickstart tasks need far less
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,10 @@ def run_quickstart(
         out=str(paths.submission),
         tta=tta,
         search=True,
-        search_options=SearchOptions(task_seconds=QUICKSTART_TASK_SECONDS),
+        # One search worker per core (not cores - 1): the model's views take seconds, the search minutes.
+        search_options=SearchOptions(
+            task_seconds=QUICKSTART_TASK_SECONDS, workers=len(os.sched_getaffinity(0))
+        ),
         progress=progress,
     )
     predicted = run_predict(predict_cfg)
