@@ -247,7 +247,7 @@ def predict_rss(opts: Options, tta: int, out: Path) -> dict:
     args += ["--device", opts.device, "--rank", opts.rank, "--poe-views", str(opts.poe_views)]
     env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
     report, seconds, peak_mb = run_child("from arcsolve.cli import main\nmain()\n", args, env)
-    views = int(report.split("views: ")[1].split("/")[0])  # "views: A/B answered, ..."
+    views = int(report.split("views: ")[1].split(" of ")[0])  # "views: A of B run, ..."
     return {"tta": tta, "views": views, "peak_rss_mb": round(peak_mb, 1), "seconds": round(seconds, 1)}
 
 

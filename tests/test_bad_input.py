@@ -527,6 +527,9 @@ WRONG_VALUES = {
 def wrong_value_for(tp: Any) -> st.SearchStrategy:
     if get_origin(tp) is Literal:
         return WRONG_VALUES[str] | texts.filter(lambda s: s not in get_args(tp))
+    args = [a for a in get_args(tp) if a is not type(None)]
+    if len(args) == 1:  # `str | None`: None is not writable in TOML, so the wrong values are str's
+        return WRONG_VALUES[args[0]]
     return WRONG_VALUES[tp]
 
 

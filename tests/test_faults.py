@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 import torch
@@ -156,7 +157,12 @@ def check_after_kill(out: Path) -> bool:
 def test_kill_during_data_build(tmp_path, rng):
     """Three builds of ~20 MB killed at different moments, then rebuilt: the rebuilds are identical."""
     outs = [tmp_path / f"ds{i}" for i in range(3)]
-    procs = [popen(arcsolve(*BUILD, "--aug", 400, "--out", out)) for out in outs]
+    # Build 1 writes token rows (--materialize) so that it can be killed mid-way through a big file.
+    extra = [[], ["--materialize"], []]
+    procs = [
+        popen(arcsolve(*BUILD, *more, "--aug", 400, "--out", out))
+        for out, more in zip(outs, extra, strict=True)
+    ]
     tmps = [out.with_name(out.name + ".tmp") for out in outs]
     inputs = tmps[1] / "train" / "inputs.npy"
     moments = {  # when each build is killed
@@ -184,13 +190,21 @@ def test_kill_during_data_build(tmp_path, rng):
     # A kill after the final rename but before the process exits leaves a finished dataset too.
     assert codes[2] in (0, -signal.SIGKILL) and (finished[2] or codes[2] != 0), codes
 
-    reruns = [popen(arcsolve(*BUILD, "--aug", 400, "--out", out, "--overwrite")) for out in outs]
+    reruns = [
+        popen(arcsolve(*BUILD, *more, "--aug", 400, "--out", out, "--overwrite"))
+        for out, more in zip(outs, extra, strict=True)
+    ]
     for proc in reruns:
         code, stderr = finish(proc)
         assert code == 0, stderr
     for out, tmp in zip(outs, tmps, strict=True):
         assert check_after_kill(out) and not tmp.exists()
-    assert len({TokenDataset.open(out).fingerprint for out in outs}) == 1
+    recipe, rows, again = (TokenDataset.open(out) for out in outs)
+    assert recipe.fingerprint == again.fingerprint  # the rebuilt recipes are the same build
+    n = len(rows.split("train").inputs)  # and the materialized one holds the rows they encode
+    assert np.array_equal(
+        recipe.split("train").inputs[np.arange(n)], rows.split("train").inputs[np.arange(n)]
+    )
 
 
 # Kill -9 during `arcsolve train`.
