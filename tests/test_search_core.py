@@ -114,6 +114,14 @@ def planted_view(program, rng, n_train=3, n_test=2, shape=(5, 6), colours_=5) ->
     return view, outputs[n_train:]
 
 
+def core_ops(view):
+    """The geometry and colour families alone: the engine tests need no more (and stay fast)."""
+    return geometry.ops(view) + colours.ops(view)
+
+
+CORE_FITTERS = [*geometry.FITTERS, *colours.FITTERS]
+
+
 def answers_of(outcome, k=2):
     return [tuple(g.tobytes() + bytes(g.shape) for g in s.test_outputs) for s in outcome.solutions[:k]]
 
@@ -132,7 +140,7 @@ PLANTED = {
 def test_search_finds_planted_programs(name):
     rng = np.random.default_rng(sorted(PLANTED).index(name))
     view, expected = planted_view(PLANTED[name], rng)
-    outcome = search_task(view, task_ops(view), task_fitters(), SearchLimits(depth=3, seconds=60))
+    outcome = search_task(view, core_ops(view), CORE_FITTERS, SearchLimits(depth=3, seconds=60))
     assert outcome.solutions, f"nothing found for {name}"
     wanted = tuple(g.tobytes() + bytes(g.shape) for g in expected)
     assert wanted in answers_of(outcome), outcome.solutions[0].program.text()
@@ -158,7 +166,7 @@ def test_equivalent_programs_are_one_state():
 def test_search_ranks_shallow_programs_first():
     rng = np.random.default_rng(4)
     view, expected = planted_view(geometry.flip_horizontal, rng)
-    outcome = search_task(view, task_ops(view), task_fitters(), SearchLimits(depth=3, seconds=60))
+    outcome = search_task(view, core_ops(view), CORE_FITTERS, SearchLimits(depth=3, seconds=60))
     assert outcome.solutions[0].program.text() == "flip_horizontal(x)"
     keys = [(s.program.depth, s.program.cost) for s in outcome.solutions]
     assert keys == sorted(keys)

@@ -42,7 +42,7 @@ def test_worker_faults_cost_only_their_task():
     ids = ["ok_1", "raises", "killed", "hangs", "eats_memory", "ok_2"]
     views = [TaskView(i, (grid,), (grid.T.copy(),), (grid,)) for i in ids]
     records = {}
-    schedule = Schedule(task_seconds=1.0, workers=2)
+    schedule = Schedule(task_seconds=1.0, workers=2, kill_grace=1.0)
     limits = lambda s: SearchLimits(depth=1, seconds=s)  # noqa: E731
     never = run_pool(views, schedule, limits, records.__setitem__, 1024, solve=misbehaving_solve)
     assert never == [] and sorted(records) == list(range(len(ids)))
@@ -77,7 +77,7 @@ def test_run_is_complete_deterministic_and_never_reads_test_outputs(tmp_path):
     runs = {}
     for name, folder in (("clean", clean), ("again", clean), ("dirty", dirty)):
         out = str(tmp_path / "out" / name / "submission.json")
-        cfg = SearchConfig(tasks=str(folder), out=out, options=SearchOptions(workers=2, depth=2))
+        cfg = SearchConfig(tasks=str(folder), out=out, options=SearchOptions(workers=2, depth=1))
         runs[name] = run_search(cfg)
     clean_run = runs["clean"]
     assert clean_run.bad and clean_run.bad[0].startswith("malformed")

@@ -75,6 +75,7 @@ class Schedule:
     task_seconds: float
     workers: int
     deadline: float | None = None
+    kill_grace: float = KILL_GRACE_SECONDS
 
     def seconds_for_next(self, waiting: int) -> float | None:
         if self.deadline is None:
@@ -85,7 +86,7 @@ class Schedule:
 
     def hard_deadline(self, started: float, seconds: float) -> float:
         """When a task is killed: its time plus a grace for the last op, never past the run's end."""
-        end = started + seconds + max(KILL_GRACE_SECONDS, 0.5 * seconds)
+        end = started + seconds + max(self.kill_grace, 0.5 * seconds)
         return end if self.deadline is None else min(end, self.deadline + 0.5)
 
 
