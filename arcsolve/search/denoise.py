@@ -14,6 +14,7 @@ from arcsolve.search import object_kernels as kernels
 from arcsolve.search.grid import Grid, background_colour, bounding_box
 from arcsolve.search.object_select import Reading, find_objects
 from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.partition import block_counts
 
 FAMILY = "denoise"
 
@@ -103,22 +104,12 @@ def _noise_colours(view: TaskView) -> list[int]:
     ]
 
 
-def _block_factors(view: TaskView) -> list[tuple[int, int]]:
-    """The one integer (rows, cols) factor by which every train input is larger than its output."""
-    factors = set()
-    for i, o in zip(view.train_inputs, view.train_outputs, strict=True):
-        if i.shape[0] % o.shape[0] or i.shape[1] % o.shape[1]:
-            return []
-        factors.add((i.shape[0] // o.shape[0], i.shape[1] // o.shape[1]))
-    return sorted(factors) if len(factors) == 1 and factors != {(1, 1)} else []
-
-
 def ops(view: TaskView) -> list[Op]:
     """Majority downscaling and restored patches where outputs are smaller than inputs, the rest
     where they keep the inputs' shape; noise colours are those every train input has and no train
     output has."""
     steps = []
-    for rows, cols in _block_factors(view):
+    for rows, cols in block_counts(view):
         scale = partial(downscale_majority, rows=rows, cols=cols)
         steps.append(Op("downscale_majority", FAMILY, scale, (("rows", rows), ("cols", cols))))
     noise_colours = _noise_colours(view)

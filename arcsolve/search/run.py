@@ -48,9 +48,6 @@ class SearchRun:
     score: float | None = None
     seconds: float = 0.0
 
-    def answered(self) -> int:
-        return sum(1 for r in self.records if r["programs"])
-
     def lines(self) -> list[str]:
         counts: dict[str, int] = {}
         for record in self.records:
