@@ -162,22 +162,20 @@ class SplitWriter:
 
     def close(self) -> tuple[dict[str, int], dict[str, Any]]:
         """Finish the files; return (counts, file descriptions keyed by path inside the dataset)."""
-        sizes = np.concatenate(self._puzzle_sizes) if self._puzzle_sizes else np.zeros(0, np.int64)
-        index_arrays = {
-            "puzzle_index": np.concatenate([[0], np.cumsum(sizes)]),
-            "group_index": np.concatenate([[0], np.cumsum(self._group_sizes, dtype=np.int64)]),
-        }
+        puzzle_index = _starts(self._puzzle_sizes)  # one int64 array; a million puzzles at aug 1000
+        self._puzzle_sizes = []
+        index_arrays = {"puzzle_index": puzzle_index, "group_index": _starts([np.array(self._group_sizes)])}
         if self.recipe:
-            index_arrays["pair_index"] = np.concatenate([[0], np.cumsum(self._pair_counts, dtype=np.int64)])
+            index_arrays["pair_index"] = _starts([np.array(self._pair_counts)])
         files: dict[str, Any] = {}
         for name, array in index_arrays.items():
             appender = NpyAppender(self.folder / f"{name}.npy", np.int64)
-            appender.append(array.astype(np.int64))
+            appender.append(array)
             files[name] = appender.close()
         files.update({name: appender.close() for name, appender in self._files.items()})
         counts = {
-            "examples": int(index_arrays["puzzle_index"][-1]),
-            "puzzles": int(sizes.size),
+            "examples": int(puzzle_index[-1]),
+            "puzzles": int(puzzle_index.size - 1),
             "groups": len(self._group_sizes),
         }
         return counts, {f"{self.folder.name}/{name}.npy": desc for name, desc in sorted(files.items())}
@@ -185,6 +183,18 @@ class SplitWriter:
     def abort(self) -> None:
         for appender in self._files.values():
             appender.abort()
+
+
+def _starts(parts: list[np.ndarray]) -> np.ndarray:
+    """int64 [n + 1]: 0, then the running total of the sizes in `parts` (concatenated), built in place."""
+    total = sum(int(part.size) for part in parts)
+    starts = np.zeros(total + 1, dtype=np.int64)
+    at = 1
+    for part in parts:
+        starts[at : at + part.size] = part
+        at += part.size
+    np.cumsum(starts, out=starts)
+    return starts
 
 
 class DatasetWriter:

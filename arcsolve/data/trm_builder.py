@@ -76,7 +76,8 @@ class _TaskPlan:
     packed: PackedGrids
     train_pairs: np.ndarray  # int64 [n, 2] grid ids (input, output) of the train-split examples
     test_pairs: np.ndarray  # int64 [m, 2], empty unless the task belongs to a test set
-    ref_dihedrals: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))  # reference ids
+    # reference ids, int8: at aug 1000 a build keeps ~1M of them (int64 would cost 8 MB more at the peak)
+    ref_dihedrals: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int8))
     colour_maps: np.ndarray = field(default_factory=lambda: np.arange(NUM_COLORS, dtype=np.uint8)[None])
 
     @property
@@ -189,7 +190,7 @@ def _find_versions(plan: _TaskPlan, aug: int, stream: LegacyStream) -> bool:
         kept_m.append(maps[keep])
         found += int(keep.sum())
         tried += count
-    plan.ref_dihedrals, plan.colour_maps = np.concatenate(kept_d), np.concatenate(kept_m)
+    plan.ref_dihedrals, plan.colour_maps = np.concatenate(kept_d).astype(np.int8), np.concatenate(kept_m)
     return found >= aug
 
 
@@ -273,6 +274,16 @@ def _identifiers(plans: list[_TaskPlan]) -> tuple[list[np.ndarray], list[bytes]]
     return group_ids, [*parts, b"]"]
 
 
+def _augmentation_table(plans: list[_TaskPlan], group_ids: list[np.ndarray]) -> np.ndarray:
+    """int32 [num_ids, 12]: each puzzle id's task index, dihedral id and colour map (row 0 the blank)."""
+    num_ids = 1 + int(max((ids.max() for ids in group_ids), default=0))
+    table = np.zeros((num_ids, AUG_TABLE_COLUMNS), dtype=np.int32)
+    table[0] = [-1, 0, *range(NUM_COLORS)]
+    for index, (plan, ids) in enumerate(zip(plans, group_ids, strict=True)):
+        table[ids, 0], table[ids, 1], table[ids, 2:] = index, plan.dihedrals, plan.colour_maps
+    return table
+
+
 def build_trm_dataset(
     cfg: TrmBuildConfig, out: str | Path, overwrite: bool = False, materialize: bool = False
 ) -> dict[str, Any]:
@@ -295,17 +306,14 @@ def build_trm_dataset(
             plans.append(_plan_task(name, puzzle, in_test_set, f"{cfg.prefix}_{subset}_challenges.json"))
             short += not _find_versions(plans[-1], cfg.aug, stream)
         stream.sync_back(state)
+        del puzzles  # the parsed JSON (tens of MB of Python objects); the plans hold the grids
     group_ids, identifiers_parts = _identifiers(plans)
-    num_ids = 1 + int(max((ids.max() for ids in group_ids), default=0))
-    table = np.zeros((num_ids, AUG_TABLE_COLUMNS), dtype=np.int32)
-    table[0] = [-1, 0, *range(NUM_COLORS)]
-    for index, (plan, ids) in enumerate(zip(plans, group_ids, strict=True)):
-        table[ids, 0], table[ids, 1], table[ids, 2:] = index, plan.dihedrals, plan.colour_maps
     storage = "materialized" if materialize else "recipe"
     with DatasetWriter(out, "arc", MAX_GRID**2, ARC_VOCAB_SIZE, ARC_EXTRAS, overwrite, storage) as writer:
         identifiers_sha256 = writer.write_file(IDENTIFIERS_FILE, identifiers_parts)
         del identifiers_parts  # tens of MB at aug 1000: gone before the offsets are drawn
         writer.write_file(TEST_PUZZLES_FILE, [json.dumps(test_puzzles).encode("utf-8")])
+        del test_puzzles
         offsets = _train_offsets(plans, LegacyStream(state))
         for plan in plans if writer.recipe else ():
             writer.add_task(plan.packed, {"train": plan.train_pairs, "test": plan.test_pairs})
@@ -315,6 +323,9 @@ def build_trm_dataset(
             if len(plan.test_pairs):
                 at_origin = np.zeros((len(ids) * len(plan.test_pairs), 2), dtype=np.int64)
                 _write_group(writer.split("test"), plan, plan.test_pairs, ids, at_origin)
+        del offsets  # the peak is at finish: only what the table needs stays alive
+        table = _augmentation_table(plans, group_ids)
+        del group_ids
         fields = {
             "canvas": MAX_GRID,
             "task_ids": [plan.name for plan in plans],
@@ -325,5 +336,5 @@ def build_trm_dataset(
             "identifiers_sha256": identifiers_sha256,
             "tasks_short_of_aug": short,
         }
-        meta = writer.finish(num_ids, fields, table)
+        meta = writer.finish(len(table), fields, table)
     return {**meta, "seconds": time.perf_counter() - started}
