@@ -30,7 +30,8 @@ class ModelConfig:
     halt_max_steps: int = 16  # supervision (ACT) steps; eval always runs all of them
     halt_exploration_prob: float = 0.1
     puzzle_emb_len: int = 16  # prefix positions; only position 0 holds the learned task vector
-    pos_encoding: Literal["rope", "learned", "none"] = "rope"
+    # rope2d (not in the paper): rotary angles from a cell's row and column, for square grids
+    pos_encoding: Literal["rope", "rope2d", "learned", "none"] = "rope"
     rope_theta: float = 10_000.0
     rms_eps: float = 1e-5
     # Only True is supported: halt when q_halt > 0. HRM's Q-continue bootstrap is not implemented
@@ -53,11 +54,14 @@ class ModelConfig:
                 where,
                 f"model.hidden_size ({self.hidden_size}) must be divisible by model.num_heads ({self.num_heads})",
             )
-        if self.pos_encoding == "rope" and (self.hidden_size // self.num_heads) % 2:
+        multiple = {"rope": 2, "rope2d": 4}.get(self.pos_encoding, 1)
+        if (self.hidden_size // self.num_heads) % multiple:
             raise ConfigError(
-                where, "model.hidden_size / model.num_heads must be even for pos_encoding = 'rope'"
+                where,
+                f"model.hidden_size / model.num_heads must be a multiple of {multiple} "
+                f"for pos_encoding = '{self.pos_encoding}'",
             )
-        if self.variant != "attention" and self.pos_encoding == "rope":
+        if self.variant != "attention" and self.pos_encoding in ("rope", "rope2d"):
             raise ConfigError(
                 where,
                 f"model.variant = '{self.variant}' has no attention to rotate; "

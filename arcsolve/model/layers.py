@@ -119,12 +119,33 @@ class Rotary(nn.Module):
     bit-identical and saves a negation and a concatenation per call).
     """
 
-    def __init__(self, head_dim: int, max_len: int, theta: float) -> None:
+    def __init__(
+        self, head_dim: int, max_len: int, theta: float, grid: tuple[int, int] | None = None
+    ) -> None:
         super().__init__()
-        inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
-        angles = torch.outer(torch.arange(max_len, dtype=torch.float32), inv_freq)  # (S, hd/2)
+        if grid is None:
+            inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+            angles = torch.outer(torch.arange(max_len, dtype=torch.float32), inv_freq)  # (S, hd/2)
+        else:
+            angles = grid_angles(head_dim, *grid, theta)
         self.register_buffer("cos", torch.cat([angles.cos(), angles.cos()], dim=-1), persistent=False)
         self.register_buffer("sin", torch.cat([-angles.sin(), angles.sin()], dim=-1), persistent=False)
+
+
+def grid_angles(head_dim: int, prefix: int, side: int, theta: float) -> torch.Tensor:
+    """(prefix + side^2, hd/2) rotation angles of 2D RoPE (pos_encoding "rope2d", not in the paper).
+
+    Half the frequency pairs turn with a cell's row, the other half with its column, each half with
+    the 1D frequencies of a head_dim/2 head, so a head can pick "the cell above" as sharply as 1D
+    RoPE picks "the token before" (in 1D the cell above is `side` tokens away, a far, aliased offset).
+    The `prefix` task positions sit on a row of their own two rows above the grid, at columns 0, 1, ...
+    """
+    quarter = head_dim // 4
+    inv_freq = 1.0 / theta ** (torch.arange(0, quarter, dtype=torch.float32) / quarter)
+    cells = torch.arange(side * side)
+    rows = torch.cat([torch.full((prefix,), -2.0), (cells // side).float()])
+    cols = torch.cat([torch.arange(prefix, dtype=torch.float32), (cells % side).float()])
+    return torch.cat([torch.outer(rows, inv_freq), torch.outer(cols, inv_freq)], dim=-1)
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:

@@ -84,9 +84,12 @@ class TRM(nn.Module):
     ) -> None:
         super().__init__()
         cfg = checked(cfg, "model")  # the same typed checks as a config read from TOML
-        if cfg.variant == "conv" and math.isqrt(seq_len) ** 2 != seq_len:
+        square = cfg.variant == "conv" or cfg.pos_encoding == "rope2d"
+        if square and math.isqrt(seq_len) ** 2 != seq_len:
             raise ConfigError(
-                "model", f"model.variant = 'conv' needs a square grid, but the data has {seq_len} cells"
+                "model",
+                f"model.variant = '{cfg.variant}' with pos_encoding = '{cfg.pos_encoding}' needs a "
+                f"square grid, but the data has {seq_len} cells",
             )
         D, P = cfg.hidden_size, cfg.puzzle_emb_len
         self.cfg = cfg
@@ -105,6 +108,9 @@ class TRM(nn.Module):
         self.rotary = (
             Rotary(D // cfg.num_heads, self.seq_total, cfg.rope_theta) if cfg.pos_encoding == "rope" else None
         )
+        if cfg.pos_encoding == "rope2d":
+            grid = (P, math.isqrt(seq_len))
+            self.rotary = Rotary(D // cfg.num_heads, self.seq_total, cfg.rope_theta, grid)
         self.blocks = nn.ModuleList(Block(cfg, seq_len, generator) for _ in range(cfg.num_layers))
         self.lm_head = Linear(D, vocab_size, generator=generator)
         self.q_head = Linear(D, 2, bias=True)  # logit 0 = halt; logit 1 (HRM's continue) is unused
