@@ -558,7 +558,7 @@ def predict_killed_at(mode: str, nth: int, run: Path, folder: Path) -> list[str]
 
 def predict_proc(cmd: list[str]) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    extra = ["--tta", "8", "--batch-size", "4", "--device", "cpu"]
+    extra = ["--tta", "2", "--batch-size", "4", "--device", "cpu"]
     return subprocess.Popen(
         [*cmd, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
     )
