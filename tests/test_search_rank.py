@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_core import answer_faults_naive
 
-from arcsolve.search import geometry
+from arcsolve.search import colours, geometry
 from arcsolve.search.engine import SearchLimits, search_task
 from arcsolve.search.ops import Op, TaskView
 from arcsolve.search.plausible import answer_faults, learn_rules
@@ -102,3 +102,32 @@ def test_search_goes_deeper_while_answers_break_invariants():
     best = outcome.solutions[0]
     assert best.faults == 0 and best.program.depth == 2
     assert np.array_equal(best.test_outputs[0], wanted(test))
+
+
+def test_answer_more_programs_give_ranks_first_among_equals():
+    """Three equally deep and costly programs fit the train pairs; two of them agree on the test
+    answer and rank before the first-found one (which ranked first before support counted)."""
+    rng = np.random.default_rng(10)
+    grids_ = [rng.integers(0, 4, (5, 5), dtype=np.uint8) for _ in range(4)]
+    test = grids_[3]
+
+    def target(g):
+        return colours.recolor(geometry.flip_horizontal(g), {1: 7})
+
+    def paint(mapping, on_test=None):
+        def fn(g):
+            chosen = on_test if on_test is not None and np.array_equal(g, test) else mapping
+            return colours.recolor(geometry.flip_horizontal(g), chosen)
+
+        return fn
+
+    view = TaskView("support", tuple(grids_[:3]), tuple(target(g) for g in grids_[:3]), (test,))
+    ops = [
+        Op("odd_one", "test", paint({1: 5}, on_test={1: 5, 2: 3})),
+        Op("paint_8", "test", paint({1: 8})),
+        Op("paint_9", "test", paint({1: 9})),
+    ]
+    outcome = search_task(view, ops, colours.FITTERS, SearchLimits(depth=1, seconds=60))
+    assert [s.support for s in outcome.solutions] == [2, 1]
+    assert np.array_equal(outcome.solutions[0].test_outputs[0], target(test))
+    assert outcome.solutions[0].faults == outcome.solutions[1].faults == 0

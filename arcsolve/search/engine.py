@@ -45,7 +45,9 @@ class Solution:
     support: int = 1  # distinct states (programs) whose answers these are
 
     def rank_key(self, order: int) -> tuple:
-        return (self.faults, self.program.depth, self.program.cost, order)
+        """Fewest broken invariants, then shallowest, then the answer most programs give, then
+        cheapest, then first found."""
+        return (self.faults, self.program.depth, -self.support, self.program.cost, order)
 
 
 @dataclass
@@ -95,8 +97,10 @@ class _Search:
             if self.outcome.stopped_by:
                 break
             self.outcome.depth_done = depth
-        ranked = sorted(self.answers.items(), key=lambda item: item[1][1].rank_key(item[1][0]))
-        self.outcome.solutions = [replace(s, support=self.support[key]) for key, (_, s) in ranked]
+        counted = [(order, replace(s, support=self.support[key])) for key, (order, s) in self.answers.items()]
+        self.outcome.solutions = [
+            s for order, s in sorted(counted, key=lambda item: item[1].rank_key(item[0]))
+        ]
         return self.outcome
 
     def _expand(self, level: list[_State], keep: bool) -> Iterator[_State]:
