@@ -3,6 +3,8 @@ their definitions; they share no code with arcsolve.search."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 
@@ -84,3 +86,33 @@ def drop_background_lines_naive(grid, bg):
     rows = [i for i in range(h) if any(grid[i][j] != bg for j in range(w))]
     cols = [j for j in range(w) if any(grid[i][j] != bg for i in range(h))]
     return np.array([[grid[i][j] for j in cols] for i in rows], dtype=np.uint8)
+
+
+def answer_faults_naive(pairs, grid_in, answer):
+    """The train-pair invariants (plausible.py) `answer` breaks, from their definitions."""
+
+    def colours(g):
+        return {int(v) for row in g.tolist() for v in row}
+
+    def shape(g):
+        return (len(g), len(g[0]))
+
+    shape_rules = []
+    if all(shape(i) == shape(o) for i, o in pairs):
+        shape_rules.append(shape(answer) == shape(grid_in))
+    if len({shape(o) for _, o in pairs}) == 1:
+        shape_rules.append(shape(answer) == shape(pairs[0][1]))
+    ratios = {(Fraction(shape(o)[0], shape(i)[0]), Fraction(shape(o)[1], shape(i)[1])) for i, o in pairs}
+    if len(ratios) == 1:
+        ((rows, cols),) = ratios
+        shape_rules.append(shape(answer) == (shape(grid_in)[0] * rows, shape(grid_in)[1] * cols))
+    faults = int(bool(shape_rules) and not any(shape_rules))
+    added = set()
+    for i, o in pairs:
+        added |= colours(o) - colours(i)
+    faults += int(bool(colours(answer) - colours(grid_in) - added))
+    if all(i.tolist() != o.tolist() for i, o in pairs) and answer.tolist() == grid_in.tolist():
+        faults += 1
+    if all(len(colours(o)) > 1 for _, o in pairs) and len(colours(answer)) == 1:
+        faults += 1
+    return faults

@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from arcsolve.search.grid import Grid, grid_key, is_valid_grid
 from arcsolve.search.ops import Fitter, Op, TaskView
+from arcsolve.search.plausible import answers_faults, learn_rules
 from arcsolve.search.program import Program
 
 
@@ -40,9 +41,13 @@ class SearchLimits:
 class Solution:
     program: Program
     test_outputs: tuple[Grid, ...]
+    faults: int = 0  # train-pair invariants its answers break (plausible.answer_faults)
+    support: int = 1  # distinct states (programs) whose answers these are
 
     def rank_key(self, order: int) -> tuple:
-        return (self.program.depth, self.program.cost, order)
+        """Fewest broken invariants, then shallowest, then the answer most programs give, then
+        cheapest, then first found."""
+        return (self.faults, self.program.depth, -self.support, self.program.cost, order)
 
 
 @dataclass
@@ -72,6 +77,9 @@ class _Search:
         self.deadline = time.perf_counter() + limits.seconds
         self.seen: set[bytes] = set()
         self.answers: dict[bytes, tuple[int, Solution]] = {}
+        self.rules = learn_rules(view.train_inputs, view.train_outputs)
+        self.plausible = 0  # distinct answers that break no invariant
+        self.support: dict[bytes, int] = {}
         self.outcome = SearchOutcome()
         self.kept_bytes = 0
 
@@ -82,15 +90,17 @@ class _Search:
         level = [start]
         self.outcome.depth_done = 0
         for depth in range(1, self.limits.depth + 1):
-            if len(self.answers) >= 2 or self.outcome.stopped_by:
+            if self.plausible >= 2 or self.outcome.stopped_by:
                 break
             keep = depth < self.limits.depth
-            level = list(self._expand(level, keep))
+            level = sorted(self._expand(level, keep), key=self._distance)  # stable
             if self.outcome.stopped_by:
                 break
             self.outcome.depth_done = depth
-        ranked = sorted(self.answers.values(), key=lambda item: item[1].rank_key(item[0]))
-        self.outcome.solutions = [solution for _, solution in ranked]
+        counted = [(order, replace(s, support=self.support[key])) for key, (order, s) in self.answers.items()]
+        self.outcome.solutions = [
+            s for order, s in sorted(counted, key=lambda item: item[1].rank_key(item[0]))
+        ]
         return self.outcome
 
     def _expand(self, level: list[_State], keep: bool) -> Iterator[_State]:
@@ -109,10 +119,19 @@ class _Search:
                 self.outcome.states += 1
                 child = _State(parent.program.then(op), grids)
                 self._check(child)
-                if len(self.answers) >= self.limits.max_answers:
+                if self.plausible >= self.limits.max_answers:
                     return
                 if keep and self._room_for(grids):
                     yield child
+
+    def _distance(self, state: _State) -> float:
+        """How far a state's train grids are from the targets (the share of wrong cells, 1 for a wrong
+        shape, summed over pairs): the next depth expands the nearest states first, so a depth the
+        time cuts short has tried the likeliest parents. Ties keep discovery order."""
+        return sum(
+            float(np.count_nonzero(g != t)) / t.size if g.shape == t.shape else 1.0
+            for g, t in zip(state.grids[: self.n_train], self.targets, strict=True)
+        )
 
     def _room_for(self, grids: tuple[Grid, ...]) -> bool:
         size = sum(g.nbytes for g in grids)
@@ -141,7 +160,7 @@ class _Search:
     def _check(self, state: _State) -> None:
         train, tests = state.grids[: self.n_train], state.grids[self.n_train :]
         if _all_equal(train, self.targets):
-            self._add(Solution(state.program, tests))
+            self._add(state.program, tests)
             return
         for fit in self.fitters:
             try:
@@ -156,12 +175,16 @@ class _Search:
                 continue  # a fitter's claim is checked, never trusted
             fitted_tests = self._apply(op, tests)
             if fitted_tests is not None:
-                self._add(Solution(state.program.then(op), fitted_tests))
+                self._add(state.program.then(op), fitted_tests)
 
-    def _add(self, solution: Solution) -> None:
-        key = b"".join(grid_key(g) for g in solution.test_outputs)
+    def _add(self, program: Program, tests: tuple[Grid, ...]) -> None:
+        key = b"".join(grid_key(g) for g in tests)
         order = len(self.answers)
         known = self.answers.get(key)
+        faults = known[1].faults if known else answers_faults(self.rules, self.view.test_inputs, tests)
+        self.plausible += known is None and faults == 0
+        self.support[key] = self.support.get(key, 0) + 1
+        solution = Solution(program, tests, faults)
         if known is None or solution.rank_key(order) < known[1].rank_key(known[0]):
             self.answers[key] = (known[0] if known else order, solution)
 

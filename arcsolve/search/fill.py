@@ -161,6 +161,9 @@ def fit_enclosed_by_size(
     for cand, target in zip(candidates, targets, strict=True):
         if cand.shape != target.shape:
             return None
+        drawn = cand != background_colour(cand)
+        if not np.array_equal(cand[drawn], target[drawn]):
+            return None  # only (enclosed) background cells may change
         labels, count = enclosed_regions(cand)
         if np.any((labels == 0) & (cand != target)):
             return None

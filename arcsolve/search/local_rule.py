@@ -98,6 +98,8 @@ def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: S
     colours = np.concatenate([neighbourhood_colours(c, SQUARE) for c in candidates], axis=1)
     bg = int(np.argmax(np.bincount(colours[0], minlength=BASE)))
     targets_flat = np.concatenate([t.ravel() for t in targets])
+    if learn_table(keys_from_colours(colours, "square", bg), targets_flat) is None:
+        return None  # the finest keying: when it meets a key twice, so does every coarser one
     uncovered: set[str] = set()
     for keying, coarser in KEYINGS.items():
         if uncovered.intersection(coarser):
@@ -160,6 +162,8 @@ def fit_stamps(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Seque
     if not candidates or any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
         return None
     bg = int(np.argmax(sum(np.bincount(c.ravel(), minlength=BASE) for c in candidates)))
+    if any(not np.array_equal(c[c != bg], t[c != bg]) for c, t in zip(candidates, targets, strict=True)):
+        return None  # stamps paint background cells only: every other cell must already match
     stamps = learn_stamps(candidates, targets, bg)
     if not stamps:
         return None

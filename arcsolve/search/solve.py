@@ -42,6 +42,8 @@ def solve_view(view: TaskView, limits: SearchLimits) -> dict[str, Any]:
             "cost": s.program.cost,
             "families": list(s.program.families),
             "train_fit": 1.0,  # a program is kept only when it reproduces every train pair
+            "faults": s.faults,  # train-pair invariants its answers break (plausible.py)
+            "support": s.support,  # programs (distinct states) giving these answers
             "test_outputs": [g.tolist() for g in s.test_outputs],
         }
         for s in outcome.solutions[:MAX_PROGRAMS_KEPT]
