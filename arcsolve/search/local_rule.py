@@ -79,9 +79,10 @@ def square_keys(grid: Grid) -> np.ndarray:
         h, w = grid.shape
         padded = np.full((h + 2, w + 2), OUTSIDE, dtype=np.int64)
         padded[1:-1, 1:-1] = grid
-        found = np.zeros((h, w), np.int64)
-        for dr, dc in SQUARE:
-            found = found * BASE + padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
+        found = padded[1:-1, 1:-1].copy()
+        for dr, dc in SQUARE[1:]:
+            found *= BASE
+            found += padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
         found = found.ravel()
         found.flags.writeable = False
         if len(_square_keys) >= SQUARE_CACHE_LIMIT:
