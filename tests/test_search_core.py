@@ -92,6 +92,15 @@ def test_background_and_commonest_colour_match_twins(grid):
     assert background_colour(grid) == commonest_colour_index(grid)
 
 
+@settings(max_examples=40, deadline=None)
+@given(grids(colours_=4), st.integers(0, 9))
+def test_background_cache_follows_the_grid_contents(grid, colour):
+    """The cache is keyed by contents: a grid changed in place gets its own answer, not a stale one."""
+    assert background_colour(grid) == commonest_colour_index(grid)
+    grid[...] = colour
+    assert background_colour(grid) == colour
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(grids(max_side=5, colours_=4), st.integers(0, 2**31)), min_size=1, max_size=4))
 def test_colour_map_learning_matches_twin(pairs):
@@ -202,3 +211,34 @@ def test_time_budget_stops_the_search():
     )
     outcome = search_task(view, task_ops(view), task_fitters(), SearchLimits(depth=3, seconds=0.3))
     assert outcome.stopped_by == "time" and outcome.seconds < 2.0
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_fitting_after_the_plain_ops_finds_what_fitting_at_once_does(name, monkeypatch):
+    """From depth 2 the fitters run after a depth's plain ops, nearest state first: with no budget
+    reached, every state is fitted either way, so the answers, their support and their best depth
+    are those of fitting each state as it is made."""
+    from arcsolve.search import engine
+
+    rng = np.random.default_rng(sorted(PLANTED).index(name))
+    view, _ = planted_view(PLANTED[name], rng)
+    limits = SearchLimits(depth=3, seconds=60, max_answers=10**6)
+
+    def answers(outcome):
+        return {
+            tuple(g.tobytes() + bytes(g.shape) for g in s.test_outputs): (
+                s.support,
+                s.faults,
+                s.program.depth,
+            )
+            for s in outcome.solutions
+        }
+
+    later = search_task(view, core_ops(view), CORE_FITTERS, limits)
+    again = search_task(view, core_ops(view), CORE_FITTERS, limits)
+    texts = [s.program.text() for s in later.solutions]
+    assert texts == [s.program.text() for s in again.solutions]  # the same search, the same order
+    monkeypatch.setattr(engine._Search, "fit_later_from", 99)
+    at_once = search_task(view, core_ops(view), CORE_FITTERS, limits)
+    assert later.stopped_by is None and at_once.stopped_by is None
+    assert answers(later) == answers(at_once) and later.states == at_once.states

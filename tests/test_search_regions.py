@@ -189,6 +189,10 @@ def test_local_rule_keys_and_planted_table(seed, shape):
     for keying in local_rule.KEYINGS:
         keys = local_rule.neighbourhood_keys(grid, keying, 1)
         np.testing.assert_array_equal(keys, naive.neighbourhood_keys_naive(grid, keying, 1))
+    for g in (grid, grid, np.ascontiguousarray(grid.reshape(1, -1))):  # cached; same bytes, new shape
+        np.testing.assert_array_equal(
+            local_rule.square_keys(g), naive.neighbourhood_keys_naive(g, "square", 1)
+        )
     # A planted cross rule: a cell turns 4 when it is background with exactly two coloured neighbours.
     padded = np.pad(grid != 0, 1)
     around = padded[:-2, 1:-1].astype(int) + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]

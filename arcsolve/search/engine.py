@@ -27,6 +27,10 @@ from arcsolve.search.ops import Fitter, Op, TaskView
 from arcsolve.search.plausible import answers_faults, learn_rules
 from arcsolve.search.program import Program
 
+# From depth 2, the share of a task's remaining time the plain ops of a depth may take before its
+# fitter pass (nearest states first) begins.
+PLAIN_SHARE = 0.6
+
 
 @dataclass(frozen=True)
 class SearchLimits:
@@ -64,9 +68,12 @@ class SearchOutcome:
 class _State:
     program: Program
     grids: tuple[Grid, ...]
+    distance: float | None = None  # Search._distance, once computed
 
 
 class _Search:
+    fit_later_from = 2  # the first depth whose fitters wait for its plain ops (see _search_depth)
+
     def __init__(self, view: TaskView, ops: Sequence[Op], fitters: Sequence[Fitter], limits: SearchLimits):
         self.view = view
         self.ops = sorted(ops, key=lambda op: op.cost)  # stable: family order within a cost
@@ -93,7 +100,7 @@ class _Search:
             if self.plausible >= 2 or self.outcome.stopped_by:
                 break
             keep = depth < self.limits.depth
-            level = sorted(self._expand(level, keep), key=self._distance)  # stable
+            level = self._search_depth(level, keep, fit_later=keep and depth >= self.fit_later_from)
             if self.outcome.stopped_by:
                 break
             self.outcome.depth_done = depth
@@ -103,10 +110,37 @@ class _Search:
         ]
         return self.outcome
 
-    def _expand(self, level: list[_State], keep: bool) -> Iterator[_State]:
+    def _search_depth(self, level: list[_State], keep: bool, fit_later: bool) -> list[_State]:
+        """One depth: every op on every state of `level`; the new states, nearest first.
+
+        With `fit_later` the fitters wait: the plain ops first make every new state (checked only for
+        equality with the targets, the cheap part) within PLAIN_SHARE of the time left, then the
+        fitters run on the new states nearest first, so a depth the time cuts short has fitted the
+        likeliest states rather than the children of the first parents."""
+        if not fit_later:
+            return sorted(self._expand(level, keep, self.deadline, None), key=self._distance)
+        now = time.perf_counter()
+        fresh: list[_State] = []
+        plain_deadline = now + PLAIN_SHARE * max(0.0, self.deadline - now)
+        kept = list(self._expand(level, keep, plain_deadline, fresh))
+        if self.plausible < self.limits.max_answers:
+            for state in sorted(fresh, key=self._distance):
+                if time.perf_counter() > self.deadline:
+                    self.outcome.stopped_by = "time"
+                    break
+                self._fit(state)
+                if self.plausible >= self.limits.max_answers:
+                    break
+        return sorted(kept, key=self._distance)
+
+    def _expand(
+        self, level: list[_State], keep: bool, deadline: float, fresh: list[_State] | None
+    ) -> Iterator[_State]:
+        """New states from `level`: each checked at once (exact match and fitters), or, given
+        `fresh`, checked for an exact match only and collected there for a later fitter pass."""
         for parent in level:
             for op in self.ops:
-                if time.perf_counter() > self.deadline:
+                if time.perf_counter() > deadline:
                     self.outcome.stopped_by = "time"
                     return
                 grids = self._apply(op, parent.grids)
@@ -118,20 +152,26 @@ class _Search:
                 self.seen.add(digest)
                 self.outcome.states += 1
                 child = _State(parent.program.then(op), grids)
-                self._check(child)
+                kept = keep and self._room_for(grids)
+                if fresh is None or not kept:
+                    self._check(child)
+                elif not self._matches(child):
+                    fresh.append(child)  # kept states only: the grids are held anyway
                 if self.plausible >= self.limits.max_answers:
                     return
-                if keep and self._room_for(grids):
+                if kept:
                     yield child
 
     def _distance(self, state: _State) -> float:
         """How far a state's train grids are from the targets (the share of wrong cells, 1 for a wrong
         shape, summed over pairs): the next depth expands the nearest states first, so a depth the
         time cuts short has tried the likeliest parents. Ties keep discovery order."""
-        return sum(
-            float(np.count_nonzero(g != t)) / t.size if g.shape == t.shape else 1.0
-            for g, t in zip(state.grids[: self.n_train], self.targets, strict=True)
-        )
+        if state.distance is None:
+            state.distance = sum(
+                float(np.count_nonzero(g != t)) / t.size if g.shape == t.shape else 1.0
+                for g, t in zip(state.grids[: self.n_train], self.targets, strict=True)
+            )
+        return state.distance
 
     def _room_for(self, grids: tuple[Grid, ...]) -> bool:
         size = sum(g.nbytes for g in grids)
@@ -158,10 +198,19 @@ class _Search:
         return tuple(out)
 
     def _check(self, state: _State) -> None:
+        if not self._matches(state):
+            self._fit(state)
+
+    def _matches(self, state: _State) -> bool:
+        """True (and the state's answers kept) when its train grids are the targets themselves."""
+        if not _all_equal(state.grids[: self.n_train], self.targets):
+            return False
+        self._add(state.program, state.grids[self.n_train :])
+        return True
+
+    def _fit(self, state: _State) -> None:
+        """Every fitter's last step on the state, kept when it maps the train grids onto the targets."""
         train, tests = state.grids[: self.n_train], state.grids[self.n_train :]
-        if _all_equal(train, self.targets):
-            self._add(state.program, tests)
-            return
         for fit in self.fitters:
             try:
                 op = fit(train, self.targets, tests)

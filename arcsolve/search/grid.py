@@ -36,9 +36,23 @@ def colour_counts(grid: Grid) -> np.ndarray:
     return np.bincount(grid.ravel(), minlength=NUM_COLORS)[:NUM_COLORS]
 
 
+BACKGROUND_CACHE_LIMIT = 20_000
+_backgrounds: dict[tuple[tuple[int, ...], bytes], int] = {}
+
+
 def background_colour(grid: Grid) -> int:
-    """The commonest colour (the lowest one on ties): ARC's background is 0 in most tasks but not all."""
-    return int(np.argmax(colour_counts(grid)))
+    """The commonest colour (the lowest one on ties): ARC's background is 0 in most tasks but not all.
+    Cached by the grid's shape and bytes (ops and fitters ask it of the same grids many times)."""
+    if grid.dtype != np.uint8:
+        return int(np.argmax(colour_counts(grid)))
+    key = (grid.shape, grid.tobytes())
+    found = _backgrounds.get(key)
+    if found is None:
+        found = int(np.argmax(colour_counts(grid)))
+        if len(_backgrounds) >= BACKGROUND_CACHE_LIMIT:
+            _backgrounds.clear()
+        _backgrounds[key] = found
+    return found
 
 
 def colours_present(grid: Grid) -> tuple[int, ...]:

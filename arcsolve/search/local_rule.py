@@ -66,6 +66,31 @@ def neighbourhood_keys(grid: Grid, keying: str, bg: int) -> np.ndarray:
     return keys_from_colours(neighbourhood_colours(grid, SQUARE[:size]), keying, bg)
 
 
+SQUARE_CACHE_LIMIT = 4_000
+_square_keys: dict[tuple[tuple[int, ...], bytes], np.ndarray] = {}
+
+
+def square_keys(grid: Grid) -> np.ndarray:
+    """neighbourhood_keys(grid, "square", any bg), without the stacked colours, cached by the grid's
+    shape and bytes (read-only): the fitter's cheap first rejection, asked of the same grids often."""
+    key = (grid.shape, grid.tobytes())
+    found = _square_keys.get(key)
+    if found is None:
+        h, w = grid.shape
+        padded = np.full((h + 2, w + 2), OUTSIDE, dtype=np.int64)
+        padded[1:-1, 1:-1] = grid
+        found = padded[1:-1, 1:-1].copy()
+        for dr, dc in SQUARE[1:]:
+            found *= BASE
+            found += padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
+        found = found.ravel()
+        found.flags.writeable = False
+        if len(_square_keys) >= SQUARE_CACHE_LIMIT:
+            _square_keys.clear()
+        _square_keys[key] = found
+    return found
+
+
 def table_rows(keys: np.ndarray, grid_keys: np.ndarray) -> np.ndarray | None:
     """Where each of grid_keys sits in the sorted `keys`; None if one is missing."""
     at = np.minimum(np.searchsorted(keys, grid_keys), keys.size - 1)
@@ -95,11 +120,11 @@ def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: S
     of the test grids (the background: the commonest colour of all train candidates)."""
     if not candidates or any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
         return None
+    targets_flat = np.concatenate([t.ravel() for t in targets])
+    if learn_table(np.concatenate([square_keys(c) for c in candidates]), targets_flat) is None:
+        return None  # the finest keying: when it meets a key twice, so does every coarser one
     colours = np.concatenate([neighbourhood_colours(c, SQUARE) for c in candidates], axis=1)
     bg = int(np.argmax(np.bincount(colours[0], minlength=BASE)))
-    targets_flat = np.concatenate([t.ravel() for t in targets])
-    if learn_table(keys_from_colours(colours, "square", bg), targets_flat) is None:
-        return None  # the finest keying: when it meets a key twice, so does every coarser one
     uncovered: set[str] = set()
     for keying, coarser in KEYINGS.items():
         if uncovered.intersection(coarser):
