@@ -105,12 +105,12 @@ class TRM(nn.Module):
             if cfg.pos_encoding == "learned"
             else None
         )
+        grid = (P, math.isqrt(seq_len)) if cfg.pos_encoding == "rope2d" else None  # rows of cells
         self.rotary = (
-            Rotary(D // cfg.num_heads, self.seq_total, cfg.rope_theta) if cfg.pos_encoding == "rope" else None
+            Rotary(D // cfg.num_heads, self.seq_total, cfg.rope_theta, grid)
+            if cfg.pos_encoding in ("rope", "rope2d")
+            else None
         )
-        if cfg.pos_encoding == "rope2d":
-            grid = (P, math.isqrt(seq_len))
-            self.rotary = Rotary(D // cfg.num_heads, self.seq_total, cfg.rope_theta, grid)
         self.blocks = nn.ModuleList(Block(cfg, seq_len, generator) for _ in range(cfg.num_layers))
         self.lm_head = Linear(D, vocab_size, generator=generator)
         self.q_head = Linear(D, 2, bias=True)  # logit 0 = halt; logit 1 (HRM's continue) is unused
