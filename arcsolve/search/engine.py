@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from arcsolve.search.compose import Composer
 from arcsolve.search.grid import Grid, grid_key, is_valid_grid
 from arcsolve.search.ops import Fitter, Op, TaskView
 from arcsolve.search.plausible import answers_faults, learn_rules
@@ -89,10 +90,13 @@ class _Search:
         self.support: dict[bytes, int] = {}
         self.outcome = SearchOutcome()
         self.kept_bytes = 0
+        self.composer = Composer(self.targets)
+        self.composed: set[bytes] = set()
 
     def run(self) -> SearchOutcome:
         start = _State(Program(), self.view.inputs)
         self.seen.add(_digest(start.grids))
+        self._offer_layer(start)
         self._check(start)
         level = [start]
         self.outcome.depth_done = 0
@@ -101,6 +105,7 @@ class _Search:
                 break
             keep = depth < self.limits.depth
             level = self._search_depth(level, keep, fit_later=keep and depth >= self.fit_later_from)
+            self._compose()
             if self.outcome.stopped_by:
                 break
             self.outcome.depth_done = depth
@@ -152,6 +157,7 @@ class _Search:
                 self.seen.add(digest)
                 self.outcome.states += 1
                 child = _State(parent.program.then(op), grids)
+                self._offer_layer(child)
                 kept = keep and self._room_for(grids)
                 if fresh is None or not kept:
                     self._check(child)
@@ -225,6 +231,20 @@ class _Search:
             fitted_tests = self._apply(op, tests)
             if fitted_tests is not None:
                 self._add(state.program.then(op), fitted_tests)
+
+    def _offer_layer(self, state: _State) -> None:
+        self.composer.offer(state.program, state.grids[: self.n_train], state.grids[self.n_train :])
+
+    def _compose(self) -> None:
+        """The layers met so far stacked into an answer (compose.py), once per distinct answer."""
+        found = self.composer.compose()
+        if found is None:
+            return
+        program, tests = found
+        key = b"".join(grid_key(g) for g in tests)
+        if key not in self.composed:
+            self.composed.add(key)
+            self._add(program, tests)
 
     def _add(self, program: Program, tests: tuple[Grid, ...]) -> None:
         key = b"".join(grid_key(g) for g in tests)

@@ -170,11 +170,54 @@ def ops(view: TaskView) -> list[Op]:
     return steps
 
 
-def fit_tile_to_target(
+def identity(grid: Grid) -> Grid:
+    return grid
+
+
+# What a block of an arrangement may hold: the grid itself or one of its dihedral images, in the order
+# a fit prefers them when a symmetric grid makes several match.
+BLOCK_MAPS = {"x": identity, **{f.__name__: f for f in DIHEDRAL}}
+
+
+def arrange_blocks(grid: Grid, layout: tuple[tuple[str | int, ...], ...]) -> Grid | None:
+    """A grid of blocks the size of `grid`: block (r, c) is `layout[r][c]` applied to the grid (a
+    BLOCK_MAPS name), or that one colour throughout (an int). None where a block would change shape."""
+    h, w = grid.shape
+    rows, cols = len(layout), len(layout[0])
+    if h * rows > MAX_GRID or w * cols > MAX_GRID:
+        return None
+    out = np.empty((h * rows, w * cols), dtype=np.uint8)
+    for r, row in enumerate(layout):
+        for c, fill in enumerate(row):
+            block = fill if isinstance(fill, int) else BLOCK_MAPS[fill](grid)
+            if not isinstance(fill, int) and block.shape != (h, w):
+                return None
+            out[r * h : (r + 1) * h, c * w : (c + 1) * w] = block
+    return out
+
+
+def _block_fill(candidates: Sequence[Grid], targets: Sequence[Grid], r: int, c: int) -> str | int | None:
+    """What block (r, c) of every target is, in terms of its candidate; None if nothing fits all."""
+    blocks = []
+    for cand, target in zip(candidates, targets, strict=True):
+        h, w = cand.shape
+        blocks.append(target[r * h : (r + 1) * h, c * w : (c + 1) * w])
+    for name, fn in BLOCK_MAPS.items():
+        made = [fn(cand) for cand in candidates]
+        if all(m.shape == b.shape and np.array_equal(m, b) for m, b in zip(made, blocks, strict=True)):
+            return name
+    colour = int(blocks[0].flat[0])
+    if all(np.all(b == colour) for b in blocks):
+        return colour
+    return None
+
+
+def fit_block_arrangement(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:
-    """Plain or mirrored tiling whose factor is the target shape over the candidate's (one factor for
-    every pair), whichever reproduces the targets."""
+    """The target as a grid of blocks the candidate's size, each block the candidate, one of its
+    dihedral images or one colour, the same layout in every pair (plain and mirrored tiling, a
+    pinwheel of rotations, a copy beside a blank). The factor is the target shape over the candidate's."""
     factors = set()
     for cand, target in zip(candidates, targets, strict=True):
         if target.shape[0] % cand.shape[0] or target.shape[1] % cand.shape[1]:
@@ -183,13 +226,20 @@ def fit_tile_to_target(
     if len(factors) != 1 or factors == {(1, 1)}:
         return None
     rows, cols = factors.pop()
-    for fn in (tile, tile_mirrored):
-        made = [fn(cand, rows, cols) for cand in candidates]
-        if all(m is not None and np.array_equal(m, t) for m, t in zip(made, targets, strict=True)):
-            return Op(
-                fn.__name__, FAMILY, partial(fn, rows=rows, cols=cols), (("rows", rows), ("cols", cols))
-            )
-    return None
+    layout = []
+    for r in range(rows):
+        row = tuple(_block_fill(candidates, targets, r, c) for c in range(cols))
+        if None in row:
+            return None
+        layout.append(row)
+    if all(isinstance(fill, int) for row in layout for fill in row):
+        return None  # no block shows the candidate: not an arrangement of it
+    layout_t = tuple(layout)
+    if any(arrange_blocks(t, layout_t) is None for t in tests):
+        return None
+    if all(fill == "x" for row in layout_t for fill in row):
+        return Op("tile", FAMILY, partial(tile, rows=rows, cols=cols), (("rows", rows), ("cols", cols)))
+    return Op("arrange_blocks", FAMILY, partial(arrange_blocks, layout=layout_t), (("layout", layout_t),))
 
 
-FITTERS = (fit_tile_to_target,)
+FITTERS = (fit_block_arrangement,)

@@ -35,6 +35,8 @@ class Op:
     fn: Callable[[Grid], Grid | None] = field(compare=False, repr=False)
     args: tuple[tuple[str, Any], ...] = ()
     cost: float = 1.0
+    depth: int = 1  # steps it counts for (a composition counts its deepest layer's and one)
+    parts: tuple[str, ...] = ()  # families of the programs it composes
 
     def __call__(self, grid: Grid) -> Grid | None:
         return self.fn(grid)

@@ -18,7 +18,7 @@ class Program:
 
     @property
     def depth(self) -> int:
-        return len(self.steps)
+        return sum(op.depth for op in self.steps)
 
     @property
     def cost(self) -> float:
@@ -27,7 +27,7 @@ class Program:
     @property
     def families(self) -> tuple[str, ...]:
         """The families of its steps, each once, in order of first use."""
-        return tuple(dict.fromkeys(op.family for op in self.steps))
+        return tuple(dict.fromkeys(f for op in self.steps for f in (op.family, *op.parts)))
 
     def text(self) -> str:
         if not self.steps:
