@@ -90,15 +90,21 @@ def tile_mirrored(grid: Grid, rows: int, cols: int) -> Grid | None:
     return out
 
 
-def tile_self_similar(grid: Grid) -> Grid | None:
-    """A grid of grids: the copy at block (r, c) is the grid where cell (r, c) is not background,
+def tile_self_similar(grid: Grid, where: str | int = "drawn") -> Grid | None:
+    """A grid of grids: the copy at block (r, c) is the grid where cell (r, c) is drawn (not
+    background; `where="background"`: where it is background; an int: where it has that colour),
     else a background block (the fractal tasks)."""
     h, w = grid.shape
     if h * h > MAX_GRID or w * w > MAX_GRID:
         return None
     bg = background_colour(grid)
-    mask = (grid != bg).astype(np.uint8)
-    blocks = np.kron(mask, np.ones_like(grid))
+    if where == "drawn":
+        mask = grid != bg
+    elif where == "background":
+        mask = grid == bg
+    else:
+        mask = grid == where
+    blocks = np.kron(mask.astype(np.uint8), np.ones_like(grid))
     return np.where(blocks == 1, np.tile(grid, (h, w)), bg).astype(np.uint8)
 
 
@@ -166,7 +172,10 @@ def ops(view: TaskView) -> list[Op]:
         o.shape == (i.shape[0] ** 2, i.shape[1] ** 2)
         for i, o in zip(view.train_inputs, view.train_outputs, strict=True)
     ):
-        steps.append(Op("tile_self_similar", FAMILY, tile_self_similar))
+        palette = sorted(set().union(*(np.unique(i).tolist() for i in view.train_inputs)))
+        for where in ("drawn", "background", *palette):
+            fn = partial(tile_self_similar, where=where)
+            steps.append(Op("tile_self_similar", FAMILY, fn, (("where", where),)))
     return steps
 
 

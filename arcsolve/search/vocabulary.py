@@ -14,12 +14,13 @@ from arcsolve.search import (
     local_rule,
     objects,
     partition,
+    patterns,
     rays,
     symmetry,
 )
 from arcsolve.search.ops import Fitter, Op, TaskView
 
-FAMILIES = (geometry, colours, objects, partition, symmetry, fill, rays, gravity, denoise, local_rule)
+FAMILIES = (geometry, colours, objects, partition, symmetry, fill, rays, gravity, denoise, local_rule, patterns)
 
 
 def task_ops(view: TaskView) -> list[Op]:

@@ -1,0 +1,149 @@
+"""Patterns: an output picked from the train outputs by a class of the input, and a periodic pattern
+continued onto a larger canvas.
+
+- `fit_output_by_class`: every train output is one of a few grids, and one simple class of the
+  candidate (its drawn colours, its commonest drawn colour, the shape its drawn cells make, whether it
+  is mirror-symmetric) says which: a lookup table from class to output, used when some class is met
+  by two train pairs (the table generalises) and every test candidate's class was seen.
+- `fit_extend_pattern`: the target starts with the candidate and continues it periodically (the
+  smallest row and column periods the candidate keeps), its shape the candidate's times one fixed
+  factor or one fixed shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import MAX_GRID
+from arcsolve.search.grid import Grid, background_colour, bounding_box, colour_counts, grid_key
+from arcsolve.search.ops import Op, TaskView
+
+FAMILY = "patterns"
+MAX_CLASS_OUTPUT_CELLS = 100  # outputs picked by class are small (a verdict, a symbol)
+
+
+def drawn_colours(grid: Grid) -> bytes:
+    """The colours other than the background, as a key."""
+    counts = colour_counts(grid)
+    counts[background_colour(grid)] = 0
+    return bytes(np.flatnonzero(counts).tolist())
+
+
+def commonest_drawn_colour(grid: Grid) -> bytes:
+    counts = colour_counts(grid)
+    counts[background_colour(grid)] = 0
+    return bytes([int(np.argmax(counts))]) if counts.any() else b""
+
+
+def drawn_shape(grid: Grid) -> bytes:
+    """Where the non-background cells are, cropped to their box: the shape they draw, any colours."""
+    drawn = grid != background_colour(grid)
+    box = bounding_box(drawn)
+    if box is None:
+        return b""
+    top, left, bottom, right = box
+    return grid_key(drawn[top:bottom, left:right].astype(np.uint8))
+
+
+def mirror_symmetry(grid: Grid) -> bytes:
+    """Which of its mirror images equal it: left-right, top-bottom, the transpose (when square)."""
+    square = grid.shape[0] == grid.shape[1]
+    return bytes(
+        [
+            np.array_equal(grid, grid[:, ::-1]),
+            np.array_equal(grid, grid[::-1]),
+            square and np.array_equal(grid, grid.T),
+        ]
+    )
+
+
+CLASSES: dict[str, Callable[[Grid], bytes]] = {
+    "drawn_colours": drawn_colours,
+    "commonest_drawn_colour": commonest_drawn_colour,
+    "drawn_shape": drawn_shape,
+    "mirror_symmetry": mirror_symmetry,
+}
+
+
+def output_by_class(grid: Grid, by: str, table: dict[bytes, Grid]) -> Grid | None:
+    found = table.get(CLASSES[by](grid))
+    return None if found is None else found.copy()
+
+
+def fit_output_by_class(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """The first class (CLASSES order) whose table from candidate class to target is consistent on
+    the train pairs, meets one class twice, and knows every test candidate's class."""
+    if any(t.size > MAX_CLASS_OUTPUT_CELLS for t in targets) or len({grid_key(t) for t in targets}) < 2:
+        return None
+    for by, classify in CLASSES.items():
+        table: dict[bytes, Grid] = {}
+        repeated = False
+        for cand, target in zip(candidates, targets, strict=True):
+            known = table.setdefault(classify(cand), target)
+            if known is not target:
+                if known.shape != target.shape or not np.array_equal(known, target):
+                    break
+                repeated = True
+        else:
+            if repeated and all(classify(t) in table for t in tests):
+                fn = partial(output_by_class, by=by, table=table)
+                return Op("output_by_class", FAMILY, fn, (("by", by), ("outputs", len(table))))
+    return None
+
+
+def smallest_period(lines: np.ndarray) -> int:
+    """The smallest p such that every line equals the line p before it (len(lines) when none)."""
+    n = lines.shape[0]
+    for p in range(1, n):
+        if np.array_equal(lines[p:], lines[:-p]):
+            return p
+    return n
+
+
+def extend_pattern(grid: Grid, rows: int, cols: int) -> Grid | None:
+    """The grid continued to rows x cols with its smallest row and column periods."""
+    if rows > MAX_GRID or cols > MAX_GRID or rows < grid.shape[0] or cols < grid.shape[1]:
+        return None
+    row_period = smallest_period(grid)
+    col_period = smallest_period(grid.T)
+    cell = grid[:row_period, :col_period]
+    reps = (-(-rows // row_period), -(-cols // col_period))
+    return np.ascontiguousarray(np.tile(cell, reps)[:rows, :cols])
+
+
+def extend_by(grid: Grid, scale: tuple[int, int] | None, shape: tuple[int, int] | None) -> Grid | None:
+    rows, cols = shape if shape is not None else (grid.shape[0] * scale[0], grid.shape[1] * scale[1])
+    return extend_pattern(grid, rows, cols)
+
+
+def fit_extend_pattern(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """The target as the candidate continued periodically, to one fixed factor or one fixed shape."""
+    pairs = list(zip(candidates, targets, strict=True))
+    if any(t.shape[0] < c.shape[0] or t.shape[1] < c.shape[1] for c, t in pairs):
+        return None
+    if all(c.shape == t.shape for c, t in pairs):
+        return None
+    scales = {(t.shape[0] // c.shape[0], t.shape[1] // c.shape[1]) for c, t in pairs}
+    exact = all(t.shape[0] % c.shape[0] == 0 and t.shape[1] % c.shape[1] == 0 for c, t in pairs)
+    shapes = {t.shape for _, t in pairs}
+    options = []
+    if exact and len(scales) == 1:
+        options.append((("scale", scales.pop()),))
+    if len(shapes) == 1:
+        options.append((("shape", shapes.pop()),))
+    for args in options:
+        fn = partial(extend_by, scale=dict(args).get("scale"), shape=dict(args).get("shape"))
+        if all(np.array_equal(fn(c), t) for c, t in pairs) and all(fn(t) is not None for t in tests):
+            return Op("extend_pattern", FAMILY, fn, args)
+    return None
+
+
+def ops(view: TaskView) -> list[Op]:
+    """No ops of its own: this family only learns final steps."""
+    return []
+
+
+FITTERS = (fit_output_by_class, fit_extend_pattern)

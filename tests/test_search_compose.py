@@ -1,0 +1,194 @@
+"""Block arrangements and overlay composition: primitives against plain-Python twins, fitters on
+planted layouts, the composer's refusals, and a composition the engine must find."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from search_naive_core import flip_horizontal_naive, rotate_90_naive, transpose_naive
+
+from arcsolve.search import geometry
+from arcsolve.search.compose import MAX_LAYERS_USED, Composer, stack_layers
+from arcsolve.search.engine import SearchLimits, search_task
+from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.program import Program
+
+NAIVE_MAPS = {
+    "x": lambda g: g.copy(),
+    "rotate_90": rotate_90_naive,
+    "rotate_180": lambda g: rotate_90_naive(rotate_90_naive(g)),
+    "rotate_270": lambda g: rotate_90_naive(rotate_90_naive(rotate_90_naive(g))),
+    "flip_horizontal": flip_horizontal_naive,
+    "flip_vertical": lambda g: transpose_naive(flip_horizontal_naive(transpose_naive(g))),
+    "transpose": transpose_naive,
+    "anti_transpose": lambda g: transpose_naive(rotate_90_naive(rotate_90_naive(g))),
+}
+
+
+def arrange_blocks_naive(grid, layout):
+    """Cell by cell: the cell of block (r, c) is that block's image of the grid, or its colour."""
+    h, w = grid.shape
+    out = np.zeros((h * len(layout), w * len(layout[0])), dtype=np.uint8)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            fill = layout[i // h][j // w]
+            out[i][j] = fill if isinstance(fill, int) else NAIVE_MAPS[fill](grid)[i % h][j % w]
+    return out
+
+
+def stack_layers_naive(grids, bg):
+    """Each cell: the first layer's colour there that is not `bg`, else `bg`."""
+    out = np.full(grids[0].shape, bg, dtype=np.uint8)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i][j] = next((int(g[i][j]) for g in grids if g[i][j] != bg), bg)
+    return out
+
+
+FILLS = st.sampled_from([*NAIVE_MAPS, 0, 5])
+
+
+@st.composite
+def layouts(draw, square):
+    rows, cols = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    fills = st.sampled_from(["x", "flip_horizontal", "flip_vertical", "rotate_180", 0, 5])
+    return tuple(tuple(draw(FILLS if square else fills) for _ in range(cols)) for _ in range(rows))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 10), st.integers(0, 2**31), st.booleans(), st.data())
+def test_arrange_blocks_matches_twin(side, seed, square, data):
+    rng = np.random.default_rng(seed)
+    shape = (side, side) if square else (side, int(rng.integers(1, 11)))
+    grid = rng.integers(0, 10, shape, dtype=np.uint8)
+    layout = data.draw(layouts(square or shape[0] == shape[1]))
+    made = geometry.arrange_blocks(grid, layout)
+    if shape[0] * len(layout) > 30 or shape[1] * len(layout[0]) > 30:
+        assert made is None
+    else:
+        assert np.array_equal(made, arrange_blocks_naive(grid, layout))
+
+
+def test_arrange_blocks_refuses_a_turn_of_a_non_square_grid():
+    assert geometry.arrange_blocks(np.zeros((2, 3), np.uint8), (("x", "rotate_90"),)) is None
+
+
+def asymmetric_grid(rng, side):
+    while True:  # no dihedral image equals another: the planted layout is the only one that fits
+        grid = rng.integers(1, 10, (side, side), dtype=np.uint8)
+        if len({NAIVE_MAPS[name](grid).tobytes() for name in NAIVE_MAPS}) == 8:
+            return grid
+
+
+def test_block_arrangement_fitter_learns_a_planted_pinwheel():
+    rng = np.random.default_rng(0)
+    layout = (("x", "rotate_90", 0), ("rotate_270", "rotate_180", "transpose"))
+    inputs = [asymmetric_grid(rng, side) for side in (3, 4, 2)]
+    targets = [arrange_blocks_naive(g, layout) for g in inputs]
+    test = asymmetric_grid(rng, 5)
+    op = geometry.fit_block_arrangement(inputs, targets, [test])
+    assert op is not None and op.name == "arrange_blocks" and dict(op.args)["layout"] == layout
+    assert np.array_equal(op(test), arrange_blocks_naive(test, layout))
+    broken = [t.copy() for t in targets]
+    broken[1][0, -1] = (broken[1][0, -1] + 1) % 10  # one wrong cell in the blank block of one pair
+    assert geometry.fit_block_arrangement(inputs, broken, [test]) is None
+
+
+def test_block_arrangement_of_plain_copies_is_named_tile():
+    grid = asymmetric_grid(np.random.default_rng(1), 3)
+    op = geometry.fit_block_arrangement([grid], [np.tile(grid, (2, 3))], [grid])
+    assert op.text("x") == "tile(x, rows=2, cols=3)"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 4))
+def test_stack_layers_matches_twin(seed, count):
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 8)), int(rng.integers(1, 8)))
+    grids = [rng.integers(0, 3, shape, dtype=np.uint8) for _ in range(count)]
+    bg = int(rng.integers(0, 3))
+    assert np.array_equal(stack_layers(grids, bg), stack_layers_naive(grids, bg))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31))
+def test_a_composition_reproduces_every_train_target(seed):
+    """Layers right where they draw (pieces of the targets) and layers with a wrong cell: whatever
+    the composer stacks reproduces every train target, and no wrong layer is ever kept."""
+    rng = np.random.default_rng(seed)
+    targets = [rng.choice([0, 0, 0, 1, 2, 3], (int(rng.integers(2, 7)), 5)).astype(np.uint8) for _ in range(3)]
+    composer = Composer(targets)
+    offered = {}
+    for index in range(8):
+        keep = [rng.random(t.shape) < 0.5 for t in targets]
+        layer = [np.where(k, t, composer.bg).astype(np.uint8) for k, t in zip(keep, targets, strict=True)]
+        wrong = bool(rng.random() < 0.3)
+        if wrong:
+            layer[0][0, 0] = 9  # drawn (targets use 0..3), and wrong
+        before = len(composer.layers)
+        offered[f"layer{index}"] = layer
+        composer.offer(Program((Op(f"layer{index}", "test", lambda g: g),)), layer, [])
+        assert not (wrong and len(composer.layers) > before)
+    chosen = composer.cover()
+    if chosen is not None:
+        assert 2 <= len(chosen) <= MAX_LAYERS_USED
+        names = [composer.layers[i].program.steps[0].name for i in chosen]
+        for pair, target in enumerate(targets):
+            stacked = stack_layers([offered[name][pair] for name in names], composer.bg)
+            assert np.array_equal(stacked, target)
+
+
+def ring_around(colour):
+    """Every background cell next to (8-neighbours with) a `colour` cell painted `colour`."""
+
+    def fn(grid):
+        padded = np.pad(grid == colour, 1)
+        h, w = grid.shape
+        near = np.zeros((h, w), bool)
+        for dr in (0, 1, 2):
+            for dc in (0, 1, 2):
+                near |= padded[dr : dr + h, dc : dc + w]
+        return np.where(near & (grid == 0), colour, grid).astype(np.uint8)
+
+    return fn
+
+
+def marked_grid(rng):
+    """A 1 cell and a 2 cell far enough apart that their rings never meet."""
+    grid = np.zeros((int(rng.integers(7, 10)), int(rng.integers(7, 10))), np.uint8)
+    while True:
+        a, b = (divmod(int(i), grid.shape[1]) for i in rng.choice(grid.size, 2, replace=False))
+        if max(abs(a[0] - b[0]), abs(a[1] - b[1])) > 2:
+            grid[a], grid[b] = 1, 2
+            return grid
+
+
+def test_search_composes_two_depth_one_programs():
+    """Output: a ring of 1 around the 1 cell and a ring of 2 around the 2 cell. At depth 1 no single
+    op makes it; the overlay of the two ops' outputs does, and its program runs to the same answers."""
+    rng = np.random.default_rng(7)
+    inputs = [marked_grid(rng) for _ in range(4)]
+    expected = [ring_around(2)(ring_around(1)(g)) for g in inputs]
+    view = TaskView("compose", tuple(inputs[:3]), tuple(expected[:3]), (inputs[3],))
+    ops = [Op("ring_of_1", "test", ring_around(1)), Op("ring_of_2", "test", ring_around(2))]
+    outcome = search_task(view, ops, [], SearchLimits(depth=1, seconds=60))
+    assert outcome.solutions, "the composition was not found"
+    best = outcome.solutions[0]
+    assert best.program.text().startswith("overlay(x, layers=(") and best.program.depth == 2
+    assert "compose" in best.program.families and "test" in best.program.families
+    assert np.array_equal(best.test_outputs[0], expected[3])
+    for grid, target in zip(inputs, expected, strict=True):
+        assert np.array_equal(best.program.run(grid), target)
+
+
+def test_composer_refuses_what_one_layer_covers_or_too_many_would():
+    target = np.array([[1, 0, 2, 0, 3, 0, 4, 0, 5]], np.uint8)
+    one = Composer([target])
+    one.offer(Program(), [target.copy()], [])
+    one.offer(Program(), [np.where(target == 1, 1, 0).astype(np.uint8)], [])
+    assert one.cover() is None  # the first layer alone covers it: that is a plain match, not a stack
+    many = Composer([target])
+    for colour in range(1, 6):
+        many.offer(Program(), [np.where(target == colour, colour, 0).astype(np.uint8)], [])
+    assert len(many.layers) == 5 and many.cover() is None  # five layers needed, four allowed
