@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_core import flip_horizontal_naive, rotate_90_naive, transpose_naive
 
-from arcsolve.search import geometry
+from arcsolve.search import geometry, patterns
 from arcsolve.search.compose import MAX_LAYERS_USED, Composer, stack_layers
 from arcsolve.search.engine import SearchLimits, search_task
 from arcsolve.search.ops import Op, TaskView
@@ -192,3 +192,79 @@ def test_composer_refuses_what_one_layer_covers_or_too_many_would():
     for colour in range(1, 6):
         many.offer(Program(), [np.where(target == colour, colour, 0).astype(np.uint8)], [])
     assert len(many.layers) == 5 and many.cover() is None  # five layers needed, four allowed
+
+
+def smallest_period_naive(rows):
+    n = len(rows)
+    return next(p for p in range(1, n + 1) if all(rows[i] == rows[i - p] for i in range(p, n)))
+
+
+def extend_pattern_naive(grid, rows, cols):
+    as_rows = [list(r) for r in grid.tolist()]
+    as_cols = [list(c) for c in grid.T.tolist()]
+    pr, pc = smallest_period_naive(as_rows), smallest_period_naive(as_cols)
+    return np.array([[grid[i % pr][j % pc] for j in range(cols)] for i in range(rows)], np.uint8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31))
+def test_extend_pattern_matches_twin(seed):
+    rng = np.random.default_rng(seed)
+    cell = rng.integers(0, 3, (int(rng.integers(1, 4)), int(rng.integers(1, 4))), dtype=np.uint8)
+    grid = np.tile(cell, (3, 3))[: int(rng.integers(1, 8)), : int(rng.integers(1, 8))].copy()
+    rows, cols = int(rng.integers(grid.shape[0], 31)), int(rng.integers(grid.shape[1], 31))
+    assert np.array_equal(patterns.extend_pattern(grid, rows, cols), extend_pattern_naive(grid, rows, cols))
+    assert patterns.extend_pattern(grid, 31, cols) is None
+
+
+def test_extend_pattern_fitter_continues_a_planted_stripe():
+    rng = np.random.default_rng(2)
+    inputs = []
+    for _ in range(4):
+        period = rng.integers(1, 10, (1, int(rng.integers(2, 4))), dtype=np.uint8)
+        inputs.append(np.tile(period, (3, 3)))
+    targets = [extend_pattern_naive(g, g.shape[0], 2 * g.shape[1]) for g in inputs]
+    op = patterns.fit_extend_pattern(inputs[:3], targets[:3], inputs[3:])
+    assert op is not None and dict(op.args) == {"scale": (1, 2)}
+    assert np.array_equal(op(inputs[3]), targets[3])
+    targets[1][0, -1] = (targets[1][0, -1] + 1) % 10
+    assert patterns.fit_extend_pattern(inputs[:3], targets[:3], inputs[3:]) is None
+
+
+def test_output_by_class_needs_a_repeated_class_and_a_known_test_class():
+    def blob(colour, side=5):
+        grid = np.zeros((side, side), np.uint8)
+        grid[1:3, 1:3] = colour
+        return grid
+
+    yes, no = np.ones((1, 1), np.uint8), np.zeros((1, 1), np.uint8)
+    inputs = [blob(1), blob(2), blob(1, 6), blob(3)]
+    targets = [yes, no, yes, no]
+    op = patterns.fit_output_by_class(inputs, targets, [blob(2, 4)])
+    assert op is not None and dict(op.args)["by"] == "drawn_colours"
+    assert np.array_equal(op(blob(2, 4)), no) and np.array_equal(op(blob(1, 7)), yes)
+    assert patterns.fit_output_by_class(inputs, targets, [blob(4)]) is None  # class never seen
+    assert patterns.fit_output_by_class(inputs[:2], targets[:2], [blob(1)]) is None  # nothing repeats
+    assert patterns.fit_output_by_class(inputs, [yes, no, no, no], [blob(2)]) is None  # inconsistent
+
+
+def tile_self_similar_naive(grid, where):
+    h, w = grid.shape
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    out = np.full((h * h, w * w), bg, np.uint8)
+    for i in range(h * h):
+        for j in range(w * w):
+            cell = int(grid[i // h][j // w])
+            shown = cell != bg if where == "drawn" else cell == bg if where == "background" else cell == where
+            if shown:
+                out[i][j] = grid[i % h][j % w]
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["drawn", "background", 1, 2]))
+def test_tile_self_similar_matches_twin(seed, where):
+    rng = np.random.default_rng(seed)
+    grid = rng.integers(0, 3, (int(rng.integers(1, 6)), int(rng.integers(1, 6))), dtype=np.uint8)
+    assert np.array_equal(geometry.tile_self_similar(grid, where), tile_self_similar_naive(grid, where))

@@ -82,10 +82,13 @@ def fit_output_by_class(candidates: Sequence[Grid], targets: Sequence[Grid], tes
         table: dict[bytes, Grid] = {}
         repeated = False
         for cand, target in zip(candidates, targets, strict=True):
-            known = table.setdefault(classify(cand), target)
-            if known is not target:
-                if known.shape != target.shape or not np.array_equal(known, target):
-                    break
+            key = classify(cand)
+            known = table.get(key)
+            if known is None:
+                table[key] = target
+            elif known.shape != target.shape or not np.array_equal(known, target):
+                break
+            else:
                 repeated = True
         else:
             if repeated and all(classify(t) in table for t in tests):
