@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_core import flip_horizontal_naive, rotate_90_naive, transpose_naive
 
-from arcsolve.search import geometry, patterns
+from arcsolve.search import fill, geometry, object_paint, patterns, symmetry
 from arcsolve.search.compose import MAX_LAYERS_USED, Composer, stack_layers
 from arcsolve.search.engine import SearchLimits, search_task
 from arcsolve.search.ops import Op, TaskView
@@ -268,3 +268,55 @@ def test_tile_self_similar_matches_twin(seed, where):
     rng = np.random.default_rng(seed)
     grid = rng.integers(0, 3, (int(rng.integers(1, 6)), int(rng.integers(1, 6))), dtype=np.uint8)
     assert np.array_equal(geometry.tile_self_similar(grid, where), tile_self_similar_naive(grid, where))
+
+
+def fill_uniform_lines_naive(grid, colour):
+    h, w = grid.shape
+    rows = [all(grid[i][j] == grid[i][0] for j in range(w)) for i in range(h)]
+    cols = [all(grid[i][j] == grid[0][j] for i in range(h)) for j in range(w)]
+    return np.array([[colour if rows[i] or cols[j] else grid[i][j] for j in range(w)] for i in range(h)], np.uint8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31))
+def test_fill_uniform_lines_matches_twin(seed):
+    rng = np.random.default_rng(seed)
+    grid = rng.choice([0, 0, 0, 3], (int(rng.integers(1, 8)), int(rng.integers(1, 8)))).astype(np.uint8)
+    made, expected = fill.fill_uniform_lines(grid, 5), fill_uniform_lines_naive(grid, 5)
+    if (expected == 5).all() or not (expected == 5).any():
+        assert made is None
+    else:
+        assert np.array_equal(made, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.booleans())
+def test_diagonal_stripes_restore_planted_hidden_cells(seed, anti):
+    rng = np.random.default_rng(seed)
+    period = int(rng.integers(2, 5))
+    colours = rng.permutation(np.arange(1, 10))[:period]
+    h, w = int(rng.integers(5, 12)), int(rng.integers(5, 12))
+    whole = np.array(
+        [[colours[((i - j) if anti else (i + j)) % period] for j in range(w)] for i in range(h)], np.uint8
+    )
+    hidden = whole.copy()
+    hide = rng.random((h, w)) < 0.3
+    hide[0, :] = hide[:, 0] = False  # the first row and column show every stripe, and no shorter period
+    hide[-1, -1] = True
+    hidden[hide] = 0
+    assert np.array_equal(symmetry.complete_diagonal_stripes(hidden, 0, anti), whole)
+
+
+def test_copy_template_onto_shapes_paints_every_copy_of_its_shape():
+    grid = np.zeros((9, 9), np.uint8)
+    grid[0:2, 0:3] = [[1, 2, 1], [3, 3, 0]]  # the template: several colours
+    grid[4:6, 4:7] = [[5, 5, 5], [5, 5, 0]]  # its shape in one colour
+    grid[7:9, 0:2] = 5  # another shape: left alone
+    out = object_paint.copy_template_onto_shapes(grid, diagonal=False, keep_template=False)
+    assert np.array_equal(out[4:6, 4:7], [[1, 2, 1], [3, 3, 0]])
+    assert not out[0:2, 0:3].any() and (out[7:9, 0:2] == 5).all()
+    kept = object_paint.copy_template_onto_shapes(grid, diagonal=False, keep_template=True)
+    assert np.array_equal(kept[0:2, 0:3], grid[0:2, 0:3])
+    grid[7, 7] = 4
+    grid[7, 8] = 6  # a second template: ambiguous
+    assert object_paint.copy_template_onto_shapes(grid, diagonal=False, keep_template=True) is None

@@ -117,9 +117,21 @@ def fill_colours(view: TaskView) -> list[int]:
     return [int(unused[0])] if unused.size else []
 
 
+def fill_uniform_lines(grid: Grid, colour: int) -> Grid | None:
+    """Every row and column of one colour throughout painted `colour`; None when there is none."""
+    lines = (grid == grid[:, :1]).all(axis=1)[:, None] | (grid == grid[:1, :]).all(axis=0)[None, :]
+    if not lines.any() or lines.all():
+        return None
+    return np.where(lines, np.uint8(colour), grid)
+
+
 def ops(view: TaskView) -> list[Op]:
     steps = [
         Op("fill_enclosed", FAMILY, partial(fill_enclosed, colour=c), (("colour", c),))
+        for c in fill_colours(view)
+    ]
+    steps += [
+        Op("fill_uniform_lines", FAMILY, partial(fill_uniform_lines, colour=c), (("colour", c),))
         for c in fill_colours(view)
     ]
     steps.append(Op("fill_holes_with_own_colour", FAMILY, fill_holes_with_own_colour))

@@ -1,5 +1,6 @@
 """Painting around and inside objects: fill the background regions that objects enclose, paint the
-inner cells of solid shapes, surround every non-background cell with a halo. The colour is an op
+inner cells of solid shapes, surround every non-background cell with a halo, copy the one
+many-coloured object's pattern onto the one-coloured objects of its shape. The colour is an op
 parameter taken from what the train outputs write; the background is the commonest colour or 0."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import numpy as np
 from arcsolve.search import object_kernels as kernels
 from arcsolve.search.grid import Grid, background_colour
 from arcsolve.search.object_kernels import BORDER
+from arcsolve.search.object_select import Reading, find_objects
 
 
 def _background(grid: Grid, zero_background: bool) -> int:
@@ -63,3 +65,29 @@ def surround_cells(grid: Grid, colour: int, diagonal: bool, zero_background: boo
     if not halo.any():
         return None
     return np.where(halo, np.uint8(colour), grid)
+
+
+def copy_template_onto_shapes(grid: Grid, diagonal: bool, keep_template: bool) -> Grid | None:
+    """The one object of several colours (the template) painted over every other object with its
+    shape (cells up to translation); the template itself kept or erased to the background. None
+    when there is not exactly one template or no object has its shape."""
+    objects = find_objects(grid, Reading(diagonal, multicolour=True, zero_background=False))
+    templates = np.flatnonzero(objects.colour_counts >= 2)
+    if templates.size != 1:
+        return None
+    template = int(templates[0])
+    top, left, bottom, right = objects.box(template)
+    drawn = objects.mask(template)[top:bottom, left:right]
+    pattern = grid[top:bottom, left:right]
+    out = grid.copy()
+    copies = 0
+    for index, key in enumerate(objects.shape_keys):
+        if index != template and key == objects.shape_keys[template]:
+            row, col = objects.box(index)[:2]
+            out[row : row + drawn.shape[0], col : col + drawn.shape[1]][drawn] = pattern[drawn]
+            copies += 1
+    if copies == 0:
+        return None
+    if not keep_template:
+        out[objects.mask(template)] = objects.background
+    return out

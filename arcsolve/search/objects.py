@@ -22,7 +22,12 @@ from arcsolve.search.grid import Grid, colour_counts
 from arcsolve.search.object_fitters import FITTERS as FITTERS
 from arcsolve.search.object_fitters import object_args
 from arcsolve.search.object_kernels import COLOUR, LEFT, MIXED, SIZE, TOP
-from arcsolve.search.object_paint import fill_enclosed, paint_inner_cells, surround_cells
+from arcsolve.search.object_paint import (
+    copy_template_onto_shapes,
+    fill_enclosed,
+    paint_inner_cells,
+    surround_cells,
+)
 from arcsolve.search.object_select import RULES, Objects, Reading, find_objects, readings_for
 from arcsolve.search.ops import Op, TaskView
 
@@ -306,6 +311,10 @@ def ops(view: TaskView) -> list[Op]:
                     Op("recolour_object", FAMILY, partial(recolour_object, **chosen, colour=colour), more)
                 )
     steps.extend(_paint_ops(view) if same_shape else [])
+    for diagonal, keep in itertools.product((False, True), (True, False)) if same_shape else ():
+        fn = partial(copy_template_onto_shapes, diagonal=diagonal, keep_template=keep)
+        args = (("conn", 8 if diagonal else 4), ("keep_template", keep))
+        steps.append(Op("copy_template_onto_shapes", FAMILY, fn, args))
     for reading in readings:
         args = object_args(reading)
         chosen = dict(reading=reading)

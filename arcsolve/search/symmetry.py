@@ -120,6 +120,30 @@ def complete_tiling(grid: Grid, mask_colour: int, patch_only: bool) -> Grid | No
     return np.ascontiguousarray(out[top:bottom, left:right])
 
 
+def complete_diagonal_stripes(grid: Grid, mask_colour: int, anti: bool) -> Grid | None:
+    """The grid with its `mask_colour` cells restored from diagonal stripes: each cell's colour a
+    function of (row + col) mod p (`anti`: (row - col) mod p), p the smallest period the visible
+    cells obey; None when none does or a hidden cell's stripe shows no colour."""
+    hidden = grid == mask_colour
+    if not hidden.any() or hidden.all():
+        return None
+    rows, cols = np.indices(grid.shape)
+    diagonal = rows - cols if anti else rows + cols
+    visible = grid[~hidden].astype(np.int64)
+    for period in range(1, sum(grid.shape)):
+        stripe = diagonal % period
+        shown = np.zeros((period, NUM_COLORS), dtype=bool)
+        shown[stripe[~hidden], visible] = True
+        if np.any(shown.sum(axis=1) > 1):
+            continue
+        if not np.all(shown[stripe[hidden]].any(axis=1)):
+            return None
+        out = grid.copy()
+        out[hidden] = np.argmax(shown[stripe[hidden]], axis=1)
+        return out
+    return None
+
+
 def mirror_half(grid: Grid, side: str) -> Grid:
     """The `side` half ("left", "right", "top", "bottom") copied mirrored over the other half."""
     out = grid.copy()
@@ -170,6 +194,9 @@ def ops(view: TaskView) -> list[Op]:
             steps.append(Op("complete_symmetry", FAMILY, fn, args))
         fn = partial(complete_tiling, mask_colour=colour, patch_only=not same_shape)
         steps.append(Op("complete_tiling", FAMILY, fn, args[:1] + args[2:]))
+        for anti in (False, True) if same_shape else ():
+            fn = partial(complete_diagonal_stripes, mask_colour=colour, anti=anti)
+            steps.append(Op("complete_diagonal_stripes", FAMILY, fn, (("mask_colour", colour), ("anti", anti))))
     if same_shape:
         for side in ("left", "right", "top", "bottom"):
             steps.append(Op("mirror_half", FAMILY, partial(mirror_half, side=side), (("side", side),)))
