@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_core import flip_horizontal_naive, rotate_90_naive, transpose_naive
 
-from arcsolve.search import fill, geometry, object_paint, patterns, symmetry
+from arcsolve.search import colours, fill, geometry, object_paint, patterns, symmetry
 from arcsolve.search.compose import MAX_LAYERS_USED, Composer, stack_layers
 from arcsolve.search.engine import SearchLimits, search_task
 from arcsolve.search.ops import Op, TaskView
@@ -117,7 +117,9 @@ def test_a_composition_reproduces_every_train_target(seed):
     """Layers right where they draw (pieces of the targets) and layers with a wrong cell: whatever
     the composer stacks reproduces every train target, and no wrong layer is ever kept."""
     rng = np.random.default_rng(seed)
-    targets = [rng.choice([0, 0, 0, 1, 2, 3], (int(rng.integers(2, 7)), 5)).astype(np.uint8) for _ in range(3)]
+    targets = [
+        rng.choice([0, 0, 0, 1, 2, 3], (int(rng.integers(2, 7)), 5)).astype(np.uint8) for _ in range(3)
+    ]
     composer = Composer(targets)
     offered = {}
     for index in range(8):
@@ -274,7 +276,9 @@ def fill_uniform_lines_naive(grid, colour):
     h, w = grid.shape
     rows = [all(grid[i][j] == grid[i][0] for j in range(w)) for i in range(h)]
     cols = [all(grid[i][j] == grid[0][j] for i in range(h)) for j in range(w)]
-    return np.array([[colour if rows[i] or cols[j] else grid[i][j] for j in range(w)] for i in range(h)], np.uint8)
+    return np.array(
+        [[colour if rows[i] or cols[j] else grid[i][j] for j in range(w)] for i in range(h)], np.uint8
+    )
 
 
 @settings(max_examples=80, deadline=None)
@@ -320,3 +324,24 @@ def test_copy_template_onto_shapes_paints_every_copy_of_its_shape():
     grid[7, 7] = 4
     grid[7, 8] = 6  # a second template: ambiguous
     assert object_paint.copy_template_onto_shapes(grid, diagonal=False, keep_template=True) is None
+
+
+def test_role_colour_map_swaps_each_grids_own_colour():
+    """Each grid: 5 (every grid has it) and one colour of its own. The output paints the 5 cells in
+    the grid's own colour and its own colour's cells 0: no plain colour map can say that."""
+    rng = np.random.default_rng(3)
+
+    def pair(own):
+        grid = np.where(rng.random((5, 6)) < 0.5, 5, own).astype(np.uint8)
+        return grid, np.where(grid == 5, own, 0).astype(np.uint8)
+
+    train = [pair(own) for own in (2, 3, 4)]
+    test_in, test_out = pair(8)
+    candidates, targets = [i for i, _ in train], [o for _, o in train]
+    assert colours.fit_colour_map(candidates, targets, [test_in]) is None
+    op = colours.fit_role_colour_map(candidates, targets, [test_in])
+    assert op.text("x") == "recolor_by_role(x, fixed=(5), map={own: 0, 5: own})"
+    assert np.array_equal(op(test_in), test_out)
+    two_own = test_in.copy()
+    two_own[0, 0] = 7
+    assert colours.fit_role_colour_map(candidates, targets, [two_own]) is None

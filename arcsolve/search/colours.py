@@ -107,4 +107,47 @@ def fit_colour_map(candidates: Sequence[Grid], targets: Sequence[Grid], tests: S
     return Op("recolor", FAMILY, partial(recolor, mapping=mapping), (("map", mapping),))
 
 
-FITTERS = (fit_colour_map,)
+VARIABLE = "own"  # the role of a grid's one colour outside the fixed palette, in a role map
+
+
+def recolor_by_role(
+    grid: Grid, fixed: tuple[int, ...], roles: tuple[tuple[int | str, int | str], ...]
+) -> Grid | None:
+    """Recolour by a map between roles: a colour of `fixed` (seen in every grid) is itself, VARIABLE
+    is the grid's one colour outside `fixed`; None unless the grid has exactly one such colour."""
+    own = [c for c in np.unique(grid).tolist() if c not in fixed]
+    if len(own) != 1:
+        return None
+    name = {VARIABLE: own[0]}
+    return recolor(grid, {name.get(a, a): name.get(b, b) for a, b in roles})
+
+
+def fit_role_colour_map(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """A colour map that names a colour by its role: each grid has one colour of its own beside a
+    palette every grid shares, and the map sends colours to and from "its own colour" (swap the
+    marker colour with the shape's, paint with the colour each grid brings)."""
+    palettes = [set(np.unique(g).tolist()) for g in (*candidates, *tests)]
+    fixed = set.intersection(*palettes)
+    if any(len(p - fixed) != 1 for p in palettes):
+        return None
+    roles: dict[int | str, int | str] = {}
+    for cand, target, palette in zip(candidates, targets, palettes, strict=False):
+        mapping = learn_colour_map([cand], [target])
+        if mapping is None:
+            return None
+        (own,) = palette - fixed
+        for a in palette:
+            b = mapping.get(a, a)
+            role_a, role_b = (VARIABLE if a == own else a), (VARIABLE if b == own else b)
+            if roles.setdefault(role_a, role_b) != role_b:
+                return None
+    if all(a != VARIABLE and b != VARIABLE for a, b in roles.items()):
+        return None  # no role in it: a plain colour map
+    table = tuple(sorted(((a, b) for a, b in roles.items() if a != b), key=str))
+    fn = partial(recolor_by_role, fixed=tuple(sorted(fixed)), roles=table)
+    return Op("recolor_by_role", FAMILY, fn, (("fixed", tuple(sorted(fixed))), ("map", dict(table))))
+
+
+FITTERS = (fit_colour_map, fit_role_colour_map)

@@ -73,7 +73,9 @@ def output_by_class(grid: Grid, by: str, table: dict[bytes, Grid]) -> Grid | Non
     return None if found is None else found.copy()
 
 
-def fit_output_by_class(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+def fit_output_by_class(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
     """The first class (CLASSES order) whose table from candidate class to target is consistent on
     the train pairs, meets one class twice, and knows every test candidate's class."""
     if any(t.size > MAX_CLASS_OUTPUT_CELLS for t in targets) or len({grid_key(t) for t in targets}) < 2:
@@ -122,7 +124,9 @@ def extend_by(grid: Grid, scale: tuple[int, int] | None, shape: tuple[int, int] 
     return extend_pattern(grid, rows, cols)
 
 
-def fit_extend_pattern(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+def fit_extend_pattern(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
     """The target as the candidate continued periodically, to one fixed factor or one fixed shape."""
     pairs = list(zip(candidates, targets, strict=True))
     if any(t.shape[0] < c.shape[0] or t.shape[1] < c.shape[1] for c, t in pairs):

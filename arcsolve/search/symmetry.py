@@ -196,7 +196,9 @@ def ops(view: TaskView) -> list[Op]:
         steps.append(Op("complete_tiling", FAMILY, fn, args[:1] + args[2:]))
         for anti in (False, True) if same_shape else ():
             fn = partial(complete_diagonal_stripes, mask_colour=colour, anti=anti)
-            steps.append(Op("complete_diagonal_stripes", FAMILY, fn, (("mask_colour", colour), ("anti", anti))))
+            steps.append(
+                Op("complete_diagonal_stripes", FAMILY, fn, (("mask_colour", colour), ("anti", anti)))
+            )
     if same_shape:
         for side in ("left", "right", "top", "bottom"):
             steps.append(Op("mirror_half", FAMILY, partial(mirror_half, side=side), (("side", side),)))

@@ -20,7 +20,19 @@ from arcsolve.search import (
 )
 from arcsolve.search.ops import Fitter, Op, TaskView
 
-FAMILIES = (geometry, colours, objects, partition, symmetry, fill, rays, gravity, denoise, local_rule, patterns)
+FAMILIES = (
+    geometry,
+    colours,
+    objects,
+    partition,
+    symmetry,
+    fill,
+    rays,
+    gravity,
+    denoise,
+    local_rule,
+    patterns,
+)
 
 
 def task_ops(view: TaskView) -> list[Op]:
