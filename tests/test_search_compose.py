@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_core import flip_horizontal_naive, rotate_90_naive, transpose_naive
 
-from arcsolve.search import colours, fill, geometry, object_paint, patterns, symmetry
+from arcsolve.search import colours, fill, geometry, local_rule, object_paint, patterns, symmetry
 from arcsolve.search.compose import MAX_LAYERS_USED, Composer, stack_layers
 from arcsolve.search.engine import SearchLimits, search_task
 from arcsolve.search.ops import Op, TaskView
@@ -345,3 +345,38 @@ def test_role_colour_map_swaps_each_grids_own_colour():
     two_own = test_in.copy()
     two_own[0, 0] = 7
     assert colours.fit_role_colour_map(candidates, targets, [two_own]) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["top_left", "bottom_right"]))
+def test_position_rule_learns_a_planted_checkerboard(seed, corner):
+    """Background cells whose row + column (counted from `corner`) is odd become 4: no neighbourhood
+    rule says which, the cell's position modulo 2 does."""
+    rng = np.random.default_rng(seed)
+
+    def pair(h, w):
+        grid = np.where(rng.random((h, w)) < 0.2, 7, 0).astype(np.uint8)
+        out = grid.copy()
+        for i in range(h):
+            for j in range(w):
+                r, c = (i, j) if corner == "top_left" else (h - 1 - i, w - 1 - j)
+                if grid[i][j] == 0 and (r + c) % 2:
+                    out[i][j] = 4
+        return grid, out
+
+    # Sizes of both parities of h + w (else counting from either corner fits) and enough cells that
+    # every (colour, row parity, column parity) class shows up.
+    train = [pair(8, 9), pair(8, 8), pair(9, 9), pair(7, 10)]
+    test_in, test_out = pair(9, 10)
+    op = local_rule.fit_position_rule([i for i, _ in train], [o for _, o in train], [test_in])
+    assert op is not None and dict(op.args)["axes"] == "both" and dict(op.args)["modulus"] == 2
+    assert np.array_equal(op(test_in), test_out)
+
+
+def test_paint_grid_border_paints_the_ring_only():
+    grid = np.arange(20, dtype=np.uint8).reshape(4, 5) % 10
+    out = fill.paint_grid_border(grid, 9)
+    ring = np.ones((4, 5), bool)
+    ring[1:-1, 1:-1] = False
+    assert (out[ring] == 9).all() and np.array_equal(out[~ring], grid[~ring])
+    assert (fill.paint_grid_border(np.zeros((1, 1), np.uint8), 3) == 3).all()

@@ -125,9 +125,21 @@ def fill_uniform_lines(grid: Grid, colour: int) -> Grid | None:
     return np.where(lines, np.uint8(colour), grid)
 
 
+def paint_grid_border(grid: Grid, colour: int) -> Grid:
+    """The outermost ring of cells painted `colour`."""
+    out = grid.copy()
+    out[[0, -1], :] = colour
+    out[:, [0, -1]] = colour
+    return out
+
+
 def ops(view: TaskView) -> list[Op]:
     steps = [
         Op("fill_enclosed", FAMILY, partial(fill_enclosed, colour=c), (("colour", c),))
+        for c in fill_colours(view)
+    ]
+    steps += [
+        Op("paint_grid_border", FAMILY, partial(paint_grid_border, colour=c), (("colour", c),))
         for c in fill_colours(view)
     ]
     steps += [

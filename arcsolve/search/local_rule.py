@@ -203,9 +203,61 @@ def fit_stamps(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Seque
     return Op("stamp_neighbours", FAMILY, fn, (("bg", bg), ("stamps", stamps)))
 
 
+# Positional keyings, coarsest first: the cell's colour with its column's and/or row's remainder
+# modulo m, counted from the top-left corner or from the bottom-right one (stripes, checkerboards).
+POSITIONS = tuple(
+    (axes, modulus, corner)
+    for modulus in (2, 3, 4)
+    for axes in ("cols", "rows", "both")
+    for corner in ("top_left", "bottom_right")
+)
+
+
+def position_keys(grid: Grid, axes: str, modulus: int, corner: str) -> np.ndarray:
+    """(h * w,) int64: each cell's colour, row remainder and column remainder as one number."""
+    rows, cols = np.indices(grid.shape)
+    if corner == "bottom_right":
+        rows, cols = grid.shape[0] - 1 - rows, grid.shape[1] - 1 - cols
+    row_part = rows % modulus if axes in ("rows", "both") else 0
+    col_part = cols % modulus if axes in ("cols", "both") else 0
+    return (grid.astype(np.int64) * modulus + row_part) * modulus + col_part
+
+
+def apply_position_table(
+    grid: Grid, axes: str, modulus: int, corner: str, keys: np.ndarray, values: np.ndarray
+) -> Grid | None:
+    at = table_rows(keys, position_keys(grid, axes, modulus, corner).ravel())
+    return None if at is None else np.ascontiguousarray(values[at].reshape(grid.shape))
+
+
+def fit_position_rule(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Each output cell a function of the cell's colour and its position modulo 2, 3 or 4 (the
+    coarsest keying consistent on the train pairs and covering every test cell), when the cell's
+    colour alone is not enough."""
+    if not candidates or any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
+        return None
+    targets_flat = np.concatenate([t.ravel() for t in targets])
+    if learn_table(np.concatenate([c.ravel().astype(np.int64) for c in candidates]), targets_flat):
+        return None  # the colour alone decides: a colour map, not a positional rule
+    for axes, modulus, corner in POSITIONS:
+        keyed = [position_keys(c, axes, modulus, corner).ravel() for c in candidates]
+        table = learn_table(np.concatenate(keyed), targets_flat)
+        if table is None:
+            continue
+        keys, values = table
+        if any(table_rows(keys, position_keys(t, axes, modulus, corner).ravel()) is None for t in tests):
+            continue
+        chosen = dict(axes=axes, modulus=modulus, corner=corner)
+        fn = partial(apply_position_table, **chosen, keys=keys, values=values)
+        return Op("position_rule", FAMILY, fn, tuple(chosen.items()) + (("entries", int(keys.size)),))
+    return None
+
+
 def ops(view: TaskView) -> list[Op]:
     """No ops of its own: this family only learns final steps."""
     return []
 
 
-FITTERS = (fit_local_rule, fit_stamps)
+FITTERS = (fit_local_rule, fit_stamps, fit_position_rule)
