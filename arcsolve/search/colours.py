@@ -128,10 +128,12 @@ def fit_role_colour_map(
     """A colour map that names a colour by its role: each grid has one colour of its own beside a
     palette every grid shares, and the map sends colours to and from "its own colour" (swap the
     marker colour with the shape's, paint with the colour each grid brings)."""
-    palettes = [set(np.unique(g).tolist()) for g in (*candidates, *tests)]
-    fixed = set.intersection(*palettes)
-    if any(len(p - fixed) != 1 for p in palettes):
+    present = np.stack([colour_counts(g) > 0 for g in (*candidates, *tests)])
+    shared = present.all(axis=0)
+    if np.any((present & ~shared).sum(axis=1) != 1):
         return None
+    fixed = set(np.flatnonzero(shared).tolist())
+    palettes = [set(np.flatnonzero(row).tolist()) for row in present]
     roles: dict[int | str, int | str] = {}
     for cand, target, palette in zip(candidates, targets, palettes, strict=False):
         mapping = learn_colour_map([cand], [target])

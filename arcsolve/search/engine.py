@@ -31,6 +31,9 @@ from arcsolve.search.program import Program
 # From depth 2, the share of a task's remaining time the plain ops of a depth may take before its
 # fitter pass (nearest states first) begins.
 PLAIN_SHARE = 0.6
+# Fitters marked `shallow_only` (costly ones whose rules read the input itself: a positional lookup
+# table, an output picked by the input's class) run on states of at most this depth.
+SHALLOW_DEPTH = 1
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,10 @@ class _Search:
     def _fit(self, state: _State) -> None:
         """Every fitter's last step on the state, kept when it maps the train grids onto the targets."""
         train, tests = state.grids[: self.n_train], state.grids[self.n_train :]
+        shallow = state.program.depth <= SHALLOW_DEPTH
         for fit in self.fitters:
+            if not shallow and getattr(fit, "shallow_only", False):
+                continue
             try:
                 op = fit(train, self.targets, tests)
             except Exception:

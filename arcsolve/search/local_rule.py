@@ -213,14 +213,31 @@ POSITIONS = tuple(
 )
 
 
+_position_parts: dict[tuple, np.ndarray] = {}
+
+
+def position_part(shape: tuple[int, int], axes: str, modulus: int, corner: str) -> np.ndarray:
+    """(h, w) int64: each cell's row and/or column remainder as one number in 0..modulus^2 - 1,
+    cached by its arguments (a few shapes per task)."""
+    key = (shape, axes, modulus, corner)
+    found = _position_parts.get(key)
+    if found is None:
+        rows, cols = np.indices(shape)
+        if corner == "bottom_right":
+            rows, cols = shape[0] - 1 - rows, shape[1] - 1 - cols
+        row_part = rows % modulus if axes in ("rows", "both") else 0
+        col_part = cols % modulus if axes in ("cols", "both") else 0
+        found = np.asarray(row_part * modulus + col_part, dtype=np.int64) + np.zeros(shape, np.int64)
+        found.flags.writeable = False
+        if len(_position_parts) >= SQUARE_CACHE_LIMIT:
+            _position_parts.clear()
+        _position_parts[key] = found
+    return found
+
+
 def position_keys(grid: Grid, axes: str, modulus: int, corner: str) -> np.ndarray:
-    """(h * w,) int64: each cell's colour, row remainder and column remainder as one number."""
-    rows, cols = np.indices(grid.shape)
-    if corner == "bottom_right":
-        rows, cols = grid.shape[0] - 1 - rows, grid.shape[1] - 1 - cols
-    row_part = rows % modulus if axes in ("rows", "both") else 0
-    col_part = cols % modulus if axes in ("cols", "both") else 0
-    return (grid.astype(np.int64) * modulus + row_part) * modulus + col_part
+    """(h, w) int64: each cell's colour, row remainder and column remainder as one number."""
+    return grid.astype(np.int64) * (modulus * modulus) + position_part(grid.shape, axes, modulus, corner)
 
 
 def apply_position_table(
@@ -228,6 +245,16 @@ def apply_position_table(
 ) -> Grid | None:
     at = table_rows(keys, position_keys(grid, axes, modulus, corner).ravel())
     return None if at is None else np.ascontiguousarray(values[at].reshape(grid.shape))
+
+
+def _position_table(candidates: Sequence[Grid], targets_flat: np.ndarray, keying: tuple[str, int, str]):
+    keyed = [position_keys(c, *keying).ravel() for c in candidates]
+    return learn_table(np.concatenate(keyed), targets_flat)
+
+
+# For each corner, the finest keyings: (both, 4) refines every keying modulo 2 and 4, (both, 3) every
+# keying modulo 3; when both are inconsistent, so is every keying from that corner.
+FINEST = (("both", 4), ("both", 3))
 
 
 def fit_position_rule(
@@ -241,9 +268,15 @@ def fit_position_rule(
     targets_flat = np.concatenate([t.ravel() for t in targets])
     if learn_table(np.concatenate([c.ravel().astype(np.int64) for c in candidates]), targets_flat):
         return None  # the colour alone decides: a colour map, not a positional rule
+    corners = [
+        corner
+        for corner in ("top_left", "bottom_right")
+        if any(_position_table(candidates, targets_flat, (axes, m, corner)) for axes, m in FINEST)
+    ]
     for axes, modulus, corner in POSITIONS:
-        keyed = [position_keys(c, axes, modulus, corner).ravel() for c in candidates]
-        table = learn_table(np.concatenate(keyed), targets_flat)
+        if corner not in corners:
+            continue
+        table = _position_table(candidates, targets_flat, (axes, modulus, corner))
         if table is None:
             continue
         keys, values = table
@@ -253,6 +286,9 @@ def fit_position_rule(
         fn = partial(apply_position_table, **chosen, keys=keys, values=values)
         return Op("position_rule", FAMILY, fn, tuple(chosen.items()) + (("entries", int(keys.size)),))
     return None
+
+
+fit_position_rule.shallow_only = True  # type: ignore[attr-defined]  # see engine._fit
 
 
 def ops(view: TaskView) -> list[Op]:

@@ -78,8 +78,11 @@ def fit_output_by_class(
 ) -> Op | None:
     """The first class (CLASSES order) whose table from candidate class to target is consistent on
     the train pairs, meets one class twice, and knows every test candidate's class."""
-    if any(t.size > MAX_CLASS_OUTPUT_CELLS for t in targets) or len({grid_key(t) for t in targets}) < 2:
+    if any(t.size > MAX_CLASS_OUTPUT_CELLS for t in targets):
         return None
+    distinct = len({grid_key(t) for t in targets})
+    if distinct < 2 or distinct == len(targets):
+        return None  # one output for all (nothing to pick), or none repeats (no class can repeat)
     for by, classify in CLASSES.items():
         table: dict[bytes, Grid] = {}
         repeated = False
@@ -97,6 +100,9 @@ def fit_output_by_class(
                 fn = partial(output_by_class, by=by, table=table)
                 return Op("output_by_class", FAMILY, fn, (("by", by), ("outputs", len(table))))
     return None
+
+
+fit_output_by_class.shallow_only = True  # type: ignore[attr-defined]  # see engine._fit
 
 
 def smallest_period(lines: np.ndarray) -> int:
