@@ -380,3 +380,29 @@ def test_paint_grid_border_paints_the_ring_only():
     ring[1:-1, 1:-1] = False
     assert (out[ring] == 9).all() and np.array_equal(out[~ring], grid[~ring])
     assert (fill.paint_grid_border(np.zeros((1, 1), np.uint8), 3) == 3).all()
+
+
+def test_shallow_only_fitters_see_states_of_depth_at_most_one():
+    """A costly fitter flagged `shallow_only` is asked about the input and depth-1 states only; an
+    unflagged one about every state the search fits."""
+    seen = {"shallow": set(), "every": set()}
+
+    def recorder(name, shallow):
+        def fit(candidates, targets, tests):
+            seen[name].add(int(candidates[0][0, 0]))  # the op chain below writes its depth there
+            return None
+
+        if shallow:
+            fit.shallow_only = True
+        return fit
+
+    def deeper(grid):
+        out = grid.copy()
+        out[0, 0] = grid[0, 0] + 1
+        return out
+
+    grid = np.zeros((3, 3), np.uint8)
+    view = TaskView("depths", (grid,), (np.full((3, 3), 9, np.uint8),), (grid,))
+    fitters = [recorder("shallow", True), recorder("every", False)]
+    search_task(view, [Op("deeper", "test", deeper)], fitters, SearchLimits(depth=3, seconds=60))
+    assert seen == {"shallow": {0, 1}, "every": {0, 1, 2, 3}}
