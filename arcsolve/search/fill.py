@@ -134,17 +134,11 @@ def paint_grid_border(grid: Grid, colour: int) -> Grid:
 
 
 def ops(view: TaskView) -> list[Op]:
+    colours = fill_colours(view)
     steps = [
-        Op("fill_enclosed", FAMILY, partial(fill_enclosed, colour=c), (("colour", c),))
-        for c in fill_colours(view)
-    ]
-    steps += [
-        Op("paint_grid_border", FAMILY, partial(paint_grid_border, colour=c), (("colour", c),))
-        for c in fill_colours(view)
-    ]
-    steps += [
-        Op("fill_uniform_lines", FAMILY, partial(fill_uniform_lines, colour=c), (("colour", c),))
-        for c in fill_colours(view)
+        Op(paint.__name__, FAMILY, partial(paint, colour=c), (("colour", c),))
+        for paint in (fill_enclosed, paint_grid_border, fill_uniform_lines)
+        for c in colours
     ]
     steps.append(Op("fill_holes_with_own_colour", FAMILY, fill_holes_with_own_colour))
     for colour in [None, *painted_colours(view)[:1]]:

@@ -36,6 +36,15 @@ def colour_counts(grid: Grid) -> np.ndarray:
     return np.bincount(grid.ravel(), minlength=NUM_COLORS)[:NUM_COLORS]
 
 
+def remember(cache: dict, key, value, limit: int):
+    """`cache[key] = value`, the cache emptied first when it holds `limit` entries (the search's
+    per-process caches: a bounded memory, cheap to refill); returns `value`."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 BACKGROUND_CACHE_LIMIT = 20_000
 _backgrounds: dict[tuple[tuple[int, ...], bytes], int] = {}
 
@@ -48,10 +57,7 @@ def background_colour(grid: Grid) -> int:
     key = (grid.shape, grid.tobytes())
     found = _backgrounds.get(key)
     if found is None:
-        found = int(np.argmax(colour_counts(grid)))
-        if len(_backgrounds) >= BACKGROUND_CACHE_LIMIT:
-            _backgrounds.clear()
-        _backgrounds[key] = found
+        found = remember(_backgrounds, key, int(np.argmax(colour_counts(grid))), BACKGROUND_CACHE_LIMIT)
     return found
 
 

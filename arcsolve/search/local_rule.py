@@ -15,7 +15,7 @@ from functools import partial
 
 import numpy as np
 
-from arcsolve.search.grid import Grid
+from arcsolve.search.grid import Grid, remember
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "local_rule"
@@ -85,9 +85,7 @@ def square_keys(grid: Grid) -> np.ndarray:
             found += padded[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
         found = found.ravel()
         found.flags.writeable = False
-        if len(_square_keys) >= SQUARE_CACHE_LIMIT:
-            _square_keys.clear()
-        _square_keys[key] = found
+        remember(_square_keys, key, found, SQUARE_CACHE_LIMIT)
     return found
 
 
@@ -229,9 +227,7 @@ def position_part(shape: tuple[int, int], axes: str, modulus: int, corner: str) 
         col_part = cols % modulus if axes in ("cols", "both") else 0
         found = np.asarray(row_part * modulus + col_part, dtype=np.int64) + np.zeros(shape, np.int64)
         found.flags.writeable = False
-        if len(_position_parts) >= SQUARE_CACHE_LIMIT:
-            _position_parts.clear()
-        _position_parts[key] = found
+        remember(_position_parts, key, found, SQUARE_CACHE_LIMIT)
     return found
 
 

@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from arcsolve.search import object_kernels as kernels
-from arcsolve.search.grid import Grid, background_colour, grid_key
+from arcsolve.search.grid import Grid, background_colour, grid_key, remember
 from arcsolve.search.object_kernels import BORDER, BOTTOM, COLOUR, LEFT, MIXED, RIGHT, SIZE, TOP
 
 CACHE_LIMIT = 4096  # labellings kept per process; the engine asks for the same grid many times
@@ -168,10 +168,7 @@ def find_objects(grid: Grid, reading: Reading) -> Objects:
         colours = grid.copy()
         for array in (labels, stats, colours):
             array.flags.writeable = False
-        found = Objects(background, labels, stats, colours)
-        if len(_cache) >= CACHE_LIMIT:
-            _cache.clear()
-        _cache[key] = found
+        found = remember(_cache, key, Objects(background, labels, stats, colours), CACHE_LIMIT)
     return found
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from arcsolve.constants import MAX_GRID
 from arcsolve.search.grid import Grid, background_colour, bounding_box, colour_counts, grid_key
 from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.region_kernels import smallest_period
 
 FAMILY = "patterns"
 MAX_CLASS_OUTPUT_CELLS = 100  # outputs picked by class are small (a verdict, a symbol)
@@ -105,21 +106,13 @@ def fit_output_by_class(
 fit_output_by_class.shallow_only = True  # type: ignore[attr-defined]  # see engine._fit
 
 
-def smallest_period(lines: np.ndarray) -> int:
-    """The smallest p such that every line equals the line p before it (len(lines) when none)."""
-    n = lines.shape[0]
-    for p in range(1, n):
-        if np.array_equal(lines[p:], lines[:-p]):
-            return p
-    return n
-
-
 def extend_pattern(grid: Grid, rows: int, cols: int) -> Grid | None:
     """The grid continued to rows x cols with its smallest row and column periods."""
     if rows > MAX_GRID or cols > MAX_GRID or rows < grid.shape[0] or cols < grid.shape[1]:
         return None
-    row_period = smallest_period(grid)
-    col_period = smallest_period(grid.T)
+    everything = np.zeros(grid.shape, dtype=bool)  # no cell hidden: the period every row keeps
+    row_period = smallest_period(grid, everything)
+    col_period = smallest_period(grid.T, everything.T)
     cell = grid[:row_period, :col_period]
     reps = (-(-rows // row_period), -(-cols // col_period))
     return np.ascontiguousarray(np.tile(cell, reps)[:rows, :cols])
