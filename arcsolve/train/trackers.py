@@ -91,7 +91,9 @@ class WandbTracker:
         state = _read_state(state_file, project)
         self.skip_through = int(state["last_step"]) if state else -1
         # WANDB_DIR, when set, says where W&B keeps its local files; otherwise beside the run's own.
-        place = {} if os.environ.get("WANDB_DIR") else {"dir": str(folder)}
+        # Passed on every init: W&B reads the variable once per process, so a second run in one
+        # process (a notebook's resume) would otherwise reuse the first folder and, within the same
+        # second, write over the first run's files.
         folder.mkdir(parents=True, exist_ok=True)
         self.run = wandb.init(
             project=project,
@@ -99,7 +101,7 @@ class WandbTracker:
             id=state["run_id"] if state else None,
             resume="allow",
             config=config,
-            **place,
+            dir=os.environ.get("WANDB_DIR") or str(folder),
         )
         self.run.define_metric("step")
         self.run.define_metric("*", step_metric="step")
