@@ -87,10 +87,9 @@ class _Search:
         self.targets = view.train_outputs
         self.deadline = time.perf_counter() + limits.seconds
         self.seen: set[bytes] = set()
-        self.answers: dict[bytes, tuple[int, Solution]] = {}
+        self.answers: dict[bytes, tuple[int, Solution]] = {}  # test answers -> (first order, best)
         self.rules = learn_rules(view.train_inputs, view.train_outputs)
         self.plausible = 0  # distinct answers that break no invariant
-        self.support: dict[bytes, int] = {}
         self.outcome = SearchOutcome()
         self.kept_bytes = 0
         self.composer = Composer(self.targets)
@@ -112,10 +111,8 @@ class _Search:
             if self.outcome.stopped_by:
                 break
             self.outcome.depth_done = depth
-        counted = [(order, replace(s, support=self.support[key])) for key, (order, s) in self.answers.items()]
-        self.outcome.solutions = [
-            s for order, s in sorted(counted, key=lambda item: item[1].rank_key(item[0]))
-        ]
+        ranked = sorted(self.answers.values(), key=lambda item: item[1].rank_key(item[0]))
+        self.outcome.solutions = [solution for _, solution in ranked]
         return self.outcome
 
     def _search_depth(self, level: list[_State], keep: bool, fit_later: bool) -> list[_State]:
@@ -247,25 +244,36 @@ class _Search:
         if found is None:
             return
         program, tests = found
-        key = b"".join(grid_key(g) for g in tests)
+        key = _answer_key(tests)
         if key not in self.composed:
             self.composed.add(key)
-            self._add(program, tests)
+            self._add(program, tests, key)
 
-    def _add(self, program: Program, tests: tuple[Grid, ...]) -> None:
-        key = b"".join(grid_key(g) for g in tests)
-        order = len(self.answers)
+    def _add(self, program: Program, tests: tuple[Grid, ...], key: bytes | None = None) -> None:
+        """Keep `program`'s answers: a new answer, or one more program behind a known answer (its
+        support), which names it when it ranks before the program that named it so far."""
+        key = _answer_key(tests) if key is None else key
         known = self.answers.get(key)
-        faults = known[1].faults if known else answers_faults(self.rules, self.view.test_inputs, tests)
-        self.plausible += known is None and faults == 0
-        self.support[key] = self.support.get(key, 0) + 1
-        solution = Solution(program, tests, faults)
-        if known is None or solution.rank_key(order) < known[1].rank_key(known[0]):
-            self.answers[key] = (known[0] if known else order, solution)
+        if known is None:
+            faults = answers_faults(self.rules, self.view.test_inputs, tests)
+            self.plausible += faults == 0
+            self.answers[key] = (len(self.answers), Solution(program, tests, faults))
+            return
+        order, best = known  # same answers, so same faults and support: shallower, then cheaper names it
+        named_by = (
+            program
+            if (program.depth, program.cost) < (best.program.depth, best.program.cost)
+            else best.program
+        )
+        self.answers[key] = (order, replace(best, program=named_by, support=best.support + 1))
 
 
 def _all_equal(grids: Sequence[Grid], targets: Sequence[Grid]) -> bool:
     return all(g.shape == t.shape and np.array_equal(g, t) for g, t in zip(grids, targets, strict=True))
+
+
+def _answer_key(tests: tuple[Grid, ...]) -> bytes:
+    return b"".join(grid_key(g) for g in tests)
 
 
 def _digest(grids: tuple[Grid, ...]) -> bytes:
