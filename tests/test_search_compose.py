@@ -250,10 +250,10 @@ def test_output_by_class_needs_a_repeated_class_and_a_known_test_class():
     assert patterns.fit_output_by_class(inputs, [yes, no, no, no], [blob(2)]) is None  # inconsistent
 
 
-def tile_self_similar_naive(grid, where):
+def tile_self_similar_naive(grid, where, blank=None):
     h, w = grid.shape
     flat = grid.ravel().tolist()
-    bg = max(sorted(set(flat)), key=flat.count)
+    bg = max(sorted(set(flat)), key=flat.count) if blank is None else blank
     out = np.full((h * h, w * w), bg, np.uint8)
     for i in range(h * h):
         for j in range(w * w):
@@ -265,11 +265,39 @@ def tile_self_similar_naive(grid, where):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**31), st.sampled_from(["drawn", "background", 1, 2]))
-def test_tile_self_similar_matches_twin(seed, where):
+@given(st.integers(0, 2**31), st.sampled_from(["drawn", "background", 1, 2]), st.sampled_from([None, 0, 2]))
+def test_tile_self_similar_matches_twin(seed, where, blank):
     rng = np.random.default_rng(seed)
     grid = rng.integers(0, 3, (int(rng.integers(1, 6)), int(rng.integers(1, 6))), dtype=np.uint8)
-    assert np.array_equal(geometry.tile_self_similar(grid, where), tile_self_similar_naive(grid, where))
+    made = geometry.tile_self_similar(grid, where, blank)
+    assert np.array_equal(made, tile_self_similar_naive(grid, where, blank))
+
+
+def test_self_similar_fitter_reads_the_shapes_of_any_state():
+    """Grids whose commonest colour is not the blank one (0): the fitter finds the blank colour from
+    the targets; shapes that are not squares of the candidates' get no fit."""
+    rng = np.random.default_rng(3)
+    grids = [np.where(rng.random((3, 3)) < 0.7, c, 0).astype(np.uint8) for c in (4, 7, 2, 6)]
+    targets = [tile_self_similar_naive(g, "drawn", blank=0) for g in grids]
+    op = geometry.fit_self_similar(grids[:3], targets[:3], grids[3:])
+    assert op is not None and dict(op.args) == {"where": "drawn", "blank": 0}
+    assert np.array_equal(op(grids[3]), targets[3])
+    assert geometry.fit_self_similar(grids[:3], [t[:-1] for t in targets[:3]], grids[3:]) is None
+
+
+def test_rescale_fitter_takes_the_factor_from_the_state():
+    rng = np.random.default_rng(4)
+    grids = [
+        rng.integers(0, 4, (int(rng.integers(1, 5)), int(rng.integers(1, 5))), dtype=np.uint8)
+        for _ in range(4)
+    ]
+    big = [np.kron(g, np.ones((2, 3), np.uint8)) for g in grids]
+    up = geometry.fit_rescale(grids[:3], big[:3], grids[3:])
+    assert up is not None and (up.name, dict(up.args)) == ("upscale", {"rows": 2, "cols": 3})
+    down = geometry.fit_rescale(big[:3], grids[:3], big[3:])
+    assert down is not None and down.name == "downscale" and np.array_equal(down(big[3]), grids[3])
+    mixed = [big[0], np.kron(grids[1], np.ones((3, 3), np.uint8)), big[2]]
+    assert geometry.fit_rescale(grids[:3], mixed, grids[3:]) is None  # no one factor
 
 
 def fill_uniform_lines_naive(grid, colour):

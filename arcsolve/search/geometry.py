@@ -90,14 +90,14 @@ def tile_mirrored(grid: Grid, rows: int, cols: int) -> Grid | None:
     return out
 
 
-def tile_self_similar(grid: Grid, where: str | int = "drawn") -> Grid | None:
-    """A grid of grids: the copy at block (r, c) is the grid where cell (r, c) is drawn (not
-    background; `where="background"`: where it is background; an int: where it has that colour),
-    else a background block (the fractal tasks)."""
+def tile_self_similar(grid: Grid, where: str | int = "drawn", blank: int | None = None) -> Grid | None:
+    """A grid of grids: the copy at block (r, c) is the grid where cell (r, c) is drawn (not the
+    blank colour; `where="background"`: where it is the blank colour; an int: where it has that
+    colour), else a blank block (the fractal tasks). `blank` None: the grid's background colour."""
     h, w = grid.shape
     if h * h > MAX_GRID or w * w > MAX_GRID:
         return None
-    bg = background_colour(grid)
+    bg = background_colour(grid) if blank is None else blank
     if where == "drawn":
         mask = grid != bg
     elif where == "background":
@@ -251,4 +251,65 @@ def fit_block_arrangement(
     return Op("arrange_blocks", FAMILY, partial(arrange_blocks, layout=layout_t), (("layout", layout_t),))
 
 
-FITTERS = (fit_block_arrangement,)
+def _commonest_colour(grids: Sequence[Grid]) -> int:
+    return int(np.argmax(sum(np.bincount(g.ravel(), minlength=10) for g in grids)))
+
+
+def _first_fit(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid], steps
+) -> Op | None:
+    """The first of `steps` (ops) that maps every candidate onto its target and applies to every test."""
+    for op in steps:
+        if all(
+            (made := op(c)) is not None and made.shape == t.shape and np.array_equal(made, t)
+            for c, t in zip(candidates, targets, strict=True)
+        ) and all(op(t) is not None for t in tests):
+            return op
+    return None
+
+
+def fit_self_similar(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """A grid of grids of the candidate (tile_self_similar), whatever step made it: the targets are
+    the candidates' shapes squared. Blank blocks take the grid's background or the targets' commonest colour."""
+    if not all(
+        t.shape == (c.shape[0] ** 2, c.shape[1] ** 2) for c, t in zip(candidates, targets, strict=True)
+    ):
+        return None
+    palette = sorted(set().union(*(np.unique(c).tolist() for c in candidates)))
+    steps = (
+        Op("tile_self_similar", FAMILY, partial(tile_self_similar, where=where, blank=blank), args)
+        for blank in (None, _commonest_colour(targets))
+        for where in ("drawn", "background", *palette)
+        for args in [(("where", where),) + ((("blank", blank),) if blank is not None else ())]
+    )
+    return _first_fit(candidates, targets, tests, steps)
+
+
+def fit_rescale(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """Integer up- or down-scaling of the candidate by the one factor its shape and the target's give
+    in every pair (the factors `ops` offers come from the task's input and output shapes only)."""
+    ups, downs = set(), set()
+    for c, t in zip(candidates, targets, strict=True):
+        (ch, cw), (th, tw) = c.shape, t.shape
+        ups.add((th // ch, tw // cw) if th % ch == 0 and tw % cw == 0 else None)
+        downs.add((ch // th, cw // tw) if ch % th == 0 and cw % tw == 0 else None)
+    steps = []
+    if len(ups) == 1 and None not in ups and ups != {(1, 1)}:
+        rows, cols = ups.pop()
+        steps.append(
+            Op("upscale", FAMILY, partial(upscale, rows=rows, cols=cols), (("rows", rows), ("cols", cols)))
+        )
+    if len(downs) == 1 and None not in downs and downs != {(1, 1)}:
+        rows, cols = downs.pop()
+        steps.append(
+            Op(
+                "downscale",
+                FAMILY,
+                partial(downscale, rows=rows, cols=cols),
+                (("rows", rows), ("cols", cols)),
+            )
+        )
+    return _first_fit(candidates, targets, tests, steps)
+
+
+FITTERS = (fit_block_arrangement, fit_self_similar, fit_rescale)
