@@ -183,6 +183,25 @@ def runs_naive(flags):
     return runs
 
 
+def own_separator_naive(grid):
+    """Of the colours whose full rows and columns cut the grid in two or more parts: one with no cell
+    off its lines first, then the fewest cells, then the lowest colour."""
+    h, w = grid.shape
+    found = []
+    for colour in sorted(set(grid.ravel().tolist())):
+        full_rows = [r for r in range(h) if all(grid[r, c] == colour for c in range(w))]
+        full_cols = [c for c in range(w) if all(grid[r, c] == colour for r in range(h))]
+        rows = runs_naive([r in full_rows for r in range(h)])
+        cols = runs_naive([c in full_cols for c in range(w)])
+        if len(rows) * len(cols) >= 2:
+            off_line = any(
+                grid[r, c] == colour and r not in full_rows and c not in full_cols
+                for r, c in np.ndindex(h, w)
+            )
+            found.append((off_line, int((grid == colour).sum()), colour))
+    return min(found)[2] if found else None
+
+
 def layout_naive(grid, splitter):
     """(row runs, column runs) of the parts, or None."""
     h, w = grid.shape
@@ -198,7 +217,7 @@ def layout_naive(grid, splitter):
         row_runs = [list(range(k * bh, (k + 1) * bh)) for k in range(rows)]
         col_runs = [list(range(k * bw, (k + 1) * bw)) for k in range(cols)]
     else:
-        colour = splitter[1]
+        colour = own_separator_naive(grid) if splitter[1] == "any" else splitter[1]
         row_runs = runs_naive([all(grid[r, c] == colour for c in range(w)) for r in range(h)])
         col_runs = runs_naive([all(grid[r, c] == colour for r in range(h)) for c in range(w)])
         if len(row_runs) * len(col_runs) < 2:
@@ -291,6 +310,14 @@ def select_part_naive(grid, splitter, bg, rule):
             "odd_one_out": [(p.shape, p.tolist()) for p in parts],
             "odd_mask_out": [(p.shape, (p != bg).tolist()) for p in parts],
             "odd_colours_out": [sorted(set(p.ravel().tolist())) for p in parts],
+            "odd_symmetry_out": [
+                (
+                    p.tolist() == p[::-1].tolist(),
+                    p.tolist() == p[:, ::-1].tolist(),
+                    p.shape[0] == p.shape[1] and p.tolist() == p.T.tolist(),
+                )
+                for p in parts
+            ],
         }[rule]
         unique = [k for k in range(len(parts)) if keys.count(keys[k]) == 1]
         return parts[unique[0]].copy() if len(unique) == 1 else None

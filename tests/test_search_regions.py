@@ -113,6 +113,7 @@ def test_partition_matches_twins(seed, shape, sep):
     splitters = [
         ("lines", 5),
         ("lines", 0),
+        ("lines", "any"),
         ("blocks", 1, 2),
         ("blocks", 2, 1),
         ("blocks", 3, 3),

@@ -4,8 +4,9 @@ output 1 on 0 for the final colour map to rename, an overlay, or two halves fold
 by a rule, or summarise each part as one cell.
 
 A splitter is ("lines", colour), ("blocks", rows, cols) or ("tiles", height, width); the task
-proposes separator colours (a colour drawing a full line in every train input), block counts (the
-ratio of input to output shapes) and tile shapes (the output shape, when the ratio varies)."""
+proposes separator colours (a colour drawing a full line in every train input; "any" when each
+input has its own), block counts (the ratio of input to output shapes) and tile shapes (the output
+shape, when the ratio varies)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ SELECT_RULES = (
     "odd_one_out",
     "odd_mask_out",
     "odd_colours_out",
+    "odd_symmetry_out",
     "most_cells",
     "fewest_cells",
     "most_colours",
@@ -47,9 +49,29 @@ def runs_between(is_separator: np.ndarray) -> list[tuple[int, int]]:
     return runs
 
 
-def split_by_lines(grid: Grid, colour: int) -> list[list[Grid]] | None:
-    """The rectangles between full rows and full columns of `colour`, as rows of parts; None unless
-    there are at least two."""
+def own_separator_colour(grid: Grid) -> int | None:
+    """The colour that cuts this grid into parts with full lines: one drawing nothing off its lines
+    first, then the one with fewest cells; None if no colour cuts it."""
+    found = [
+        (not only_on_lines(grid, c), int(np.count_nonzero(grid == c)), c)
+        for c in np.unique(grid).tolist()
+        if _cuts(grid == c)
+    ]
+    return min(found)[2] if found else None
+
+
+def _cuts(is_line: np.ndarray) -> bool:
+    return len(runs_between(is_line.all(axis=1))) * len(runs_between(is_line.all(axis=0))) >= 2
+
+
+def split_by_lines(grid: Grid, colour: int | str) -> list[list[Grid]] | None:
+    """The rectangles between full rows and full columns of `colour` ("any": the grid's own
+    separator colour), as rows of parts; None unless there are at least two."""
+    if colour == "any":
+        found = own_separator_colour(grid)
+        if found is None:
+            return None
+        colour = found
     is_line = grid == colour
     row_runs = runs_between(is_line.all(axis=1))
     col_runs = runs_between(is_line.all(axis=0))
@@ -122,12 +144,21 @@ def overlay_parts(grid: Grid, splitter: Splitter, bg: int, last_on_top: bool) ->
 
 
 def odd_one_out_key(part: Grid, bg: int, rule: str) -> bytes:
-    """What must differ for a part to be the odd one out: its content, its non-background shape or
-    its set of colours."""
+    """What must differ for a part to be the odd one out: its content, its non-background shape, its
+    symmetries or its set of colours."""
     if rule == "odd_one_out":
         return grid_key(part)
     if rule == "odd_mask_out":
         return grid_key((part != bg).astype(np.uint8))
+    if rule == "odd_symmetry_out":  # which mirror images (and for a square, the transpose) equal it
+        square = part.shape[0] == part.shape[1]
+        return bytes(
+            (
+                np.array_equal(part, part[::-1]),
+                np.array_equal(part, part[:, ::-1]),
+                square and np.array_equal(part, part.T),
+            )
+        )
     return bytes(colour_counts(part) > 0)
 
 
@@ -183,7 +214,7 @@ def part_scores(parts: list[Grid], bg: int, rule: str) -> list[float]:
 
 def select_part(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | None:
     """The one part with the unique highest score under `rule` (the first part; the odd one out:
-    the only part unlike all others, by content, non-background shape or colour set; most/fewest
+    the only part unlike all others, by content, non-background shape, symmetries or colour set; most/fewest
     non-background cells; most/fewest colours); None on a tie."""
     parts = split(grid, splitter)
     if parts is None:
@@ -202,13 +233,15 @@ def only_on_lines(grid: Grid, colour: int) -> bool:
     return not np.any(is_colour & ~on_line)
 
 
-def separator_colours(view: TaskView) -> list[int]:
+def separator_colours(view: TaskView) -> list[int | str]:
     """Colours that cut every train input into at least two parts with full lines, pure separators
     (no cell off a line) first."""
     colours = [
         c for c in range(NUM_COLORS) if all(split_by_lines(g, c) is not None for g in view.train_inputs)
     ]
     colours.sort(key=lambda c: not all(only_on_lines(g, c) for g in view.train_inputs))
+    if not colours and all(own_separator_colour(g) is not None for g in view.train_inputs):
+        return ["any"]  # every input is cut, each by a colour of its own
     return colours[:MAX_SEPARATOR_COLOURS]
 
 

@@ -1,0 +1,116 @@
+"""Partition steps learned from the state: the parts' shape is the target's, whatever step made the
+candidate (the partition ops take their splitters from the task's input and output shapes only).
+
+- `overlay_by_priority`: the parts stacked cell by cell, each cell the highest-ranked colour any part
+  has there; the ranking is learned from the train pairs as a precedence order of colours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+
+from arcsolve.constants import NUM_COLORS
+from arcsolve.search.grid import Grid
+from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.partition import Splitter, split
+
+FAMILY = "partition"
+
+
+def state_splitters(candidates: Sequence[Grid], targets: Sequence[Grid]) -> list[Splitter]:
+    """Splitters that cut every candidate into at least two parts, each of its target's shape."""
+    found: list[Splitter] = []
+    ratios = {
+        (c.shape[0] // t.shape[0], c.shape[1] // t.shape[1])
+        if c.shape[0] % t.shape[0] == 0 and c.shape[1] % t.shape[1] == 0
+        else None
+        for c, t in zip(candidates, targets, strict=True)
+    }
+    if len(ratios) == 1 and None not in ratios and ratios != {(1, 1)}:
+        found.append(("blocks", *ratios.pop()))
+    cut = [split(c, ("lines", "any")) for c in candidates]
+    if all(
+        parts is not None and all(p.shape == t.shape for p in parts)
+        for parts, t in zip(cut, targets, strict=True)
+    ):
+        found.append(("lines", "any"))
+    return found
+
+
+def _stacked(grid: Grid, splitter: Splitter) -> np.ndarray | None:
+    parts = split(grid, splitter)
+    if parts is None or len({p.shape for p in parts}) != 1:
+        return None
+    return np.stack(parts)
+
+
+def overlay_by_priority(grid: Grid, splitter: Splitter, order: tuple[int, ...]) -> Grid | None:
+    """The parts of `grid` stacked: each cell takes, of the colours the parts have there, the one
+    first in `order`; None when a part has a colour `order` does not rank."""
+    stack = _stacked(grid, splitter)
+    if stack is None:
+        return None
+    rank = np.full(NUM_COLORS, len(order), dtype=np.int64)
+    rank[list(order)] = np.arange(len(order))
+    ranks = rank[stack]
+    if ranks.max() == len(order):
+        return None
+    best = ranks.min(axis=0)
+    return np.asarray(order, dtype=np.uint8)[best]
+
+
+def learn_priority(stacks: Sequence[np.ndarray], targets: Sequence[Grid]) -> tuple[int, ...] | None:
+    """The colour order under which every cell of every target is the first-ranked colour its parts
+    have there: from each cell, "the target colour beats every other colour present", sorted
+    topologically (ties by colour number). None when a target colour is absent from its cell's
+    parts or the precedences form a cycle."""
+    beats = np.zeros((NUM_COLORS, NUM_COLORS), dtype=bool)
+    used = np.zeros(NUM_COLORS, dtype=bool)
+    for stack, target in zip(stacks, targets, strict=True):
+        present = np.stack([(stack == c).any(axis=0) for c in range(NUM_COLORS)])  # [10, h, w]
+        used |= present.any(axis=(1, 2))
+        if not np.take_along_axis(present, target[None].astype(np.int64), axis=0).all():
+            return None
+        for c in np.unique(target).tolist():
+            beats[c] |= present[:, target == c].any(axis=1)
+    np.fill_diagonal(beats, False)
+    order, left = [], [c for c in range(NUM_COLORS) if used[c]]
+    while left:
+        free = [c for c in left if not any(beats[d, c] for d in left if d != c)]
+        if not free:
+            return None  # a cycle: no order explains every cell
+        order.append(free[0])
+        left.remove(free[0])
+    return tuple(order)
+
+
+def fit_overlay_by_priority(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Parts of the target's shape overlaid by a learned colour precedence (`overlay_by_priority`)."""
+    for splitter in state_splitters(candidates, targets):
+        stacks = [_stacked(c, splitter) for c in candidates]
+        if any(s is None or s.shape[0] < 2 for s in stacks):
+            continue
+        order = learn_priority(stacks, targets)  # type: ignore[arg-type]
+        if order is None:
+            continue
+        op = Op(
+            "overlay_by_priority",
+            FAMILY,
+            partial(overlay_by_priority, splitter=splitter, order=order),
+            (("split", splitter), ("order", order)),
+        )
+        if all(op(t) is not None for t in tests):
+            return op
+    return None
+
+
+def ops(view: TaskView) -> list[Op]:
+    return []
+
+
+FITTERS = (fit_overlay_by_priority,)
