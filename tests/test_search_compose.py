@@ -258,14 +258,21 @@ def tile_self_similar_naive(grid, where, blank=None):
     for i in range(h * h):
         for j in range(w * w):
             cell = int(grid[i // h][j // w])
-            shown = cell != bg if where == "drawn" else cell == bg if where == "background" else cell == where
+            commonest = max(sorted(set(flat)), key=flat.count)
+            shown = {"drawn": cell != bg, "background": cell == bg, "commonest": cell == commonest}.get(
+                where, cell == where
+            )
             if shown:
                 out[i][j] = grid[i % h][j % w]
     return out
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**31), st.sampled_from(["drawn", "background", 1, 2]), st.sampled_from([None, 0, 2]))
+@given(
+    st.integers(0, 2**31),
+    st.sampled_from(["drawn", "background", "commonest", 1, 2]),
+    st.sampled_from([None, 0, 2]),
+)
 def test_tile_self_similar_matches_twin(seed, where, blank):
     rng = np.random.default_rng(seed)
     grid = rng.integers(0, 3, (int(rng.integers(1, 6)), int(rng.integers(1, 6))), dtype=np.uint8)
@@ -297,7 +304,11 @@ def test_rescale_fitter_takes_the_factor_from_the_state():
     down = geometry.fit_rescale(big[:3], grids[:3], big[3:])
     assert down is not None and down.name == "downscale" and np.array_equal(down(big[3]), grids[3])
     mixed = [big[0], np.kron(grids[1], np.ones((3, 3), np.uint8)), big[2]]
-    assert geometry.fit_rescale(grids[:3], mixed, grids[3:]) is None  # no one factor
+    assert geometry.fit_rescale(grids[:3], mixed, grids[3:]) is None  # no one factor, not by colours
+    drawn = [np.array([[1, 0], [0, 0]]), np.array([[1, 2], [0, 0]]), np.array([[1, 2], [3, 0]])]
+    by_count = [np.kron(g, np.ones((k, k), np.uint8)) for k, g in enumerate(drawn, start=1)]
+    op = geometry.fit_rescale([g.astype(np.uint8) for g in drawn], by_count, drawn[:1])
+    assert op is not None and op.name == "upscale_by_colour_count"
 
 
 def fill_uniform_lines_naive(grid, colour):

@@ -92,8 +92,9 @@ def tile_mirrored(grid: Grid, rows: int, cols: int) -> Grid | None:
 
 def tile_self_similar(grid: Grid, where: str | int = "drawn", blank: int | None = None) -> Grid | None:
     """A grid of grids: the copy at block (r, c) is the grid where cell (r, c) is drawn (not the
-    blank colour; `where="background"`: where it is the blank colour; an int: where it has that
-    colour), else a blank block (the fractal tasks). `blank` None: the grid's background colour."""
+    blank colour; `where="background"`: where it is the blank colour; "commonest": where it has the
+    grid's commonest colour; an int: where it has that colour), else a blank block (the fractal
+    tasks). `blank` None: the grid's background colour."""
     h, w = grid.shape
     if h * h > MAX_GRID or w * w > MAX_GRID:
         return None
@@ -103,7 +104,7 @@ def tile_self_similar(grid: Grid, where: str | int = "drawn", blank: int | None 
     elif where == "background":
         mask = grid == bg
     else:
-        mask = grid == where
+        mask = grid == (background_colour(grid) if where == "commonest" else where)
     blocks = np.kron(mask.astype(np.uint8), np.ones_like(grid))
     return np.where(blocks == 1, np.tile(grid, (h, w)), bg).astype(np.uint8)
 
@@ -279,15 +280,22 @@ def fit_self_similar(candidates: Sequence[Grid], targets: Sequence[Grid], tests:
     steps = (
         Op("tile_self_similar", FAMILY, partial(tile_self_similar, where=where, blank=blank), args)
         for blank in (None, _commonest_colour(targets))
-        for where in ("drawn", "background", *palette)
+        for where in ("drawn", "background", "commonest", *palette)
         for args in [(("where", where),) + ((("blank", blank),) if blank is not None else ())]
     )
     return _first_fit(candidates, targets, tests, steps)
 
 
+def upscale_by_colour_count(grid: Grid) -> Grid | None:
+    """Each cell a k x k square, k the number of colours other than the background."""
+    k = len(np.unique(grid)) - 1
+    return upscale(grid, k, k) if k > 0 else None
+
+
 def fit_rescale(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
     """Integer up- or down-scaling of the candidate by the one factor its shape and the target's give
-    in every pair (the factors `ops` offers come from the task's input and output shapes only)."""
+    in every pair (the factors `ops` offers come from the task's input and output shapes only), or
+    up by a factor that varies with the number of colours drawn."""
     ups, downs = set(), set()
     for c, t in zip(candidates, targets, strict=True):
         (ch, cw), (th, tw) = c.shape, t.shape
@@ -309,6 +317,8 @@ def fit_rescale(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequ
                 (("rows", rows), ("cols", cols)),
             )
         )
+    if len(ups) > 1 and None not in ups:
+        steps.append(Op("upscale_by_colour_count", FAMILY, upscale_by_colour_count))
     return _first_fit(candidates, targets, tests, steps)
 
 
