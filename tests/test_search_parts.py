@@ -1,5 +1,6 @@
-"""Partition steps whose parameters come from the state: separators of a colour of each grid's own,
-odd-one-out by symmetry, and the priority overlay (against a plain-Python twin, with planted orders)."""
+"""Steps added from the peer comparison on arc1:training: separators of each grid's own colour,
+odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders) and
+recolouring by the nearest drawn cell (twin)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arcsolve.search import part_fitters, partition
+from arcsolve.search import colours, part_fitters, partition
 
 
 def with_separators(parts: list[np.ndarray], colour: int) -> np.ndarray:
@@ -104,3 +105,27 @@ def test_priority_fitter_refuses_a_cycle_and_a_colour_no_part_has():
     b = np.array([[2, 1]], np.uint8)
     assert part_fitters.fit_overlay_by_priority([a, b], [np.array([[1]]), np.array([[2]])], [a]) is None
     assert part_fitters.fit_overlay_by_priority([a], [np.array([[5]], np.uint8)], [a]) is None
+
+
+def recolour_by_nearest_naive(grid, colour):
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    sources = [(r, c, int(grid[r, c])) for r, c in np.ndindex(grid.shape) if grid[r, c] not in (colour, bg)]
+    if colour == bg or colour not in flat or not sources:
+        return None
+    out = grid.copy()
+    for r, c in np.ndindex(grid.shape):
+        if grid[r, c] == colour:
+            out[r, c] = min((abs(r - sr) + abs(c - sc), v) for sr, sc, v in sources)[1]
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31))
+def test_recolour_by_nearest_matches_twin(seed):
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+    grid = rng.choice(np.array([0, 0, 0, 1, 2, 3, 5, 5], np.uint8), size=shape)
+    made = colours.recolour_by_nearest(grid, 5)
+    naive = recolour_by_nearest_naive(grid, 5)
+    assert (made is None and naive is None) or np.array_equal(made, naive)

@@ -1,5 +1,6 @@
-"""Colours: a colour map learned from the train pairs (the last step of most programs), and palette
-rules (keep one colour, the commonest or rarest colour as a 1x1 answer, swap the two commonest)."""
+"""Colours: a colour map learned from the train pairs (the last step of most programs), palette
+rules (keep one colour, the commonest or rarest colour as a 1x1 answer, swap the two commonest), and
+the cells of a marker colour recoloured by the nearest other drawn cell."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
+from scipy import ndimage
 
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, background_colour, colour_counts
@@ -60,6 +62,31 @@ def swap_two_commonest(grid: Grid) -> Grid | None:
     return recolor(grid, {a: b, b: a})
 
 
+def recolour_by_nearest(grid: Grid, colour: int) -> Grid | None:
+    """Every cell of `colour` takes the colour of the nearest cell (taxicab distance) that is neither
+    `colour` nor background; on a tie, the lower colour."""
+    bg = background_colour(grid)
+    marked = grid == colour
+    sources = [c for c in np.unique(grid).tolist() if c not in (colour, bg)]
+    if colour == bg or not marked.any() or not sources:
+        return None
+    distances = np.stack([ndimage.distance_transform_cdt(grid != c, metric="taxicab") for c in sources])
+    nearest = np.asarray(sources, dtype=np.uint8)[np.argmin(distances, axis=0)]
+    return np.where(marked, nearest, grid).astype(np.uint8)
+
+
+def vanishing_colours(view: TaskView) -> list[int]:
+    """Colours in every train input and in no train output (markers or noise a program removes)."""
+    return [
+        c
+        for c in range(NUM_COLORS)
+        if all(
+            (i == c).any() and not (o == c).any()
+            for i, o in zip(view.train_inputs, view.train_outputs, strict=True)
+        )
+    ]
+
+
 def ops(view: TaskView) -> list[Op]:
     steps = [
         Op("commonest_colour", FAMILY, commonest_colour),
@@ -71,6 +98,9 @@ def ops(view: TaskView) -> list[Op]:
         steps.append(
             Op("keep_colour", FAMILY, partial(keep_colour, colour=colour), (("colour", colour),), 1.5)
         )
+    for colour in vanishing_colours(view):
+        fn = partial(recolour_by_nearest, colour=colour)
+        steps.append(Op("recolour_by_nearest", FAMILY, fn, (("colour", colour),)))
     return steps
 
 
