@@ -129,3 +129,13 @@ def test_recolour_by_nearest_matches_twin(seed):
     made = colours.recolour_by_nearest(grid, 5)
     naive = recolour_by_nearest_naive(grid, 5)
     assert (made is None and naive is None) or np.array_equal(made, naive)
+
+
+def test_take_part_fitter_finds_the_planted_quarter():
+    rng = np.random.default_rng(5)
+    grids = [rng.integers(0, 5, (2 * h, 2 * w), dtype=np.uint8) for h, w in ((2, 3), (3, 3), (4, 2), (1, 2))]
+    targets = [g[g.shape[0] // 2 :, : g.shape[1] // 2] for g in grids]  # bottom-left: part 2 of 2x2
+    op = part_fitters.fit_take_part(grids[:3], targets[:3], grids[3:])
+    assert op is not None and dict(op.args) == {"split": ("blocks", 2, 2), "index": 2}
+    assert np.array_equal(op(grids[3]), targets[3])
+    assert part_fitters.fit_take_part(grids[:3], [t[::-1] for t in targets[:3]], grids[3:]) is None

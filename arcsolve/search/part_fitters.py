@@ -2,7 +2,8 @@
 candidate (the partition ops take their splitters from the task's input and output shapes only).
 
 - `overlay_by_priority`: the parts stacked cell by cell, each cell the highest-ranked colour any part
-  has there; the ranking is learned from the train pairs as a precedence order of colours.
+  has there; the ranking is learned from the train pairs as a precedence order of colours;
+- `take_part`: the part at one position (a quarter of a cropped symmetric drawing).
 """
 
 from __future__ import annotations
@@ -109,8 +110,28 @@ def fit_overlay_by_priority(
     return None
 
 
+def take_part(grid: Grid, splitter: Splitter, index: int) -> Grid | None:
+    """Part number `index` (row by row) of the grid's parts."""
+    parts = split(grid, splitter)
+    return None if parts is None or index >= len(parts) else np.ascontiguousarray(parts[index])
+
+
+def fit_take_part(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """The part at the same position in every pair, of a splitter giving the target's shape."""
+    for splitter in state_splitters(candidates, targets):
+        parts = [split(c, splitter) for c in candidates]
+        count = min(len(p) for p in parts)  # type: ignore[arg-type]
+        for index in range(count):
+            if all(np.array_equal(p[index], t) for p, t in zip(parts, targets, strict=True)):  # type: ignore[index]
+                fn = partial(take_part, splitter=splitter, index=index)
+                op = Op("take_part", FAMILY, fn, (("split", splitter), ("index", index)))
+                if all(op(t) is not None for t in tests):
+                    return op
+    return None
+
+
 def ops(view: TaskView) -> list[Op]:
     return []
 
 
-FITTERS = (fit_overlay_by_priority,)
+FITTERS = (fit_overlay_by_priority, fit_take_part)
