@@ -87,7 +87,7 @@ def test_priority_fitter_recovers_a_planted_order(seed):
         quads = [np.where(rng.random((4, 4)) < 0.5, colour, 0).astype(np.uint8) for colour in (1, 2, 3, 4)]
         grids.append(np.block([[quads[0], quads[1]], [quads[2], quads[3]]]))
     targets = [overlay_by_priority_naive(g, ("blocks", 2, 2), order) for g in grids]
-    op = part_fitters.fit_overlay_by_priority(grids[:3], targets[:3], grids[3:])
+    op = part_fitters.fit_parts(grids[:3], targets[:3], grids[3:])
     assert op is not None
     assert all(np.array_equal(op(g), t) for g, t in zip(grids[:3], targets[:3], strict=True))
     learned = dict(op.args)["order"]
@@ -101,10 +101,12 @@ def test_priority_fitter_recovers_a_planted_order(seed):
 
 
 def test_priority_fitter_refuses_a_cycle_and_a_colour_no_part_has():
-    a = np.array([[1, 2]], np.uint8)  # parts [1] and [2]
-    b = np.array([[2, 1]], np.uint8)
-    assert part_fitters.fit_overlay_by_priority([a, b], [np.array([[1]]), np.array([[2]])], [a]) is None
-    assert part_fitters.fit_overlay_by_priority([a], [np.array([[5]], np.uint8)], [a]) is None
+    a = np.array([[1, 2], [2, 1]], np.uint8)  # parts (columns) [1, 2] and [2, 1]: 1 wins both cells
+    b = np.array([[2, 1], [1, 2]], np.uint8)  # here 2 wins both: no order, and no part is the target
+    one, two = np.ones((2, 1), np.uint8), np.full((2, 1), 2, np.uint8)
+    assert part_fitters.fit_parts([a], [one], [b]) is not None
+    assert part_fitters.fit_parts([a, b], [one, two], [a]) is None
+    assert part_fitters.fit_parts([a], [np.full((2, 1), 5, np.uint8)], [a]) is None
 
 
 def recolour_by_nearest_naive(grid, colour):
@@ -135,7 +137,7 @@ def test_take_part_fitter_finds_the_planted_quarter():
     rng = np.random.default_rng(5)
     grids = [rng.integers(0, 5, (2 * h, 2 * w), dtype=np.uint8) for h, w in ((2, 3), (3, 3), (4, 2), (1, 2))]
     targets = [g[g.shape[0] // 2 :, : g.shape[1] // 2] for g in grids]  # bottom-left: part 2 of 2x2
-    op = part_fitters.fit_take_part(grids[:3], targets[:3], grids[3:])
+    op = part_fitters.fit_parts(grids[:3], targets[:3], grids[3:])
     assert op is not None and dict(op.args) == {"split": ("blocks", 2, 2), "index": 2}
     assert np.array_equal(op(grids[3]), targets[3])
-    assert part_fitters.fit_take_part(grids[:3], [t[::-1] for t in targets[:3]], grids[3:]) is None
+    assert part_fitters.fit_parts(grids[:3], [t[::-1] for t in targets[:3]], grids[3:]) is None

@@ -24,6 +24,11 @@ FAMILY = "partition"
 def state_splitters(candidates: Sequence[Grid], targets: Sequence[Grid]) -> list[Splitter]:
     """Splitters that cut every candidate into at least two parts, each of its target's shape."""
     found: list[Splitter] = []
+    if any(
+        t.shape[0] > c.shape[0] or t.shape[1] > c.shape[1] or t.shape == c.shape
+        for c, t in zip(candidates, targets, strict=True)
+    ):
+        return found
     ratios = {
         (c.shape[0] // t.shape[0], c.shape[1] // t.shape[1])
         if c.shape[0] % t.shape[0] == 0 and c.shape[1] % t.shape[1] == 0
@@ -32,12 +37,11 @@ def state_splitters(candidates: Sequence[Grid], targets: Sequence[Grid]) -> list
     }
     if len(ratios) == 1 and None not in ratios and ratios != {(1, 1)}:
         found.append(("blocks", *ratios.pop()))
-    cut = [split(c, ("lines", "any")) for c in candidates]
-    if all(
-        parts is not None and all(p.shape == t.shape for p in parts)
-        for parts, t in zip(cut, targets, strict=True)
-    ):
-        found.append(("lines", "any"))
+    for c, t in zip(candidates, targets, strict=True):  # fails fast: most states have no separators
+        parts = split(c, ("lines", "any"))
+        if parts is None or any(p.shape != t.shape for p in parts):
+            return found
+    found.append(("lines", "any"))
     return found
 
 
@@ -88,26 +92,16 @@ def learn_priority(stacks: Sequence[np.ndarray], targets: Sequence[Grid]) -> tup
     return tuple(order)
 
 
-def fit_overlay_by_priority(
-    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
-) -> Op | None:
+def _priority_overlay(splitter: Splitter, candidates: Sequence[Grid], targets: Sequence[Grid]) -> Op | None:
     """Parts of the target's shape overlaid by a learned colour precedence (`overlay_by_priority`)."""
-    for splitter in state_splitters(candidates, targets):
-        stacks = [_stacked(c, splitter) for c in candidates]
-        if any(s is None or s.shape[0] < 2 for s in stacks):
-            continue
-        order = learn_priority(stacks, targets)  # type: ignore[arg-type]
-        if order is None:
-            continue
-        op = Op(
-            "overlay_by_priority",
-            FAMILY,
-            partial(overlay_by_priority, splitter=splitter, order=order),
-            (("split", splitter), ("order", order)),
-        )
-        if all(op(t) is not None for t in tests):
-            return op
-    return None
+    stacks = [_stacked(c, splitter) for c in candidates]
+    if any(s is None or s.shape[0] < 2 for s in stacks):
+        return None
+    order = learn_priority(stacks, targets)  # type: ignore[arg-type]
+    if order is None:
+        return None
+    fn = partial(overlay_by_priority, splitter=splitter, order=order)
+    return Op("overlay_by_priority", FAMILY, fn, (("split", splitter), ("order", order)))
 
 
 def take_part(grid: Grid, splitter: Splitter, index: int) -> Grid | None:
@@ -116,17 +110,24 @@ def take_part(grid: Grid, splitter: Splitter, index: int) -> Grid | None:
     return None if parts is None or index >= len(parts) else np.ascontiguousarray(parts[index])
 
 
-def fit_take_part(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
-    """The part at the same position in every pair, of a splitter giving the target's shape."""
+def _part_at_one_place(splitter: Splitter, candidates: Sequence[Grid], targets: Sequence[Grid]) -> Op | None:
+    """The part at the same position in every pair (`take_part`)."""
+    parts = [split(c, splitter) for c in candidates]
+    for index in range(min(len(p) for p in parts)):  # type: ignore[arg-type]
+        if all(np.array_equal(p[index], t) for p, t in zip(parts, targets, strict=True)):  # type: ignore[index]
+            fn = partial(take_part, splitter=splitter, index=index)
+            return Op("take_part", FAMILY, fn, (("split", splitter), ("index", index)))
+    return None
+
+
+def fit_parts(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
+    """For each splitter the state's shapes give: one part taken as it is, else the parts overlaid by
+    a learned colour precedence; the first step that applies to every test."""
     for splitter in state_splitters(candidates, targets):
-        parts = [split(c, splitter) for c in candidates]
-        count = min(len(p) for p in parts)  # type: ignore[arg-type]
-        for index in range(count):
-            if all(np.array_equal(p[index], t) for p, t in zip(parts, targets, strict=True)):  # type: ignore[index]
-                fn = partial(take_part, splitter=splitter, index=index)
-                op = Op("take_part", FAMILY, fn, (("split", splitter), ("index", index)))
-                if all(op(t) is not None for t in tests):
-                    return op
+        for learn in (_part_at_one_place, _priority_overlay):
+            op = learn(splitter, candidates, targets)
+            if op is not None and all(op(t) is not None for t in tests):
+                return op
     return None
 
 
@@ -134,4 +135,4 @@ def ops(view: TaskView) -> list[Op]:
     return []
 
 
-FITTERS = (fit_overlay_by_priority, fit_take_part)
+FITTERS = (fit_parts,)

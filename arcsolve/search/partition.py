@@ -52,9 +52,12 @@ def runs_between(is_separator: np.ndarray) -> list[tuple[int, int]]:
 def own_separator_colour(grid: Grid) -> int | None:
     """The colour that cuts this grid into parts with full lines: one drawing nothing off its lines
     first, then the one with fewest cells; None if no colour cuts it."""
+    full_rows = (grid == grid[:, :1]).all(axis=1)
+    full_cols = (grid == grid[:1, :]).all(axis=0)
+    line_colours = set(grid[full_rows, 0].tolist()) | set(grid[0, full_cols].tolist())
     found = [
         (not only_on_lines(grid, c), int(np.count_nonzero(grid == c)), c)
-        for c in np.unique(grid).tolist()
+        for c in sorted(line_colours)
         if _cuts(grid == c)
     ]
     return min(found)[2] if found else None
