@@ -1,6 +1,6 @@
 """Steps added from the peer comparison on arc1:training: separators of each grid's own colour,
 odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders) and
-recolouring by the nearest drawn cell (twin)."""
+recolouring by the nearest drawn cell and band repetition (twins)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arcsolve.search import colours, part_fitters, partition
+from arcsolve.search import colours, part_fitters, partition, patterns
 
 
 def with_separators(parts: list[np.ndarray], colour: int) -> np.ndarray:
@@ -141,3 +141,31 @@ def test_take_part_fitter_finds_the_planted_quarter():
     assert op is not None and dict(op.args) == {"split": ("blocks", 2, 2), "index": 2}
     assert np.array_equal(op(grids[3]), targets[3])
     assert part_fitters.fit_parts(grids[:3], [t[::-1] for t in targets[:3]], grids[3:]) is None
+
+
+def repeat_band_naive(grid, axis):
+    g = grid if axis == "rows" else grid.T
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    drawn = [r for r in range(g.shape[0]) if any(v != bg for v in g[r])]
+    if not drawn or (drawn[0] == 0 and drawn[-1] == g.shape[0] - 1):
+        return None
+    top, height = drawn[0], drawn[-1] - drawn[0] + 1
+    out = np.array([g[top + (r - top) % height] for r in range(g.shape[0])], np.uint8)
+    return out if axis == "rows" else out.T
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["rows", "columns"]))
+def test_repeat_band_matches_twin(seed, axis):
+    rng = np.random.default_rng(seed)
+    grid = np.zeros((int(rng.integers(1, 12)), int(rng.integers(1, 12))), np.uint8)
+    top, height = int(rng.integers(0, grid.shape[0])), int(rng.integers(1, 4))
+    band = slice(top, top + height)
+    if axis == "rows":
+        grid[band] = rng.integers(0, 3, grid[band].shape) * (rng.random(grid[band].shape) < 0.4)
+    else:
+        grid[:, band] = rng.integers(0, 3, grid[:, band].shape) * (rng.random(grid[:, band].shape) < 0.4)
+    made = patterns.repeat_band(grid, axis)
+    naive = repeat_band_naive(grid, axis)
+    assert (made is None and naive is None) or np.array_equal(made, naive)

@@ -8,6 +8,8 @@ continued onto a larger canvas.
 - `fit_extend_pattern`: the target starts with the candidate and continues it periodically (the
   smallest row and column periods the candidate keeps), its shape the candidate's times one fixed
   factor or one fixed shape.
+- `repeat_band`: the band of rows (or columns) holding the drawing repeated over the whole grid, in
+  step with where it stands.
 """
 
 from __future__ import annotations
@@ -147,9 +149,29 @@ def fit_extend_pattern(
     return None
 
 
+def repeat_band(grid: Grid, axis: str) -> Grid | None:
+    """The rows (`axis="rows"`; or columns) from the first to the last one holding a non-background
+    cell, repeated up and down the grid with that band's height as the period, aligned with it."""
+    turned = grid if axis == "rows" else grid.T
+    box = bounding_box(turned != background_colour(grid))
+    if box is None:
+        return None
+    top, bottom = box[0], box[2]
+    if bottom - top == turned.shape[0]:
+        return None  # the band is the whole grid: nothing to repeat
+    band = turned[top:bottom]
+    out = band[(np.arange(turned.shape[0]) - top) % (bottom - top)]
+    return np.ascontiguousarray(out if axis == "rows" else out.T)
+
+
 def ops(view: TaskView) -> list[Op]:
-    """No ops of its own: this family only learns final steps."""
-    return []
+    """Band repetition where outputs keep their inputs' shapes; the rest of the family learns final steps."""
+    if any(i.shape != o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
+        return []
+    return [
+        Op("repeat_band", FAMILY, partial(repeat_band, axis=axis), (("axis", axis),))
+        for axis in ("rows", "columns")
+    ]
 
 
 FITTERS = (fit_output_by_class, fit_extend_pattern)
