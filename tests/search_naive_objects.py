@@ -146,6 +146,15 @@ def is_marked(obj, objs) -> bool:
     return len(obj["cells"]) > 1 and bool(markers & near)
 
 
+def _most_spots(objs):
+    """Per object, its cells not of its commonest colour; the unique most, if any has one."""
+    spots = []
+    for o in objs:
+        colours = Counter(o["colour_of"][cell] for cell in o["cells"])
+        spots.append(len(o["cells"]) - max(colours.values()))
+    return _unique_best(spots) if spots and max(spots) > 0 else None
+
+
 def select_naive(objs, rule):
     sizes = [len(o["cells"]) for o in objs]
     shapes = [o["shape"] for o in objs]
@@ -175,6 +184,7 @@ def select_naive(objs, rule):
         "with_hole": lambda: _only([k for k, o in enumerate(objs) if has_hole(o)]),
         "most_colours": lambda: _unique_best([len(o["colours"]) for o in objs]),
         "fewest_colours": lambda: _unique_best([-len(o["colours"]) for o in objs]),
+        "most_spots": lambda: _most_spots(objs),
         "largest_box": lambda: _unique_best(
             [(o["box"][2] - o["box"][0]) * (o["box"][3] - o["box"][1]) for o in objs]
         ),

@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from arcsolve.constants import NUM_COLORS
 from arcsolve.search import object_kernels as kernels
 from arcsolve.search.grid import Grid, background_colour, grid_key, remember
 from arcsolve.search.object_kernels import BORDER, BOTTOM, COLOUR, LEFT, MIXED, RIGHT, SIZE, TOP
@@ -153,6 +154,14 @@ class Objects:
         pairs = np.unique(self.labels[owned] * 16 + self.colours[owned])
         return np.bincount(pairs // 16, minlength=self.count)
 
+    @cached_property
+    def spot_counts(self) -> np.ndarray:
+        """How many of each object's cells are not of its commonest colour (spots on a patch)."""
+        owned = self.labels >= 0
+        per_colour = np.zeros((self.count, NUM_COLORS), dtype=np.int64)
+        np.add.at(per_colour, (self.labels[owned], self.colours[owned]), 1)
+        return per_colour.sum(axis=1) - per_colour.max(axis=1)
+
 
 _cache: dict[tuple[bytes, Reading], Objects] = {}
 
@@ -280,6 +289,12 @@ def fewest_colours(objects: Objects) -> int | None:
     return _unique_max(-objects.colour_counts)
 
 
+def most_spots(objects: Objects) -> int | None:
+    """The object with the most cells not of its own commonest colour."""
+    spots = objects.spot_counts
+    return _unique_max(spots) if spots.size and spots.max() > 0 else None
+
+
 RULES = {
     rule.__name__: rule
     for rule in (
@@ -302,6 +317,7 @@ RULES = {
         fewest_colours,
         with_hole,
         marked,
+        most_spots,
     )
 }
 """Every selection rule by name; the ops print the name (`crop_object(x, select=largest, ...)`)."""
