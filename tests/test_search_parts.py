@@ -1,6 +1,6 @@
 """Steps added from the peer comparison on arc1:training: separators of each grid's own colour,
 odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders) and
-recolouring by the nearest drawn cell and band repetition (twins)."""
+recolouring by the nearest drawn cell, band repetition and counts as lines (twins)."""
 
 from __future__ import annotations
 
@@ -169,3 +169,28 @@ def test_repeat_band_matches_twin(seed, axis):
     made = patterns.repeat_band(grid, axis)
     naive = repeat_band_naive(grid, axis)
     assert (made is None and naive is None) or np.array_equal(made, naive)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["row", "column"]), st.integers(0, 2))
+def test_counting_lines_match_twins(seed, axis, bg):
+    rng = np.random.default_rng(seed)
+    grid = rng.choice(
+        np.array([0, 0, 0, 0, 2, 2, 4, 7], np.uint8), size=(int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+    )
+    values = grid.ravel().tolist()
+    drawn = [v for v in values if v != bg]
+    line = colours.drawn_cells_as_line(grid, axis, bg)
+    if not drawn:
+        assert line is None
+    else:
+        colour = max(sorted(set(drawn)), key=drawn.count)
+        assert line.tolist() == ([[colour] * len(drawn)] if axis == "row" else [[colour]] * len(drawn))
+    commonest = max(sorted(set(values)), key=values.count)
+    ranked = sorted((c for c in set(values) if c != commonest), key=lambda c: (-values.count(c), c))
+    for drop in (0, 1):
+        made = colours.colours_by_count(grid, axis, drop)
+        if not ranked[drop:]:
+            assert made is None
+        else:
+            assert made.ravel().tolist() == ranked[drop:] and made.shape[0 if axis == "row" else 1] == 1

@@ -1,6 +1,7 @@
 """Colours: a colour map learned from the train pairs (the last step of most programs), palette
-rules (keep one colour, the commonest or rarest colour as a 1x1 answer, swap the two commonest), and
-the cells of a marker colour recoloured by the nearest other drawn cell."""
+rules (keep one colour, the commonest or rarest colour as a 1x1 answer, swap the two commonest), counts
+as lines (a cell per drawn cell; the drawn colours ranked by count), and the cells of a marker colour
+recoloured by the nearest other drawn cell."""
 
 from __future__ import annotations
 
@@ -75,6 +76,36 @@ def recolour_by_nearest(grid: Grid, colour: int) -> Grid | None:
     return np.where(marked, nearest, grid).astype(np.uint8)
 
 
+def drawn_cells_as_line(grid: Grid, axis: str, bg: int) -> Grid | None:
+    """One row (or column) with a cell per cell of the grid not of colour `bg` (the task's
+    background), in the commonest of those colours (counting as a picture)."""
+    counts = colour_counts(grid)
+    counts[bg] = 0
+    count = int(counts.sum())
+    if count == 0 or count > 30:
+        return None
+    return np.full((1, count) if axis == "row" else (count, 1), int(np.argmax(counts)), dtype=np.uint8)
+
+
+def colours_by_count(grid: Grid, axis: str, drop: int) -> Grid | None:
+    """The drawn colours, commonest first (lower colour first on ties), as one row or column, less
+    the first `drop` of them."""
+    ranked = _ranked_colours(grid)[drop:]
+    if not ranked:
+        return None
+    line = np.array(ranked, dtype=np.uint8)
+    return line[None, :] if axis == "row" else line[:, None]
+
+
+def _line_outputs(view: TaskView) -> str | None:
+    """ "row" when every train output is one row, "column" when every one is one column (not both)."""
+    if all(o.shape[0] == 1 for o in view.train_outputs):
+        return "row"
+    if all(o.shape[1] == 1 for o in view.train_outputs):
+        return "column"
+    return None
+
+
 def vanishing_colours(view: TaskView) -> list[int]:
     """Colours in every train input and in no train output (markers or noise a program removes)."""
     return [
@@ -98,6 +129,14 @@ def ops(view: TaskView) -> list[Op]:
         steps.append(
             Op("keep_colour", FAMILY, partial(keep_colour, colour=colour), (("colour", colour),), 1.5)
         )
+    axis = _line_outputs(view)
+    if axis is not None:
+        bg = int(np.argmax(sum(colour_counts(g) for g in view.train_inputs)))
+        fn = partial(drawn_cells_as_line, axis=axis, bg=bg)
+        steps.append(Op("drawn_cells_as_line", FAMILY, fn, (("axis", axis), ("bg", bg))))
+        for drop in (0, 1):
+            fn = partial(colours_by_count, axis=axis, drop=drop)
+            steps.append(Op("colours_by_count", FAMILY, fn, (("axis", axis), ("drop", drop))))
     for colour in vanishing_colours(view):
         fn = partial(recolour_by_nearest, colour=colour)
         steps.append(Op("recolour_by_nearest", FAMILY, fn, (("colour", colour),)))
