@@ -1,12 +1,14 @@
 """Steps added from the peer comparison on arc1:training: separators of each grid's own colour,
 odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders) and
-recolouring by the nearest drawn cell, band repetition and counts as lines (twins)."""
+recolouring by the nearest drawn cell, band repetition, counts as lines and the drawn part spread
+into every part (twins)."""
 
 from __future__ import annotations
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from search_naive_regions import layout_naive
 
 from arcsolve.search import colours, part_fitters, partition, patterns
 
@@ -194,3 +196,40 @@ def test_counting_lines_match_twins(seed, axis, bg):
             assert made is None
         else:
             assert made.ravel().tolist() == ranked[drop:] and made.shape[0 if axis == "row" else 1] == 1
+
+
+def spread_part_naive(grid, splitter, bg):
+    layout = layout_naive(grid, splitter)
+    if layout is None:
+        return None
+    boxes = [(rr, cc) for rr in layout[0] for cc in layout[1]]
+    drawn = [(rr, cc) for rr, cc in boxes if any(grid[r, c] != bg for r in rr for c in cc)]
+    if len(drawn) != 1 or any((len(rr), len(cc)) != (len(drawn[0][0]), len(drawn[0][1])) for rr, cc in boxes):
+        return None
+    out = grid.copy()
+    src_rows, src_cols = drawn[0]
+    for rr, cc in boxes:
+        for i, r in enumerate(rr):
+            for j, c in enumerate(cc):
+                out[r, c] = grid[src_rows[i], src_cols[j]]
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from([("lines", 4), ("lines", "any"), ("blocks", 2, 3)]))
+def test_spread_part_matches_twin(seed, splitter):
+    """Parts of random sizes with one drawn (and sometimes a second, or none): copied everywhere
+    exactly as the cell-by-cell twin does, or refused alike."""
+    rng = np.random.default_rng(seed)
+    h, w, rows, cols = (int(v) for v in rng.integers(1, 4, 4))
+    grid = np.full((rows * h + rows - 1, cols * w + cols - 1), 4, np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            grid[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = 0
+    for _ in range(int(rng.integers(0, 3))):
+        r, c = int(rng.integers(rows)), int(rng.integers(cols))
+        block = grid[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w]
+        block[...] = rng.integers(0, 3, block.shape) * (rng.random(block.shape) < 0.6)
+    made = partition.spread_part(grid, splitter, 0)
+    naive = spread_part_naive(grid, splitter, 0)
+    assert (made is None and naive is None) or np.array_equal(made, naive)

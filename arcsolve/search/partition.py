@@ -1,7 +1,7 @@
 """Partition: cut the grid into parts along separator lines (full rows or columns of one colour) or
 into equal blocks, then combine the parts cell by cell (a boolean op on their non-background masks,
 output 1 on 0 for the final colour map to rename, an overlay, or two halves folded), select one part
-by a rule, or summarise each part as one cell.
+by a rule, summarise each part as one cell, or copy the one drawn part into all others.
 
 A splitter is ("lines", colour), ("blocks", rows, cols) or ("tiles", height, width); the task
 proposes separator colours (a colour drawing a full line in every train input; "any" when each
@@ -229,6 +229,22 @@ def select_part(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | No
     return np.ascontiguousarray(parts[scores.index(best)])
 
 
+def spread_part(grid: Grid, splitter: Splitter, bg: int) -> Grid | None:
+    """The one part with a drawing (a cell not `bg`) copied into every other part, in place; None
+    unless exactly one part is drawn and all parts have its shape."""
+    out = grid.copy()
+    parts = split(out, splitter)  # views into `out`
+    if parts is None:
+        return None
+    drawn = [p for p in parts if (p != bg).any()]
+    if len(drawn) != 1 or any(p.shape != drawn[0].shape for p in parts):
+        return None
+    source = drawn[0].copy()
+    for part in parts:
+        part[...] = source
+    return out
+
+
 def only_on_lines(grid: Grid, colour: int) -> bool:
     """True when every cell of `colour` lies on a full row or column of it (a pure separator)."""
     is_colour = grid == colour
@@ -310,6 +326,10 @@ def ops(view: TaskView) -> list[Op]:
         for how in ("commonest", "drawn", "count"):
             fn = partial(summarise_parts, splitter=splitter, bg=bg, how=how)
             steps.append(Op("summarise_parts", FAMILY, fn, (("split", splitter), ("bg", bg), ("how", how))))
+    same_shape = all(i.shape == o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True))
+    for splitter in splitters if same_shape else ():
+        fn = partial(spread_part, splitter=splitter, bg=bg)
+        steps.append(Op("spread_part", FAMILY, fn, (("split", splitter), ("bg", bg))))
     for splitter in splitters:
         fn = partial(fold_parts, splitter=splitter, bg=bg)
         steps.append(Op("fold_parts", FAMILY, fn, (("split", splitter), ("bg", bg))))
