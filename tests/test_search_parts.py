@@ -1,6 +1,6 @@
 """Steps added from the peer comparison on arc1:training: separators of each grid's own colour,
 odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders) and
-recolouring by the nearest drawn cell, band repetition, counts as lines and the drawn part spread
+recolouring by the nearest drawn cell, band repetition, pattern continuation, counts as lines and the drawn part spread
 into every part (twins)."""
 
 from __future__ import annotations
@@ -232,4 +232,39 @@ def test_spread_part_matches_twin(seed, splitter):
         block[...] = rng.integers(0, 3, block.shape) * (rng.random(block.shape) < 0.6)
     made = partition.spread_part(grid, splitter, 0)
     naive = spread_part_naive(grid, splitter, 0)
+    assert (made is None and naive is None) or np.array_equal(made, naive)
+
+
+def continue_pattern_naive(grid, axis):
+    g = grid.T if axis == "columns" else grid
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    drawn = [r for r in range(g.shape[0]) if any(v != bg for v in g[r])]
+    if not drawn or drawn[-1] == g.shape[0] - 1:
+        return None
+    n = drawn[-1] + 1
+    period = next(p for p in range(1, n + 1) if all((g[r] == g[r + p]).all() for r in range(n - p)))
+    if period == n:
+        return None
+    out = np.array([g[r % period] for r in range(g.shape[0])], np.uint8)
+    return out.T if axis == "columns" else out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["rows", "columns"]))
+def test_continue_pattern_matches_twin(seed, axis):
+    rng = np.random.default_rng(seed)
+    tile = rng.integers(0, 3, (int(rng.integers(1, 4)), int(rng.integers(1, 4))), dtype=np.uint8)
+    reps = int(rng.integers(1, 4))
+    drawn = np.tile(tile, (reps, 1) if axis == "rows" else (1, reps))
+    extra = int(rng.integers(0, 6))
+    grid = np.zeros(
+        (drawn.shape[0] + extra, drawn.shape[1])
+        if axis == "rows"
+        else (drawn.shape[0], drawn.shape[1] + extra),
+        np.uint8,
+    )
+    grid[: drawn.shape[0], : drawn.shape[1]] = drawn
+    made = patterns.continue_pattern(grid, axis)
+    naive = continue_pattern_naive(grid, axis)
     assert (made is None and naive is None) or np.array_equal(made, naive)

@@ -9,7 +9,8 @@ continued onto a larger canvas.
   smallest row and column periods the candidate keeps), its shape the candidate's times one fixed
   factor or one fixed shape.
 - `repeat_band`: the band of rows (or columns) holding the drawing repeated over the whole grid, in
-  step with where it stands.
+  step with where it stands; `continue_pattern`: a periodic drawing that stops short of the far
+  edge continued to it.
 """
 
 from __future__ import annotations
@@ -164,14 +165,32 @@ def repeat_band(grid: Grid, axis: str) -> Grid | None:
     return np.ascontiguousarray(out if axis == "rows" else out.T)
 
 
+def continue_pattern(grid: Grid, axis: str) -> Grid | None:
+    """The columns (`axis="columns"`; or rows) from the first up to the last one holding a
+    non-background cell, continued to the grid's far edge with their smallest period; None when
+    they do not repeat within themselves or already reach the edge."""
+    turned = grid.T if axis == "columns" else grid
+    drawn = np.flatnonzero((turned != background_colour(grid)).any(axis=1))
+    if drawn.size == 0 or drawn[-1] == turned.shape[0] - 1:
+        return None
+    prefix = turned[: drawn[-1] + 1]
+    period = smallest_period(prefix, np.zeros(prefix.shape, dtype=bool))
+    if period == prefix.shape[0]:
+        return None
+    out = prefix[np.arange(turned.shape[0]) % period]
+    return np.ascontiguousarray(out.T if axis == "columns" else out)
+
+
 def ops(view: TaskView) -> list[Op]:
-    """Band repetition where outputs keep their inputs' shapes; the rest of the family learns final steps."""
+    """Band repetition and pattern continuation where outputs keep their inputs' shapes; the rest of
+    the family learns final steps."""
     if any(i.shape != o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
         return []
-    return [
-        Op("repeat_band", FAMILY, partial(repeat_band, axis=axis), (("axis", axis),))
-        for axis in ("rows", "columns")
-    ]
+    steps = []
+    for axis in ("rows", "columns"):
+        steps.append(Op("repeat_band", FAMILY, partial(repeat_band, axis=axis), (("axis", axis),)))
+        steps.append(Op("continue_pattern", FAMILY, partial(continue_pattern, axis=axis), (("axis", axis),)))
+    return steps
 
 
 FITTERS = (fit_output_by_class, fit_extend_pattern)
