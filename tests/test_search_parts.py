@@ -1,7 +1,7 @@
 """Steps added from the peer comparison on arc1:training: separators of each grid's own colour,
-odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders) and
-recolouring by the nearest drawn cell, band repetition, pattern continuation, counts as lines and the drawn part spread
-into every part (twins)."""
+odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders), and
+recolouring by the nearest drawn cell, band repetition, pattern continuation, counts as lines and
+the one drawn part spread into every part (twins)."""
 
 from __future__ import annotations
 
