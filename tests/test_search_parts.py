@@ -268,3 +268,32 @@ def test_continue_pattern_matches_twin(seed, axis):
     made = patterns.continue_pattern(grid, axis)
     naive = continue_pattern_naive(grid, axis)
     assert (made is None and naive is None) or np.array_equal(made, naive)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31))
+def test_unit_cell_recovers_a_planted_tile(seed):
+    """A tile repeated (the last copy cut short): the unit cell is a tile the grid repeats, no larger
+    than the planted one, and it rebuilds the grid; a grid that does not repeat has none."""
+    rng = np.random.default_rng(seed)
+    tile = rng.integers(0, 4, (int(rng.integers(1, 4)), int(rng.integers(1, 4))), dtype=np.uint8)
+    shape = (
+        tile.shape[0] * int(rng.integers(1, 4)) + int(rng.integers(0, tile.shape[0])),
+        tile.shape[1] * int(rng.integers(1, 4)) + int(rng.integers(0, tile.shape[1])),
+    )
+    grid = np.tile(tile, (4, 4))[: shape[0], : shape[1]]
+    cell = patterns.unit_cell(grid)
+    if cell is None:
+        assert (
+            tile.shape[0] >= grid.shape[0]
+            and tile.shape[1] >= grid.shape[1]
+            or all(
+                not np.array_equal(grid, np.tile(grid[:p, :q], (30, 30))[: grid.shape[0], : grid.shape[1]])
+                for p in range(1, grid.shape[0] + 1)
+                for q in range(1, grid.shape[1] + 1)
+                if (p, q) != grid.shape
+            )
+        )
+    else:
+        assert cell.shape[0] <= tile.shape[0] and cell.shape[1] <= tile.shape[1]
+        assert np.array_equal(np.tile(cell, (30, 30))[: grid.shape[0], : grid.shape[1]], grid)

@@ -10,7 +10,7 @@ continued onto a larger canvas.
   factor or one fixed shape.
 - `repeat_band`: the band of rows (or columns) holding the drawing repeated over the whole grid, in
   step with where it stands; `continue_pattern`: a periodic drawing that stops short of the far
-  edge continued to it.
+  edge continued to it; `unit_cell`: the one tile a periodic grid repeats.
 """
 
 from __future__ import annotations
@@ -181,10 +181,23 @@ def continue_pattern(grid: Grid, axis: str) -> Grid | None:
     return np.ascontiguousarray(out.T if axis == "columns" else out)
 
 
+def unit_cell(grid: Grid) -> Grid | None:
+    """The top-left tile of the grid's smallest row and column periods (the grid is that tile
+    repeated, the last copy possibly cut short); None when the grid does not repeat."""
+    everything = np.zeros(grid.shape, dtype=bool)
+    rows, cols = smallest_period(grid, everything), smallest_period(grid.T, everything.T)
+    if (rows, cols) == grid.shape:
+        return None
+    return np.ascontiguousarray(grid[:rows, :cols])
+
+
 def ops(view: TaskView) -> list[Op]:
-    """Band repetition and pattern continuation where outputs keep their inputs' shapes; the rest of
-    the family learns final steps."""
-    if any(i.shape != o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
+    """The unit cell where outputs are smaller, band repetition and pattern continuation where they
+    keep their inputs' shapes; the rest of the family learns final steps."""
+    pairs = list(zip(view.train_inputs, view.train_outputs, strict=True))
+    if all(o.shape[0] <= i.shape[0] and o.shape[1] <= i.shape[1] and o.size < i.size for i, o in pairs):
+        return [Op("unit_cell", FAMILY, unit_cell)]
+    if any(i.shape != o.shape for i, o in pairs):
         return []
     steps = []
     for axis in ("rows", "columns"):
