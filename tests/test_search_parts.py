@@ -1,6 +1,7 @@
 """Steps added from the peer comparison on arc1:training: separators of each grid's own colour,
 odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders), and
-recolouring by the nearest drawn cell, band repetition, pattern continuation, counts as lines and
+recolouring by the nearest drawn cell, diagonal lines between pixels, band repetition, pattern
+continuation, counts as lines and
 the one drawn part spread into every part (twins)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_regions import layout_naive
 
-from arcsolve.search import colours, part_fitters, partition, patterns
+from arcsolve.search import colours, part_fitters, partition, patterns, rays
 
 
 def with_separators(parts: list[np.ndarray], colour: int) -> np.ndarray:
@@ -297,3 +298,40 @@ def test_unit_cell_recovers_a_planted_tile(seed):
     else:
         assert cell.shape[0] <= tile.shape[0] and cell.shape[1] <= tile.shape[1]
         assert np.array_equal(np.tile(cell, (30, 30))[: grid.shape[0], : grid.shape[1]], grid)
+
+
+def connect_diagonals_naive(grid, colour):
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    h, w = grid.shape
+    painted = [grid.copy(), grid.copy()]
+    for k, (dr, dc) in enumerate(((1, 1), (1, -1))):
+        starts = [(0, c) for c in range(w)] + [(r, 0 if dc == 1 else w - 1) for r in range(1, h)]
+        for r0, c0 in starts:
+            cells = []
+            r, c = r0, c0
+            while 0 <= r < h and 0 <= c < w:
+                cells.append((r, c))
+                r, c = r + dr, c + dc
+            last = {}
+            for i, (r, c) in enumerate(cells):
+                v = int(grid[r, c])
+                if v == bg:
+                    continue
+                if v in last:
+                    for rr, cc in cells[last[v] + 1 : i]:
+                        if grid[rr, cc] == bg:
+                            painted[k][rr, cc] = v if colour is None else colour
+                last[v] = i
+    down_right, down_left = painted
+    return np.where(down_right != grid, down_right, down_left).astype(np.uint8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from([None, 6]))
+def test_connect_diagonals_matches_twin(seed, colour):
+    rng = np.random.default_rng(seed)
+    grid = rng.choice(
+        np.array([0] * 8 + [1, 2, 3], np.uint8), size=(int(rng.integers(1, 10)), int(rng.integers(1, 10)))
+    )
+    assert np.array_equal(rays.connect_diagonals(grid, colour), connect_diagonals_naive(grid, colour))

@@ -1,5 +1,6 @@
 """Rays: lines shot from pixels in one, two, four or eight directions until an obstacle or the border
-(or across obstacles to the border), and lines joining two same-coloured pixels of a row or column.
+(or across obstacles to the border), and lines joining two same-coloured pixels of a row, a column or
+a diagonal.
 The source colours are those whose cell count grows from every train input to its output; lines may
 also take a colour the outputs paint that no input shows."""
 
@@ -67,6 +68,37 @@ def connect_pixels(grid: Grid, axis: str, colour: int | None = None) -> Grid | N
     return np.where(by_column != grid, by_column, by_row).astype(np.uint8)
 
 
+# Cells off the grid in a skewed copy, before and after a diagonal's own cells: never background,
+# never a grid colour, and different so that no line joins the two ends over the diagonal.
+BEFORE, AFTER = 14, 15
+
+
+def _connect_down_right(grid: Grid, bg: int, colour: int | None) -> Grid:
+    """connect_rows along the down-right diagonals: each diagonal laid out as one row of a skewed
+    copy (cells off the grid marked BEFORE or AFTER), joined, and put back."""
+    h, w = grid.shape
+    rows = np.arange(h)
+    cols = rows[None, :] + np.arange(h + w - 1)[:, None] - (h - 1)  # [diagonal, r] -> column
+    inside = (cols >= 0) & (cols < w)
+    skewed = np.where(cols < 0, BEFORE, AFTER).astype(np.uint8)
+    skewed[inside] = grid[np.broadcast_to(rows, cols.shape)[inside], cols[inside]]
+    joined = connect_rows(skewed, bg, colour)
+    out = grid.copy()
+    out[np.broadcast_to(rows, cols.shape)[inside], cols[inside]] = joined[inside]
+    return out
+
+
+def connect_diagonals(grid: Grid, colour: int | None = None) -> Grid | None:
+    """Lines over the background between consecutive same-coloured pixels of each diagonal (both
+    directions; a cell both would paint takes the down-right line), in the pixels' colour or `colour`."""
+    bg = background_colour(grid)
+    down_right = _connect_down_right(grid, bg, colour)
+    down_left = np.ascontiguousarray(
+        _connect_down_right(np.ascontiguousarray(grid[:, ::-1]), bg, colour)[:, ::-1]
+    )
+    return np.where(down_right != grid, down_right, down_left).astype(np.uint8)
+
+
 def new_paint_colours(view: TaskView) -> list[int]:
     """Colours the train outputs paint over background that no train input shows: lines drawn in
     them cannot take their source's colour."""
@@ -91,6 +123,8 @@ def ops(view: TaskView) -> list[Op]:
         for axis in ("rows", "columns", "rows_on_top", "columns_on_top"):
             fn = partial(connect_pixels, axis=axis, colour=colour)
             steps.append(Op("connect_pixels", FAMILY, fn, (("axis", axis), ("colour", colour))))
+        fn = partial(connect_diagonals, colour=colour)
+        steps.append(Op("connect_diagonals", FAMILY, fn, (("colour", colour),)))
     # Every pixel in its own colour, then one alternative: one colour's pixels, or a new paint colour.
     alternatives = [(c, None) for c in source_colours(view)] + [(None, c) for c in new_paint_colours(view)]
     sources = [(None, None), *alternatives[:1]]
