@@ -1,8 +1,8 @@
 """Steps added from the peer comparison on arc1:training: separators of each grid's own colour,
 odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders), and
 recolouring by the nearest drawn cell, diagonal lines between pixels, band repetition, pattern
-continuation, counts as lines and
-the one drawn part spread into every part (twins)."""
+continuation, the unit cell, counts as lines, the one drawn part spread into every part and parts
+filled with their drawing's colour (twins)."""
 
 from __future__ import annotations
 
@@ -335,3 +335,37 @@ def test_connect_diagonals_matches_twin(seed, colour):
         np.array([0] * 8 + [1, 2, 3], np.uint8), size=(int(rng.integers(1, 10)), int(rng.integers(1, 10)))
     )
     assert np.array_equal(rays.connect_diagonals(grid, colour), connect_diagonals_naive(grid, colour))
+
+
+def fill_parts_naive(grid, splitter, bg):
+    layout = layout_naive(grid, splitter)
+    if layout is None:
+        return None
+    out = grid.copy()
+    for rr in layout[0]:
+        for cc in layout[1]:
+            values = [int(grid[r, c]) for r in rr for c in cc if grid[r, c] != bg]
+            if values:
+                colour = max(sorted(set(values)), key=values.count)
+                for r in rr:
+                    for c in cc:
+                        out[r, c] = colour
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**31),
+    st.sampled_from([("lines", 5), ("lines", "any"), ("blocks", 2, 2), ("tiles", 2, 3)]),
+)
+def test_fill_parts_matches_twin(seed, splitter):
+    rng = np.random.default_rng(seed)
+    grid = rng.choice(
+        np.array([0] * 6 + [1, 2, 3], np.uint8), size=(int(rng.integers(2, 10)), int(rng.integers(2, 10)))
+    )
+    if rng.random() < 0.7:
+        grid[int(rng.integers(grid.shape[0]))] = 5
+        grid[:, int(rng.integers(grid.shape[1]))] = 5
+    made = partition.fill_parts(grid, splitter, 0)
+    naive = fill_parts_naive(grid, splitter, 0)
+    assert (made is None and naive is None) or np.array_equal(made, naive)

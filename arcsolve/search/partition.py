@@ -1,7 +1,8 @@
 """Partition: cut the grid into parts along separator lines (full rows or columns of one colour) or
 into equal blocks, then combine the parts cell by cell (a boolean op on their non-background masks,
 output 1 on 0 for the final colour map to rename, an overlay, or two halves folded), select one part
-by a rule, summarise each part as one cell, or copy the one drawn part into all others.
+by a rule, summarise each part as one cell, copy the one drawn part into all others, or fill each
+part with its drawing's colour.
 
 A splitter is ("lines", colour), ("blocks", rows, cols) or ("tiles", height, width); the task
 proposes separator colours (a colour drawing a full line in every train input; "any" when each
@@ -245,6 +246,21 @@ def spread_part(grid: Grid, splitter: Splitter, bg: int) -> Grid | None:
     return out
 
 
+def fill_parts(grid: Grid, splitter: Splitter, bg: int) -> Grid | None:
+    """Each part painted all over with its commonest colour other than `bg` (left as it is when it
+    has none), in place (a marker's colour flooding its cell, for a final colour map to rename)."""
+    out = grid.copy()
+    parts = split(out, splitter)  # views into `out`
+    if parts is None:
+        return None
+    for part in parts:
+        counts = colour_counts(part)
+        counts[bg] = 0
+        if counts.any():
+            part[...] = np.argmax(counts)
+    return out
+
+
 def only_on_lines(grid: Grid, colour: int) -> bool:
     """True when every cell of `colour` lies on a full row or column of it (a pure separator)."""
     is_colour = grid == colour
@@ -328,8 +344,9 @@ def ops(view: TaskView) -> list[Op]:
             steps.append(Op("summarise_parts", FAMILY, fn, (("split", splitter), ("bg", bg), ("how", how))))
     same_shape = all(i.shape == o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True))
     for splitter in splitters if same_shape else ():
-        fn = partial(spread_part, splitter=splitter, bg=bg)
-        steps.append(Op("spread_part", FAMILY, fn, (("split", splitter), ("bg", bg))))
+        for paint in (spread_part, fill_parts):
+            fn = partial(paint, splitter=splitter, bg=bg)
+            steps.append(Op(paint.__name__, FAMILY, fn, (("split", splitter), ("bg", bg))))
     for splitter in splitters:
         fn = partial(fold_parts, splitter=splitter, bg=bg)
         steps.append(Op("fold_parts", FAMILY, fn, (("split", splitter), ("bg", bg))))
