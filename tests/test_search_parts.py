@@ -2,7 +2,7 @@
 odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders), and
 recolouring by the nearest drawn cell, diagonal lines between pixels, band repetition, pattern
 continuation, the unit cell, counts as lines, the one drawn part spread into every part and parts
-filled with their drawing's colour (twins)."""
+filled with their drawing's colour, and each colour's bounding box filled (twins)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_regions import layout_naive
 
-from arcsolve.search import colours, part_fitters, partition, patterns, rays
+from arcsolve.search import colours, fill, part_fitters, partition, patterns, rays
 
 
 def with_separators(parts: list[np.ndarray], colour: int) -> np.ndarray:
@@ -368,4 +368,44 @@ def test_fill_parts_matches_twin(seed, splitter):
         grid[:, int(rng.integers(grid.shape[1]))] = 5
     made = partition.fill_parts(grid, splitter, 0)
     naive = fill_parts_naive(grid, splitter, 0)
+    assert (made is None and naive is None) or np.array_equal(made, naive)
+
+
+def fill_colour_boxes_naive(grid, colour):
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    boxes = []
+    for c in sorted(set(flat) - {bg}):
+        rows = [r for r, cc in np.ndindex(grid.shape) if grid[r, cc] == c]
+        cols = [cc for r, cc in np.ndindex(grid.shape) if grid[r, cc] == c]
+        boxes.append(
+            (
+                (max(rows) - min(rows) + 1) * (max(cols) - min(cols) + 1),
+                c,
+                min(rows),
+                max(rows),
+                min(cols),
+                max(cols),
+            )
+        )
+    if not boxes:
+        return None
+    out = grid.copy()
+    for _, c, top, bottom, left, right in sorted(boxes, key=lambda b: -b[0]):  # stable: colour order on ties
+        for r in range(top, bottom + 1):
+            for cc in range(left, right + 1):
+                if grid[r, cc] == bg:
+                    out[r, cc] = c if colour is None else colour
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from([None, 8]))
+def test_fill_colour_boxes_matches_twin(seed, colour):
+    rng = np.random.default_rng(seed)
+    grid = rng.choice(
+        np.array([0] * 12 + [1, 2, 3], np.uint8), size=(int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+    )
+    made = fill.fill_colour_boxes(grid, colour)
+    naive = fill_colour_boxes_naive(grid, colour)
     assert (made is None and naive is None) or np.array_equal(made, naive)

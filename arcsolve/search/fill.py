@@ -65,6 +65,19 @@ def fill_bounding_boxes(grid: Grid, conn8: bool, colour: int | None = None) -> G
     return fill_boxes(grid, labels, count, bg, colour)
 
 
+def fill_colour_boxes(grid: Grid, colour: int | None = None) -> Grid | None:
+    """Background cells inside the bounding box of all the cells of each colour painted that colour,
+    or `colour` (two corner pixels span a rectangle; larger boxes first, so nested boxes show)."""
+    bg = background_colour(grid)
+    present = [c for c in np.unique(grid).tolist() if c != bg]
+    if not present:
+        return None
+    labels = np.zeros(grid.shape, dtype=np.int32)  # 0 background, k for the k-th colour present
+    for k, c in enumerate(present, start=1):
+        labels[grid == c] = k
+    return fill_boxes(grid, labels, len(present), bg, colour)
+
+
 def fill_regions_touching(grid: Grid, colour: int) -> Grid | None:
     """Every 4-connected background region with a cell beside a `colour` cell painted `colour`."""
     bg = background_colour(grid)
@@ -147,6 +160,8 @@ def ops(view: TaskView) -> list[Op]:
             steps.append(
                 Op("fill_bounding_boxes", FAMILY, fn, (("conn", 8 if conn8 else 4), ("colour", colour)))
             )
+        fn = partial(fill_colour_boxes, colour=colour)
+        steps.append(Op("fill_colour_boxes", FAMILY, fn, (("colour", colour),)))
     for colour in growing_colours(view):
         fn = partial(fill_regions_touching, colour=colour)
         steps.append(Op("fill_regions_touching", FAMILY, fn, (("colour", colour),)))
