@@ -2,7 +2,7 @@
 odd-one-out by symmetry, the priority overlay of parts (plain-Python twin, planted orders), and
 recolouring by the nearest drawn cell, diagonal lines between pixels, band repetition, pattern
 continuation, the unit cell, counts as lines, the one drawn part spread into every part and parts
-filled with their drawing's colour, and each colour's bounding box filled (twins)."""
+filled with their drawing's colour, each colour's bounding box filled, and stripes by majority (twins)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_regions import layout_naive
 
-from arcsolve.search import colours, fill, part_fitters, partition, patterns, rays
+from arcsolve.search import colours, denoise, fill, part_fitters, partition, patterns, rays
 
 
 def with_separators(parts: list[np.ndarray], colour: int) -> np.ndarray:
@@ -409,3 +409,22 @@ def test_fill_colour_boxes_matches_twin(seed, colour):
     made = fill.fill_colour_boxes(grid, colour)
     naive = fill_colour_boxes_naive(grid, colour)
     assert (made is None and naive is None) or np.array_equal(made, naive)
+
+
+def stripes_naive(grid, axis):
+    if axis == "either":
+        rows, cols = stripes_naive(grid, "rows"), stripes_naive(grid, "columns")
+        return rows if (rows != grid).sum() <= (cols != grid).sum() else cols
+    lines = grid if axis == "rows" else grid.T
+    out = np.array(
+        [[max(range(10), key=lambda v: (list(line).count(v), -v))] * len(line) for line in lines], np.uint8
+    )
+    return out if axis == "rows" else out.T
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["rows", "columns", "either"]))
+def test_stripes_by_majority_matches_twin(seed, axis):
+    rng = np.random.default_rng(seed)
+    grid = rng.integers(0, 4, (int(rng.integers(1, 9)), int(rng.integers(1, 9))), dtype=np.uint8)
+    assert np.array_equal(denoise.stripes_by_majority(grid, axis), stripes_naive(grid, axis))

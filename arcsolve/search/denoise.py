@@ -1,6 +1,6 @@
 """Denoise: remove or fill isolated specks, keep only solid blocks, settle each noisy object on its
-commonest colour, downscale by block majority, restore a periodic or mirror-symmetric pattern
-under a noise colour (or output just the patch it hid)."""
+commonest colour, clean noisy stripes by each row's or column's majority, downscale by block majority,
+restore a periodic or mirror-symmetric pattern under a noise colour (or output just the patch it hid)."""
 
 from __future__ import annotations
 
@@ -92,6 +92,19 @@ def restored_patch(grid: Grid, noise: int, symmetric: bool) -> Grid | None:
     return np.ascontiguousarray(restored[top:bottom, left:right])
 
 
+def stripes_by_majority(grid: Grid, axis: str) -> Grid:
+    """Each row (`axis="rows"`; or column) painted all over with its commonest colour (the lowest on
+    ties): noisy stripes made clean. `axis="either"`: the direction that changes fewer cells (rows
+    on a tie)."""
+    if axis == "either":
+        by_rows, by_cols = stripes_by_majority(grid, "rows"), stripes_by_majority(grid, "columns")
+        return by_rows if np.count_nonzero(by_rows != grid) <= np.count_nonzero(by_cols != grid) else by_cols
+    turned = grid if axis == "rows" else grid.T
+    counts = np.stack([np.bincount(line, minlength=NUM_COLORS) for line in turned])
+    out = np.repeat(np.argmax(counts, axis=1).astype(np.uint8)[:, None], turned.shape[1], axis=1)
+    return np.ascontiguousarray(out if axis == "rows" else out.T)
+
+
 def _noise_colours(view: TaskView) -> list[int]:
     """Colours in every train input and in no train output."""
     return [
@@ -123,6 +136,10 @@ def ops(view: TaskView) -> list[Op]:
         steps.append(Op("remove_specks", FAMILY, partial(remove_specks, diagonal=diagonal), args))
         steps.append(Op("fill_specks", FAMILY, partial(fill_specks, diagonal=diagonal), args))
     steps.append(Op("keep_blocks", FAMILY, keep_blocks))
+    for axis in ("rows", "columns", "either"):
+        steps.append(
+            Op("stripes_by_majority", FAMILY, partial(stripes_by_majority, axis=axis), (("axis", axis),))
+        )
     steps.append(Op("settle_objects", FAMILY, settle_objects))
     for noise, restore in itertools.product(noise_colours, (restore_pattern, restore_symmetry)):
         steps.append(Op(restore.__name__, FAMILY, partial(restore, noise=noise), (("noise", noise),)))
