@@ -428,3 +428,17 @@ def test_stripes_by_majority_matches_twin(seed, axis):
     rng = np.random.default_rng(seed)
     grid = rng.integers(0, 4, (int(rng.integers(1, 9)), int(rng.integers(1, 9))), dtype=np.uint8)
     assert np.array_equal(denoise.stripes_by_majority(grid, axis), stripes_naive(grid, axis))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31))
+def test_taxicab_distance_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    sources = rng.random((int(rng.integers(1, 12)), int(rng.integers(1, 12)))) < rng.uniform(0, 0.3)
+    h, w = sources.shape
+    points = list(zip(*np.nonzero(sources), strict=True))
+    expected = [
+        [min((abs(r - a) + abs(c - b) for a, b in points), default=h + w + 1) for c in range(w)]
+        for r in range(h)
+    ]
+    assert colours.taxicab_distance(sources).tolist() == expected

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
-from scipy import ndimage
 
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, background_colour, colour_counts
@@ -63,6 +62,20 @@ def swap_two_commonest(grid: Grid) -> Grid | None:
     return recolor(grid, {a: b, b: a})
 
 
+def taxicab_distance(sources: np.ndarray) -> np.ndarray:
+    """Each cell's taxicab distance to the nearest True cell of `sources` (h + w + 1 when there is
+    none): the 1-D transform along rows, then along columns (the L1 distance separates), each as
+    min over k of d[k] + |c - k| = running minima of d[k] - k forward and d[k] + k backward."""
+    h, w = sources.shape
+    d = np.where(sources, 0, h + w + 1).astype(np.int64)
+    for axis, n in ((1, w), (0, h)):
+        index = np.arange(n) if axis == 1 else np.arange(n)[:, None]
+        forward = np.minimum.accumulate(d - index, axis=axis) + index
+        backward = np.flip(np.minimum.accumulate(np.flip(d + index, axis=axis), axis=axis), axis=axis) - index
+        d = np.minimum(forward, backward)
+    return d
+
+
 def recolour_by_nearest(grid: Grid, colour: int) -> Grid | None:
     """Every cell of `colour` takes the colour of the nearest cell (taxicab distance) that is neither
     `colour` nor background; on a tie, the lower colour."""
@@ -71,7 +84,7 @@ def recolour_by_nearest(grid: Grid, colour: int) -> Grid | None:
     sources = [c for c in np.unique(grid).tolist() if c not in (colour, bg)]
     if colour == bg or not marked.any() or not sources:
         return None
-    distances = np.stack([ndimage.distance_transform_cdt(grid != c, metric="taxicab") for c in sources])
+    distances = np.stack([taxicab_distance(grid == c) for c in sources])
     nearest = np.asarray(sources, dtype=np.uint8)[np.argmin(distances, axis=0)]
     return np.where(marked, nearest, grid).astype(np.uint8)
 
