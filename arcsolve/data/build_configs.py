@@ -6,7 +6,7 @@ can use them without importing numba.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from arcsolve.config import check_bounds
@@ -65,9 +65,38 @@ class MazeBuildConfig:
     min_path: int = 110
     dihedral_aug: bool = False  # the paper's builder has an 8-way dihedral option, off by default
     seed: int = 0
+    # Size curriculum (issue 25; not in the paper), off when empty: stages of (size, min_path, mazes),
+    # smaller than `size`, stored before the n_train target-size mazes and read in stage order in the
+    # first training epoch. Each small maze sits in the top-left corner of the size x size canvas with
+    # walls elsewhere, so the sequence, the model and a cell's (row, column) are the same at every stage.
+    curriculum: tuple[tuple[int, ...], ...] = ()
 
     def validate(self, where: str = "data.maze") -> None:
         check_bounds(self, where, "", ("n_train", "n_test"), low=1)
         check_bounds(self, where, "", ("seed",), low=0)
         check_bounds(self, where, "", ("size",), low=3, high=64)
         check_bounds(self, where, "", ("min_path",), low=1, high=self.size * self.size // 2)
+        for i, stage in enumerate(self.curriculum):
+            if len(stage) != 3:
+                raise ConfigError(
+                    where, f"curriculum[{i}]: a stage is [size, min_path, mazes], got {list(stage)}"
+                )
+            side, min_path, n = stage
+            if not 3 <= side < self.size:
+                raise ConfigError(where, f"curriculum[{i}]: size must be 3..{self.size - 1}, got {side}")
+            if not 1 <= min_path <= side * side // 2:
+                raise ConfigError(
+                    where, f"curriculum[{i}]: min_path must be 1..{side * side // 2}, got {min_path}"
+                )
+            if n < 1:
+                raise ConfigError(where, f"curriculum[{i}]: the number of mazes must be >= 1, got {n}")
+
+
+def recipe_record(recipe: ArcBuildConfig | SudokuBuildConfig | MazeBuildConfig) -> dict:
+    """The recipe's fields as stored in meta.json and hashed into the cache key. An empty maze
+    curriculum is left out, so builds without one keep the meta.json and cache folder they had
+    before the option existed."""
+    record = asdict(recipe)
+    if not record.get("curriculum", True):
+        del record["curriculum"]
+    return record

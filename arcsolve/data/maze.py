@@ -63,6 +63,21 @@ def generate_maze(
     return inputs, labels, lengths
 
 
+def place_in_canvas(tokens: npt.ArrayLike, canvas: int) -> np.ndarray:
+    """Mazes uint8 [n, s*s] -> [n, canvas*canvas]: each in the top-left corner, walls elsewhere.
+
+    For the size curriculum: a small maze keeps every cell's (row, column), so a position encoding
+    learned on it means the same on the target-size canvas; the fill is walls, the one token that
+    can never be on a path, so the small maze's solution is the canvas's solution (labels = inputs there)."""
+    tokens = np.asarray(tokens, dtype=np.uint8)
+    side = int(round(np.sqrt(tokens.shape[1]))) if tokens.ndim == 2 else -1
+    if side * side != (tokens.shape[1] if tokens.ndim == 2 else 0) or side > canvas:
+        raise ValueError(f"mazes of shape {tokens.shape} are not [n, s*s] with s <= {canvas}")
+    out = np.full((tokens.shape[0], canvas, canvas), MAZE_WALL, np.uint8)
+    out[:, :side, :side] = tokens.reshape(-1, side, side)
+    return out.reshape(-1, canvas * canvas)
+
+
 def _as_square(grid: npt.ArrayLike, name: str) -> np.ndarray:
     """A flat S*S or 2-D S x S token grid -> uint8 [S, S]."""
     array = np.asarray(grid)

@@ -9,18 +9,18 @@ stream than training puzzles, and exact duplicates of a training puzzle are drop
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from arcsolve.constants import BLANK_PUZZLE_ID
-from arcsolve.data.build_configs import MazeBuildConfig, SudokuBuildConfig
+from arcsolve.data.build_configs import MazeBuildConfig, SudokuBuildConfig, recipe_record
 from arcsolve.data.dataset_writer import DatasetWriter
-from arcsolve.data.maze import MAZE_VOCAB_SIZE, augment_maze_dihedral, generate_maze
+from arcsolve.data.maze import MAZE_VOCAB_SIZE, augment_maze_dihedral, generate_maze, place_in_canvas
 from arcsolve.data.sudoku import SUDOKU_VOCAB_SIZE, augment_sudoku, encode_sudoku, generate_sudoku
 
 _TEST_SEED_OFFSET = 1_000_003  # test puzzles come from a seed stream of their own
+_CURRICULUM_SEED_OFFSET = 2_000_003  # so does each maze curriculum stage (times the stage number + 1)
 
 
 def _drop_seen(test_inputs: np.ndarray, train_inputs: np.ndarray) -> np.ndarray:
@@ -70,7 +70,7 @@ def build_sudoku_dataset(cfg: SudokuBuildConfig, out: str | Path, overwrite: boo
     n, v = versions_p.shape[:2]
     test = encode_sudoku(test_puzzles, test_solutions)
     fields = {
-        "build": {"builder": "sudoku", **asdict(cfg)},
+        "build": {"builder": "sudoku", **recipe_record(cfg)},
         "seed": cfg.seed,
         "mean_blanks": {
             "train": float((puzzles == 0).sum(1).mean()),
@@ -93,17 +93,38 @@ def build_maze_dataset(cfg: MazeBuildConfig, out: str | Path, overwrite: bool = 
     )
     keep = _drop_seen(test_inputs, inputs)
     test_inputs, test_labels, test_lengths = test_inputs[keep], test_labels[keep], test_lengths[keep]
+    stages_in, stages_out, stage_lengths = _curriculum_mazes(cfg)
+    if stage_lengths:  # the stages go first: the first epoch reads the first `ordered_groups` groups in order
+        inputs, labels = np.concatenate([stages_in, inputs]), np.concatenate([stages_out, labels])
     if cfg.dihedral_aug:
         inputs, labels = augment_maze_dihedral(inputs, labels)  # [n, 8, L], version 0 = identity
     else:
         inputs, labels = inputs[:, None], labels[:, None]
     seq_len = cfg.size * cfg.size
     fields = {
-        "build": {"builder": "maze", **asdict(cfg)},
+        "build": {"builder": "maze", **recipe_record(cfg)},
         "seed": cfg.seed,
         "mean_path_length": {"train": float(lengths.mean()), "test": float(test_lengths.mean())},
     }
+    if stage_lengths:  # only with a curriculum, so builds without one keep their meta.json
+        fields["ordered_groups"] = len(stages_in)
+        fields["curriculum_mean_path_length"] = stage_lengths
     with DatasetWriter(out, "maze", seq_len, MAZE_VOCAB_SIZE, overwrite=overwrite) as writer:
         _write(writer, (inputs, labels), (test_inputs, test_labels))
         meta = writer.finish(1, fields)
     return {**meta, "seconds": time.perf_counter() - started}
+
+
+def _curriculum_mazes(cfg: MazeBuildConfig) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """The curriculum stages' mazes in stage order, each in the top-left of the target canvas:
+    (inputs, labels) uint8 [n, size*size] and each stage's mean path length (empty lists: no curriculum)."""
+    inputs, labels, means = [], [], []
+    for k, (side, min_path, n) in enumerate(cfg.curriculum):
+        stage_in, stage_out, lengths = generate_maze(
+            n, side, min_path, cfg.seed + _CURRICULUM_SEED_OFFSET * (k + 1)
+        )
+        inputs.append(place_in_canvas(stage_in, cfg.size))
+        labels.append(place_in_canvas(stage_out, cfg.size))
+        means.append(float(lengths.mean()))
+    empty = np.zeros((0, cfg.size * cfg.size), np.uint8)
+    return (np.concatenate(inputs) if inputs else empty, np.concatenate(labels) if labels else empty, means)

@@ -29,21 +29,36 @@ import numpy as np
 Accounting = Literal["reference", "whole_batches"]
 
 
-def _epoch_picks(group_index: np.ndarray, seed: int, epoch: int) -> tuple[np.ndarray, np.random.Generator]:
-    """The chosen puzzle of every group, in the epoch's group order, and the generator after the draws."""
+def _epoch_picks(
+    group_index: np.ndarray, seed: int, epoch: int, ordered_groups: int = 0
+) -> tuple[np.ndarray, np.random.Generator]:
+    """The chosen puzzle of every group, in the epoch's group order, and the generator after the draws.
+
+    ordered_groups: in epoch 0 the first this many groups come first, in their stored order, and only
+    the rest is shuffled: a curriculum (the maze builder's `curriculum` stages) must reach the model
+    before the target-size data. Later epochs shuffle every group (the stages then mix in)."""
     rng = np.random.default_rng([seed, epoch])
     num_groups = len(group_index) - 1
-    order = rng.permutation(num_groups)
+    if epoch == 0 and ordered_groups > 0:
+        rest = ordered_groups + rng.permutation(num_groups - ordered_groups)
+        order = np.concatenate([np.arange(ordered_groups, dtype=rest.dtype), rest])
+    else:
+        order = rng.permutation(num_groups)
     group_sizes = np.diff(group_index)[order]
     return group_index[order] + (rng.random(num_groups) * group_sizes).astype(np.int64), rng
 
 
 def epoch_batches(
-    group_index: np.ndarray, puzzle_index: np.ndarray, batch_size: int, seed: int, epoch: int
+    group_index: np.ndarray,
+    puzzle_index: np.ndarray,
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    ordered_groups: int = 0,
 ) -> list[np.ndarray]:
     """All full global batches of one epoch packed on its own ("whole_batches"), each an int64 array
     of `batch_size` example indices."""
-    chosen_puzzles, rng = _epoch_picks(group_index, seed, epoch)
+    chosen_puzzles, rng = _epoch_picks(group_index, seed, epoch, ordered_groups)
     batches: list[np.ndarray] = []
     current: list[np.ndarray] = []
     filled = 0
@@ -95,6 +110,7 @@ class TrainBatches:
         cursor: BatchCursor | None = None,
         accounting: Accounting = "whole_batches",
         epochs_per_interval: int = 1,
+        ordered_groups: int = 0,
     ) -> None:
         if batch_size % world_size:
             raise ValueError(f"global batch {batch_size} does not split over {world_size} ranks")
@@ -109,6 +125,9 @@ class TrainBatches:
         self.cursor = cursor or BatchCursor()
         self.accounting = accounting
         self.epochs_per_interval = epochs_per_interval
+        if not 0 <= ordered_groups <= len(self.group_index) - 1:
+            raise ValueError(f"ordered_groups {ordered_groups} is not 0..{len(self.group_index) - 1}")
+        self.ordered_groups = ordered_groups  # see _epoch_picks; the dataset's meta "ordered_groups"
         self._epoch_cache: tuple[int, list[np.ndarray]] | None = None
         self._picks_cache: tuple[int, np.ndarray, np.ndarray] | None = None
         examples = int(self.puzzle_index[-1])
@@ -128,7 +147,9 @@ class TrainBatches:
 
     def _batches(self, epoch: int) -> list[np.ndarray]:
         if self._epoch_cache is None or self._epoch_cache[0] != epoch:
-            batches = epoch_batches(self.group_index, self.puzzle_index, self.batch_size, self.seed, epoch)
+            batches = epoch_batches(
+                self.group_index, self.puzzle_index, self.batch_size, self.seed, epoch, self.ordered_groups
+            )
             self._epoch_cache = (epoch, batches)
         return self._epoch_cache[1]
 
@@ -139,7 +160,7 @@ class TrainBatches:
     def _picks(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         """The epoch's chosen puzzles in group order and their example counts."""
         if self._picks_cache is None or self._picks_cache[0] != epoch:
-            chosen, _ = _epoch_picks(self.group_index, self.seed, epoch)
+            chosen, _ = _epoch_picks(self.group_index, self.seed, epoch, self.ordered_groups)
             sizes = self.puzzle_index[chosen + 1] - self.puzzle_index[chosen]
             self._picks_cache = (epoch, chosen, sizes)
         return self._picks_cache[1], self._picks_cache[2]

@@ -7,14 +7,14 @@ defaults); the CPU configs override them.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import orjson
 
 from arcsolve.config import check_bounds, load_config
-from arcsolve.data.build_configs import ArcBuildConfig, MazeBuildConfig, SudokuBuildConfig
+from arcsolve.data.build_configs import ArcBuildConfig, MazeBuildConfig, SudokuBuildConfig, recipe_record
 from arcsolve.data.dataset import FORMAT_VERSION
 from arcsolve.errors import ConfigError
 from arcsolve.model.config import ModelConfig
@@ -54,7 +54,7 @@ class DataConfig:
             return None
         kind, recipe = found
         # The dataset format version is part of the key, so a format change never reuses a stale build.
-        key = {"format": FORMAT_VERSION, "kind": kind, **asdict(recipe)}
+        key = {"format": FORMAT_VERSION, "kind": kind, **recipe_record(recipe)}
         digest = hashlib.sha256(orjson.dumps(key, option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
         return Path(self.cache_dir).expanduser() / f"{kind}-{digest}"
 

@@ -93,7 +93,8 @@ def _start_or_resume(
     # a random op) is then seeded per rank and its state, saved in checkpoints, means something.
     torch.manual_seed(tc.seed + info.rank)
     state = build_state(cfg, dataset, device)
-    batches = _batches(cfg, train_split.group_index, train_split.puzzle_index, info)
+    ordered = int(dataset.meta.get("ordered_groups", 0))  # a curriculum's stages, read first (batches.py)
+    batches = _batches(cfg, train_split.group_index, train_split.puzzle_index, info, ordered)
     log = MetricsLog(out / "metrics.jsonl", enabled=info.is_main)
     checkpoint = latest_checkpoint(out) if resume else None
     if checkpoint is not None:
@@ -183,7 +184,9 @@ def _train(
     return {"step": state.step, **metrics}
 
 
-def _batches(cfg: RunConfig, group_index: Any, puzzle_index: Any, info: dist.DistInfo) -> TrainBatches:
+def _batches(
+    cfg: RunConfig, group_index: Any, puzzle_index: Any, info: dist.DistInfo, ordered_groups: int = 0
+) -> TrainBatches:
     tc = cfg.train
     if tc.global_batch_size % (info.world_size * tc.grad_accum_steps):
         raise ConfigError(
@@ -201,6 +204,7 @@ def _batches(cfg: RunConfig, group_index: Any, puzzle_index: Any, info: dist.Dis
             info.world_size,
             accounting=tc.step_accounting,
             epochs_per_interval=epochs_per_interval(tc),
+            ordered_groups=ordered_groups,
         )
     except ValueError as err:  # a batch too big for the data
         raise ConfigError("train.global_batch_size", str(err)) from None
