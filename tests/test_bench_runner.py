@@ -132,7 +132,9 @@ def test_config_mismatch_and_unknown_kind_are_errors(tmp_path):
 
 def test_default_configs_resolve_and_meet_the_difficulty_bar():
     """The bar of the benchmark target: sudoku with >= 40 blanks on average (unique solutions are
-    guaranteed by the generator); mazes of >= 15x15 whose shortest path is >= 20 moves."""
+    guaranteed by the generator); the maze default is the paper's attention variant on 7x7 mazes
+    (issue 25: it does not learn 15x15 in 30 minutes on 2 cores), and the 15x15 config keeps the
+    target's bar, mazes of >= 15x15 whose shortest path is >= 20 moves."""
     path, cfg = load_bench_config("sudoku")
     assert path == default_config("sudoku") and path.name == "sudoku-cpu.toml"
     sudoku = cfg.data.sudoku
@@ -140,5 +142,9 @@ def test_default_configs_resolve_and_meet_the_difficulty_bar():
     level = SUDOKU_LEVELS[sudoku.difficulty]
     assert (level.dig_low + level.dig_high) / 2 >= 40  # dig targets are drawn uniformly from this range
     _, cfg = load_bench_config("maze")
+    maze = cfg.data.maze
+    assert maze is not None and cfg.model.variant == "attention" and cfg.model.pos_encoding == "rope"
+    assert maze.size == 7 and maze.min_path >= 6
+    _, cfg = load_bench_config("maze", default_config("maze").with_name("maze-15x15-conv.toml"))
     maze = cfg.data.maze
     assert maze is not None and maze.size >= 15 and maze.min_path >= 20
