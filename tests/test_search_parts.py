@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_naive_regions import layout_naive
+from test_search_regions import assert_same
 
 from arcsolve.search import colours, denoise, fill, part_fitters, partition, patterns, rays
 
@@ -75,7 +76,7 @@ def test_overlay_by_priority_matches_twin(seed):
     order = tuple(int(c) for c in rng.permutation(5)[: int(rng.integers(3, 6))])
     made = part_fitters.overlay_by_priority(grid, ("blocks", rows, cols), order)
     naive = overlay_by_priority_naive(grid, ("blocks", rows, cols), order)
-    assert (made is None and naive is None) or np.array_equal(made, naive)
+    assert_same(made, naive)
 
 
 @settings(max_examples=40, deadline=None)
@@ -133,7 +134,7 @@ def test_recolour_by_nearest_matches_twin(seed):
     grid = rng.choice(np.array([0, 0, 0, 1, 2, 3, 5, 5], np.uint8), size=shape)
     made = colours.recolour_by_nearest(grid, 5)
     naive = recolour_by_nearest_naive(grid, 5)
-    assert (made is None and naive is None) or np.array_equal(made, naive)
+    assert_same(made, naive)
 
 
 def test_take_part_fitter_finds_the_planted_quarter():
@@ -171,7 +172,7 @@ def test_repeat_band_matches_twin(seed, axis):
         grid[:, band] = rng.integers(0, 3, grid[:, band].shape) * (rng.random(grid[:, band].shape) < 0.4)
     made = patterns.repeat_band(grid, axis)
     naive = repeat_band_naive(grid, axis)
-    assert (made is None and naive is None) or np.array_equal(made, naive)
+    assert_same(made, naive)
 
 
 @settings(max_examples=60, deadline=None)
@@ -233,7 +234,7 @@ def test_spread_part_matches_twin(seed, splitter):
         block[...] = rng.integers(0, 3, block.shape) * (rng.random(block.shape) < 0.6)
     made = partition.spread_part(grid, splitter, 0)
     naive = spread_part_naive(grid, splitter, 0)
-    assert (made is None and naive is None) or np.array_equal(made, naive)
+    assert_same(made, naive)
 
 
 def continue_pattern_naive(grid, axis):
@@ -268,7 +269,7 @@ def test_continue_pattern_matches_twin(seed, axis):
     grid[: drawn.shape[0], : drawn.shape[1]] = drawn
     made = patterns.continue_pattern(grid, axis)
     naive = continue_pattern_naive(grid, axis)
-    assert (made is None and naive is None) or np.array_equal(made, naive)
+    assert_same(made, naive)
 
 
 @settings(max_examples=80, deadline=None)
@@ -368,7 +369,7 @@ def test_fill_parts_matches_twin(seed, splitter):
         grid[:, int(rng.integers(grid.shape[1]))] = 5
     made = partition.fill_parts(grid, splitter, 0)
     naive = fill_parts_naive(grid, splitter, 0)
-    assert (made is None and naive is None) or np.array_equal(made, naive)
+    assert_same(made, naive)
 
 
 def fill_colour_boxes_naive(grid, colour):
@@ -408,7 +409,7 @@ def test_fill_colour_boxes_matches_twin(seed, colour):
     )
     made = fill.fill_colour_boxes(grid, colour)
     naive = fill_colour_boxes_naive(grid, colour)
-    assert (made is None and naive is None) or np.array_equal(made, naive)
+    assert_same(made, naive)
 
 
 def stripes_naive(grid, axis):

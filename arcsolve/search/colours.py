@@ -11,7 +11,13 @@ from functools import partial
 import numpy as np
 
 from arcsolve.constants import NUM_COLORS
-from arcsolve.search.grid import Grid, background_colour, colour_counts
+from arcsolve.search.grid import (
+    Grid,
+    background_colour,
+    colour_counts,
+    commonest_colour_of,
+    vanishing_colours,
+)
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "colours"
@@ -119,18 +125,6 @@ def _line_outputs(view: TaskView) -> str | None:
     return None
 
 
-def vanishing_colours(view: TaskView) -> list[int]:
-    """Colours in every train input and in no train output (markers or noise a program removes)."""
-    return [
-        c
-        for c in range(NUM_COLORS)
-        if all(
-            (i == c).any() and not (o == c).any()
-            for i, o in zip(view.train_inputs, view.train_outputs, strict=True)
-        )
-    ]
-
-
 def ops(view: TaskView) -> list[Op]:
     steps = [
         Op("commonest_colour", FAMILY, commonest_colour),
@@ -144,13 +138,13 @@ def ops(view: TaskView) -> list[Op]:
         )
     axis = _line_outputs(view)
     if axis is not None:
-        bg = int(np.argmax(sum(colour_counts(g) for g in view.train_inputs)))
+        bg = commonest_colour_of(view.train_inputs)
         fn = partial(drawn_cells_as_line, axis=axis, bg=bg)
         steps.append(Op("drawn_cells_as_line", FAMILY, fn, (("axis", axis), ("bg", bg))))
         for drop in (0, 1):
             fn = partial(colours_by_count, axis=axis, drop=drop)
             steps.append(Op("colours_by_count", FAMILY, fn, (("axis", axis), ("drop", drop))))
-    for colour in vanishing_colours(view):
+    for colour in vanishing_colours(view.train_inputs, view.train_outputs):
         fn = partial(recolour_by_nearest, colour=colour)
         steps.append(Op("recolour_by_nearest", FAMILY, fn, (("colour", colour),)))
     return steps

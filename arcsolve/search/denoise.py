@@ -11,7 +11,7 @@ import numpy as np
 
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search import object_kernels as kernels
-from arcsolve.search.grid import Grid, background_colour, bounding_box
+from arcsolve.search.grid import Grid, background_colour, bounding_box, vanishing_colours
 from arcsolve.search.object_select import Reading, find_objects
 from arcsolve.search.ops import Op, TaskView
 from arcsolve.search.partition import block_counts
@@ -105,18 +105,6 @@ def stripes_by_majority(grid: Grid, axis: str) -> Grid:
     return np.ascontiguousarray(out if axis == "rows" else out.T)
 
 
-def _noise_colours(view: TaskView) -> list[int]:
-    """Colours in every train input and in no train output."""
-    return [
-        c
-        for c in range(NUM_COLORS)
-        if all(
-            (i == c).any() and not (o == c).any()
-            for i, o in zip(view.train_inputs, view.train_outputs, strict=True)
-        )
-    ]
-
-
 def ops(view: TaskView) -> list[Op]:
     """Majority downscaling and restored patches where outputs are smaller than inputs, the rest
     where they keep the inputs' shape; noise colours are those every train input has and no train
@@ -125,7 +113,7 @@ def ops(view: TaskView) -> list[Op]:
     for rows, cols in block_counts(view):
         scale = partial(downscale_majority, rows=rows, cols=cols)
         steps.append(Op("downscale_majority", FAMILY, scale, (("rows", rows), ("cols", cols))))
-    noise_colours = _noise_colours(view)
+    noise_colours = vanishing_colours(view.train_inputs, view.train_outputs)
     if any(i.shape != o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
         for noise, symmetric in itertools.product(noise_colours, (False, True)):
             patch = partial(restored_patch, noise=noise, symmetric=symmetric)

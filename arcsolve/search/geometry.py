@@ -9,7 +9,7 @@ from functools import partial
 import numpy as np
 
 from arcsolve.constants import MAX_GRID
-from arcsolve.search.grid import Grid, background_colour, bounding_box
+from arcsolve.search.grid import Grid, background_colour, bounding_box, commonest_colour_of
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "geometry"
@@ -252,10 +252,6 @@ def fit_block_arrangement(
     return Op("arrange_blocks", FAMILY, partial(arrange_blocks, layout=layout_t), (("layout", layout_t),))
 
 
-def _commonest_colour(grids: Sequence[Grid]) -> int:
-    return int(np.argmax(sum(np.bincount(g.ravel(), minlength=10) for g in grids)))
-
-
 def _first_fit(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid], steps
 ) -> Op | None:
@@ -279,7 +275,7 @@ def fit_self_similar(candidates: Sequence[Grid], targets: Sequence[Grid], tests:
     palette = sorted(set().union(*(np.unique(c).tolist() for c in candidates)))
     steps = (
         Op("tile_self_similar", FAMILY, partial(tile_self_similar, where=where, blank=blank), args)
-        for blank in (None, _commonest_colour(targets))
+        for blank in (None, commonest_colour_of(targets))
         for where in ("drawn", "background", "commonest", *palette)
         for args in [(("where", where),) + ((("blank", blank),) if blank is not None else ())]
     )

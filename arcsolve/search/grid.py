@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from arcsolve.constants import MAX_GRID, NUM_COLORS
@@ -34,6 +36,18 @@ def grid_key(grid: Grid) -> bytes:
 def colour_counts(grid: Grid) -> np.ndarray:
     """How many cells hold each colour 0..9."""
     return np.bincount(grid.ravel(), minlength=NUM_COLORS)[:NUM_COLORS]
+
+
+def commonest_colour_of(grids: Sequence[Grid]) -> int:
+    """The commonest colour over all of `grids` together (the lowest on ties): a task's background."""
+    return int(np.argmax(sum(colour_counts(g) for g in grids)))
+
+
+def vanishing_colours(inputs: Sequence[Grid], outputs: Sequence[Grid]) -> list[int]:
+    """Colours every input shows and no output does (markers, noise or a mask a program removes)."""
+    in_all = np.logical_and.reduce([colour_counts(g) > 0 for g in inputs])
+    in_any_output = np.logical_or.reduce([colour_counts(g) > 0 for g in outputs])
+    return [int(c) for c in np.flatnonzero(in_all & ~in_any_output)]
 
 
 def remember(cache: dict, key, value, limit: int):

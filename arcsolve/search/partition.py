@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 
 from arcsolve.constants import NUM_COLORS
-from arcsolve.search.grid import Grid, colour_counts, grid_key
+from arcsolve.search.grid import Grid, colour_counts, commonest_colour_of, grid_key
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "partition"
@@ -283,7 +283,7 @@ def separator_colours(view: TaskView) -> list[int | str]:
 def task_background(view: TaskView) -> int:
     """The commonest colour over all train inputs: the parts' background (one part alone may be
     mostly drawing)."""
-    return int(np.argmax(sum(colour_counts(g) for g in view.train_inputs)))
+    return commonest_colour_of(view.train_inputs)
 
 
 def block_counts(view: TaskView) -> list[tuple[int, int]]:

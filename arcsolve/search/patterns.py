@@ -109,13 +109,17 @@ def fit_output_by_class(
 fit_output_by_class.shallow_only = True  # type: ignore[attr-defined]  # see engine._fit
 
 
+def line_period(grid: Grid) -> int:
+    """The smallest p with every row equal to the row p above it (the height when none): the
+    period kernel with no cell hidden."""
+    return smallest_period(grid, np.zeros(grid.shape, dtype=bool))
+
+
 def extend_pattern(grid: Grid, rows: int, cols: int) -> Grid | None:
     """The grid continued to rows x cols with its smallest row and column periods."""
     if rows > MAX_GRID or cols > MAX_GRID or rows < grid.shape[0] or cols < grid.shape[1]:
         return None
-    everything = np.zeros(grid.shape, dtype=bool)  # no cell hidden: the period every row keeps
-    row_period = smallest_period(grid, everything)
-    col_period = smallest_period(grid.T, everything.T)
+    row_period, col_period = line_period(grid), line_period(grid.T)
     cell = grid[:row_period, :col_period]
     reps = (-(-rows // row_period), -(-cols // col_period))
     return np.ascontiguousarray(np.tile(cell, reps)[:rows, :cols])
@@ -174,7 +178,7 @@ def continue_pattern(grid: Grid, axis: str) -> Grid | None:
     if drawn.size == 0 or drawn[-1] == turned.shape[0] - 1:
         return None
     prefix = turned[: drawn[-1] + 1]
-    period = smallest_period(prefix, np.zeros(prefix.shape, dtype=bool))
+    period = line_period(prefix)
     if period == prefix.shape[0]:
         return None
     out = prefix[np.arange(turned.shape[0]) % period]
@@ -184,8 +188,7 @@ def continue_pattern(grid: Grid, axis: str) -> Grid | None:
 def unit_cell(grid: Grid) -> Grid | None:
     """The top-left tile of the grid's smallest row and column periods (the grid is that tile
     repeated, the last copy possibly cut short); None when the grid does not repeat."""
-    everything = np.zeros(grid.shape, dtype=bool)
-    rows, cols = smallest_period(grid, everything), smallest_period(grid.T, everything.T)
+    rows, cols = line_period(grid), line_period(grid.T)
     if (rows, cols) == grid.shape:
         return None
     return np.ascontiguousarray(grid[:rows, :cols])

@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 
 from arcsolve.constants import NUM_COLORS
-from arcsolve.search.grid import Grid, background_colour, bounding_box, colour_counts
+from arcsolve.search.grid import Grid, background_colour, bounding_box, vanishing_colours
 from arcsolve.search.ops import Op, TaskView
 from arcsolve.search.region_kernels import mirror_sum, smallest_period
 
@@ -179,9 +179,7 @@ def overlay_mirror_images(grid: Grid, group: str) -> Grid | None:
 
 def mask_colours(view: TaskView) -> list[int]:
     """Colours in every train input and in no train output."""
-    in_all = np.logical_and.reduce([colour_counts(i) > 0 for i in view.train_inputs])
-    in_any_output = np.logical_or.reduce([colour_counts(o) > 0 for o in view.train_outputs])
-    return [int(c) for c in np.flatnonzero(in_all & ~in_any_output)][:MAX_MASK_COLOURS]
+    return vanishing_colours(view.train_inputs, view.train_outputs)[:MAX_MASK_COLOURS]
 
 
 def ops(view: TaskView) -> list[Op]:
