@@ -372,6 +372,44 @@ def test_fill_parts_matches_twin(seed, splitter):
     assert_same(made, naive)
 
 
+def keep_part_naive(grid, splitter, bg, rule):
+    layout = layout_naive(grid, splitter)
+    if layout is None:
+        return None
+    cells = [[(r, c) for r in rr for c in cc] for rr in layout[0] for cc in layout[1]]
+    if rule in ("most_cells", "fewest_cells"):
+        scores = [sum(grid[r, c] != bg for r, c in part) for part in cells]
+    else:
+        scores = [len({int(grid[r, c]) for r, c in part}) for part in cells]
+    scores = [-s for s in scores] if rule.startswith("fewest") else scores
+    if min(scores) == max(scores):
+        return None
+    out = grid.copy()
+    for part, score in zip(cells, scores, strict=True):
+        for r, c in part if score != max(scores) else ():
+            out[r, c] = bg
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**31),
+    st.sampled_from([("lines", 5), ("blocks", 2, 2), ("tiles", 2, 3)]),
+    st.sampled_from(["most_cells", "fewest_cells", "most_colours", "fewest_colours"]),
+)
+def test_keep_part_matches_twin(seed, splitter, rule):
+    """The parts with the best score stay in place (ties all stay), the rest are cleared."""
+    rng = np.random.default_rng(seed)
+    grid = rng.choice(
+        np.array([0] * 6 + [1, 2, 3], np.uint8), size=(int(rng.integers(2, 10)), int(rng.integers(2, 10)))
+    )
+    if rng.random() < 0.7:
+        grid[int(rng.integers(grid.shape[0]))] = 5
+        grid[:, int(rng.integers(grid.shape[1]))] = 5
+    # "colours" counts every colour a part holds, background included, as select_part does
+    assert_same(partition.keep_part(grid, splitter, 0, rule), keep_part_naive(grid, splitter, 0, rule))
+
+
 def fill_colour_boxes_naive(grid, colour):
     flat = grid.ravel().tolist()
     bg = max(sorted(set(flat)), key=flat.count)

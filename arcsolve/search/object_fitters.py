@@ -10,7 +10,7 @@ from functools import partial
 import numpy as np
 
 from arcsolve.search.grid import Grid, background_colour
-from arcsolve.search.object_kernels import BORDER, COLOUR, SIZE
+from arcsolve.search.object_kernels import BORDER, BOTTOM, COLOUR, LEFT, RIGHT, SIZE, TOP
 from arcsolve.search.object_select import Objects, Reading, find_objects, readings_for
 from arcsolve.search.ops import Op
 
@@ -78,6 +78,25 @@ def _size_ranks(objects: Objects) -> list:
     return [distinct.index(s) + 1 for s in _sizes(objects)]
 
 
+def _size_extremes(objects: Objects) -> list:
+    """"largest" or "smallest" for an object of the grid's greatest or least size, else "between"."""
+    sizes = _sizes(objects)
+    top, bottom = max(sizes, default=0), min(sizes, default=0)
+    return ["largest" if s == top else "smallest" if s == bottom else "between" for s in sizes]
+
+
+def _shape_counts(objects: Objects) -> list:
+    """How many objects of the grid share the object's exact shape."""
+    seen = Counter(objects.shape_keys)
+    return [seen[key] for key in objects.shape_keys]
+
+
+def _solid_boxes(objects: Objects) -> list:
+    """True for an object that fills its bounding box (a solid rectangle)."""
+    area = (objects.stats[:, BOTTOM] - objects.stats[:, TOP]) * (objects.stats[:, RIGHT] - objects.stats[:, LEFT])
+    return (objects.stats[:, SIZE] == area).tolist()
+
+
 PROPERTIES: dict[str, Callable[[Objects], list]] = {
     "hole": lambda objects: objects.has_hole.tolist(),
     "symmetric": lambda objects: objects.mirror_symmetric.tolist(),
@@ -86,6 +105,11 @@ PROPERTIES: dict[str, Callable[[Objects], list]] = {
     "border": _touches_border,
     "colour": _colours,
     "size_rank": _size_ranks,
+    "size_extreme": _size_extremes,
+    "holes": lambda objects: objects.hole_counts.tolist(),
+    "shape_class": lambda objects: list(objects.shape_classes),
+    "shape_count": _shape_counts,
+    "solid_box": _solid_boxes,
 }
 """Object properties a recolouring table may be keyed by."""
 
@@ -125,27 +149,38 @@ def fit_recolour_objects_by(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:
     """Each object recoloured as a whole through a table keyed by one property, learned from the
-    train pairs (unseen property values get the colour most table entries have)."""
+    train pairs (unseen property values get the colour most table entries have). Of the properties
+    that give a consistent table, the one whose table knows every test object's value wins, then the
+    shortest table (the rule that says most with least), then the property listed first."""
     pairs = list(zip(candidates, targets, strict=True))
     if not _same_shapes_some_change(pairs) or any(
         not np.array_equal(c[c == background_colour(c)], t[c == background_colour(c)]) for c, t in pairs
     ):
         return None
+    best: tuple | None = None
     for reading in readings_for(candidates):
         found = [find_objects(c, reading) for c in candidates]
         painted = [_object_targets(c, t, o) for (c, t), o in zip(pairs, found, strict=True)]
         if any(p is None for p in painted) or not any(painted):
             continue
         colours = [colour for p in painted for colour in p]
-        for key, prop in PROPERTIES.items():
+        tested = [find_objects(g, reading) for g in tests]
+        for order, (key, prop) in enumerate(PROPERTIES.items()):
             learned = _learn_table([v for o in found for v in prop(o)], colours)
             if learned is None or len(learned[0]) < 2:
                 continue
-            table, default = learned
-            chosen = dict(reading=reading, key=key, table=table, default=default)
-            args = object_args(reading, key=key, table=table, default=default)
-            return Op("recolour_objects_by", FAMILY, partial(recolour_objects_by, **chosen), args)
-    return None
+            unseen = sum(v not in learned[0] for o in tested for v in prop(o))
+            rank = (unseen > 0, len(learned[0]), order)
+            if best is None or rank < best[0]:
+                best = (rank, reading, key, learned)
+        if best is not None:
+            break  # the first reading that explains the pairs names the objects
+    if best is None:
+        return None
+    _, reading, key, (table, default) = best
+    chosen = dict(reading=reading, key=key, table=table, default=default)
+    args = object_args(reading, key=key, table=table, default=default)
+    return Op("recolour_objects_by", FAMILY, partial(recolour_objects_by, **chosen), args)
 
 
 FITTERS = (fit_drop_small_objects, fit_recolour_objects_by)

@@ -119,10 +119,10 @@ class Objects:
         return np.bincount(owners[~kept], minlength=self.count) == 0
 
     @cached_property
-    def has_hole(self) -> np.ndarray:
-        """bool per object: some cell of its box that is not its own cannot reach the box's edge
-        through such cells (4-connected)."""
-        flags = np.zeros(self.count, dtype=bool)
+    def hole_counts(self) -> np.ndarray:
+        """int per object: the regions of its box's cells that are not its own and cannot reach the
+        box's edge through such cells (4-connected)."""
+        counts = np.zeros(self.count, dtype=np.int64)
         rows = self.stats[:, BOTTOM] - self.stats[:, TOP]
         cols = self.stats[:, RIGHT] - self.stats[:, LEFT]
         # An object needs a box of 3 x 3 and 4 cells (a diamond) to enclose anything.
@@ -130,8 +130,24 @@ class Objects:
             top, left, bottom, right = self.box(index)
             outside = np.pad(self.labels[top:bottom, left:right] != index, 1, constant_values=True)
             _, regions = kernels.label_components(outside.astype(np.uint8), 0, False, False)
-            flags[index] = regions > 1
-        return flags
+            counts[index] = regions - 1
+        return counts
+
+    @property
+    def has_hole(self) -> np.ndarray:
+        return self.hole_counts > 0
+
+    @cached_property
+    def shape_classes(self) -> tuple[bytes, ...]:
+        """Per object its shape up to rotation and reflection: the least of the 8 dihedral images'
+        (height, width, cell mask) keys."""
+        classes = []
+        for index in range(self.count):
+            top, left, bottom, right = self.box(index)
+            mask = self.labels[top:bottom, left:right] == index
+            images = [np.rot90(m, k) for m in (mask, mask.T) for k in range(4)]
+            classes.append(min(bytes(i.shape) + np.packbits(i).tobytes() for i in images))
+        return tuple(classes)
 
     @cached_property
     def touches_marker(self) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Partition: cut the grid into parts along separator lines (full rows or columns of one colour) or
 into equal blocks, then combine the parts cell by cell (a boolean op on their non-background masks,
 output 1 on 0 for the final colour map to rename, an overlay, or two halves folded), select one part
-by a rule, summarise each part as one cell, copy the one drawn part into all others, or fill each
-part with its drawing's colour.
+by a rule (cut out, or kept in place with the others cleared), summarise each part as one cell,
+copy the one drawn part into all others, or fill each part with its drawing's colour.
 
 A splitter is ("lines", colour), ("blocks", rows, cols) or ("tiles", height, width); the task
 proposes separator colours (a colour drawing a full line in every train input; "any" when each
@@ -230,6 +230,23 @@ def select_part(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | No
     return np.ascontiguousarray(parts[scores.index(best)])
 
 
+def keep_part(grid: Grid, splitter: Splitter, bg: int, rule: str) -> Grid | None:
+    """select_part in place: the parts with the highest score under `rule` stay where they are (all of
+    them on a tie), every other part is cleared to `bg` (separators kept); None when all parts tie."""
+    out = grid.copy()
+    parts = split(out, splitter)  # views into `out`
+    if parts is None:
+        return None
+    scores = part_scores(parts, bg, rule)
+    best = max(scores)
+    if min(scores) == best:
+        return None
+    for part, score in zip(parts, scores, strict=True):
+        if score != best:
+            part[...] = bg
+    return out
+
+
 def spread_part(grid: Grid, splitter: Splitter, bg: int) -> Grid | None:
     """The one part with a drawing (a cell not `bg`) copied into every other part, in place; None
     unless exactly one part is drawn and all parts have its shape."""
@@ -347,6 +364,9 @@ def ops(view: TaskView) -> list[Op]:
         for paint in (spread_part, fill_parts):
             fn = partial(paint, splitter=splitter, bg=bg)
             steps.append(Op(paint.__name__, FAMILY, fn, (("split", splitter), ("bg", bg))))
+        for rule in SELECT_RULES[1:]:  # "first" kept in place is rarely a rule
+            fn = partial(keep_part, splitter=splitter, bg=bg, rule=rule)
+            steps.append(Op("keep_part", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
     for splitter in splitters:
         fn = partial(fold_parts, splitter=splitter, bg=bg)
         steps.append(Op("fold_parts", FAMILY, fn, (("split", splitter), ("bg", bg))))

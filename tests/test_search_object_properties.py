@@ -1,0 +1,125 @@
+"""The object properties a recolouring table may be keyed by (hole count, shape up to rotation and
+reflection, how many objects share a shape, solid boxes, largest/smallest) against plain-Python
+twins, and the recolouring fitter's choice among properties that all fit the train pairs."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+
+import numpy as np
+import search_naive_objects as naive
+from hypothesis import given, settings
+from test_search_objects import grids, planted_view, readings, sparse
+
+from arcsolve.search.object_fitters import PROPERTIES, fit_recolour_objects_by
+from arcsolve.search.object_select import Reading, find_objects
+
+
+def hole_count_naive(obj) -> int:
+    """Regions (4-connected) of the box's cells outside the object that no flood from outside the
+    box reaches."""
+    top, left, bottom, right = obj["box"]
+    cells = set(obj["cells"])
+    free = {(r, c) for r in range(top, bottom) for c in range(left, right)} - cells
+    start = (top - 1, left - 1)
+    reached, queue = {start}, deque([start])
+    while queue:
+        r, c = queue.popleft()
+        for rr, cc in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+            inside_frame = top - 1 <= rr <= bottom and left - 1 <= cc <= right
+            if inside_frame and (rr, cc) not in cells and (rr, cc) not in reached:
+                reached.add((rr, cc))
+                queue.append((rr, cc))
+    holes, regions = free - reached, 0
+    while holes:
+        regions += 1
+        queue = deque([holes.pop()])
+        while queue:
+            r, c = queue.popleft()
+            for near in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+                if near in holes:
+                    holes.discard(near)
+                    queue.append(near)
+    return regions
+
+
+def shape_class_naive(obj):
+    """The object's cells up to the 8 rotations and reflections: a frozenset of normalised images."""
+    cells = [(r, c) for r, c in obj["cells"]]
+    images = []
+    for flip in (False, True):
+        pts = [(c, r) for r, c in cells] if flip else cells
+        for _ in range(4):
+            pts = [(c, -r) for r, c in pts]  # a quarter turn
+            top, left = min(r for r, _ in pts), min(c for _, c in pts)
+            images.append(frozenset((r - top, c - left) for r, c in pts))
+    return frozenset(images)
+
+
+@settings(max_examples=40, deadline=None)
+@given(grids(), readings)
+def test_object_properties_match_the_twin(grid, reading):
+    found = find_objects(grid, reading)
+    objs = naive.objects_naive(grid, reading)
+    assert PROPERTIES["holes"](found) == [hole_count_naive(o) for o in objs]
+    assert PROPERTIES["hole"](found) == [hole_count_naive(o) > 0 for o in objs]
+    # Two objects share a shape class exactly when the twin's image sets are equal.
+    classes, twins = PROPERTIES["shape_class"](found), [shape_class_naive(o) for o in objs]
+    for i in range(len(objs)):
+        for j in range(len(objs)):
+            assert (classes[i] == classes[j]) == (twins[i] == twins[j])
+    shapes = Counter(o["shape"] for o in objs)
+    assert PROPERTIES["shape_count"](found) == [shapes[o["shape"]] for o in objs]
+    boxes = [(o["box"][2] - o["box"][0]) * (o["box"][3] - o["box"][1]) for o in objs]
+    assert PROPERTIES["solid_box"](found) == [len(o["cells"]) == b for o, b in zip(objs, boxes, strict=True)]
+    sizes = [len(o["cells"]) for o in objs]
+    assert PROPERTIES["size_extreme"](found) == [
+        "largest" if s == max(sizes) else "smallest" if s == min(sizes) else "between" for s in sizes
+    ]
+
+
+EIGHT = Reading(True, False, False)
+
+
+def recolour_planted(key_of):
+    """A step painting every 8-connected object by a rule of its naive description."""
+
+    def step(grid):
+        out = grid.copy()
+        objs = naive.objects_naive(grid, EIGHT)
+        for obj, colour in zip(objs, key_of(objs), strict=True):
+            for r, c in obj["cells"]:
+                out[r, c] = colour
+        return out
+
+    return step
+
+
+def test_the_fitter_prefers_the_property_that_covers_the_test_and_says_least():
+    """Objects painted 2 when their shape occurs once in the grid, else 1: the shortest table that
+    also knows every test object's value is the shape count's, not the size's or the shape's, which
+    fit the few train pairs too but need many entries."""
+    unique_shape = recolour_planted(
+        lambda objs: [2 if Counter(o["shape"] for o in objs)[o["shape"]] == 1 else 1 for o in objs]
+    )
+    for seed in range(5):
+        view = planted_view(unique_shape, lambda rng: sparse(rng, 10, 10), seed=seed, pairs=4)
+        op = fit_recolour_objects_by(view.train_inputs, view.train_outputs, view.test_inputs)
+        assert op is not None and dict(op.args)["key"] == "shape_count"
+        assert np.array_equal(op(view.test_inputs[0]), unique_shape(view.test_inputs[0]))
+
+    extremes = recolour_planted(
+        lambda objs: [
+            4
+            if len(o["cells"]) == max(len(p["cells"]) for p in objs)
+            else 0
+            if len(o["cells"]) != min(len(p["cells"]) for p in objs)
+            else 7
+            for o in objs
+        ]
+    )
+    view = planted_view(extremes, lambda rng: sparse(rng, 10, 10), seed=5, pairs=3)
+    op = fit_recolour_objects_by(view.train_inputs, view.train_outputs, view.test_inputs)
+    assert op is not None and dict(op.args)["key"] == "size_extreme"
+    test_out = extremes(view.test_inputs[0])
+    assert np.array_equal(op(view.test_inputs[0]), test_out)
