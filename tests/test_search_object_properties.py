@@ -11,7 +11,12 @@ import search_naive_objects as naive
 from hypothesis import given, settings
 from test_search_objects import grids, planted_view, readings, sparse
 
-from arcsolve.search.object_fitters import PROPERTIES, fit_recolour_objects_by
+from arcsolve.search.object_fitters import (
+    PROPERTIES,
+    fit_recolour_objects_by,
+    fit_recolour_regions_by,
+    recolour_regions_by,
+)
 from arcsolve.search.object_select import Reading, find_objects
 
 
@@ -123,3 +128,49 @@ def test_the_fitter_prefers_the_property_that_covers_the_test_and_says_least():
     assert op is not None and dict(op.args)["key"] == "size_extreme"
     test_out = extremes(view.test_inputs[0])
     assert np.array_equal(op(view.test_inputs[0]), test_out)
+
+
+def regions_naive(grid):
+    """The 4-connected regions of the commonest colour (lowest on ties), as naive objects."""
+    h, w = grid.shape
+    bg = naive.commonest(grid)
+    labels, count = naive.label_naive((grid == bg).astype(np.uint8), 0, False, False)
+    return [
+        {
+            "cells": [(r, c) for r in range(h) for c in range(w) if labels[r, c] == k],
+            "border": any(
+                labels[r, c] == k for r in range(h) for c in range(w) if r in (0, h - 1) or c in (0, w - 1)
+            ),
+        }
+        for k in range(count)
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(grids())
+def test_recolouring_background_regions_matches_the_twin(grid):
+    """Each background region painted by its size through a table (unknown sizes: the default)."""
+    table = {1: 4, 2: 5, 3: 6}
+    expected = grid.copy()
+    for region in regions_naive(grid):
+        for r, c in region["cells"]:
+            expected[r, c] = table.get(len(region["cells"]), 9)
+    np.testing.assert_array_equal(recolour_regions_by(grid, "size", table, 9), expected)
+
+
+def test_the_region_fitter_recovers_a_planted_rule():
+    """Enclosed background regions (not touching the border) painted 3, open ones left: the fitter
+    must find the border key and answer the test input as the rule does."""
+
+    def fill_enclosed(grid):
+        out = grid.copy()
+        for region in regions_naive(grid):
+            if not region["border"]:
+                for r, c in region["cells"]:
+                    out[r, c] = 3
+        return out
+
+    view = planted_view(fill_enclosed, lambda rng: np.where(rng.random((9, 9)) < 0.45, 2, 0).astype(np.uint8))
+    op = fit_recolour_regions_by(view.train_inputs, view.train_outputs, view.test_inputs)
+    assert op is not None and dict(op.args)["key"] == "border"
+    assert np.array_equal(op(view.test_inputs[0]), fill_enclosed(view.test_inputs[0]))

@@ -11,7 +11,7 @@ import numpy as np
 
 from arcsolve.search.grid import Grid, background_colour
 from arcsolve.search.object_kernels import BORDER, BOTTOM, COLOUR, LEFT, RIGHT, SIZE, TOP
-from arcsolve.search.object_select import Objects, Reading, find_objects, readings_for
+from arcsolve.search.object_select import Objects, Reading, find_objects, find_regions, readings_for
 from arcsolve.search.ops import Op
 
 FAMILY = "objects"
@@ -79,7 +79,7 @@ def _size_ranks(objects: Objects) -> list:
 
 
 def _size_extremes(objects: Objects) -> list:
-    """"largest" or "smallest" for an object of the grid's greatest or least size, else "between"."""
+    """ "largest" or "smallest" for an object of the grid's greatest or least size, else "between"."""
     sizes = _sizes(objects)
     top, bottom = max(sizes, default=0), min(sizes, default=0)
     return ["largest" if s == top else "smallest" if s == bottom else "between" for s in sizes]
@@ -93,7 +93,9 @@ def _shape_counts(objects: Objects) -> list:
 
 def _solid_boxes(objects: Objects) -> list:
     """True for an object that fills its bounding box (a solid rectangle)."""
-    area = (objects.stats[:, BOTTOM] - objects.stats[:, TOP]) * (objects.stats[:, RIGHT] - objects.stats[:, LEFT])
+    area = (objects.stats[:, BOTTOM] - objects.stats[:, TOP]) * (
+        objects.stats[:, RIGHT] - objects.stats[:, LEFT]
+    )
     return (objects.stats[:, SIZE] == area).tolist()
 
 
@@ -145,42 +147,77 @@ def _learn_table(values: list, colours: list[int]) -> tuple[dict, int] | None:
     return table, default
 
 
+def _best_table(found: list[Objects], colours: list[int], tested: list[Objects]) -> tuple | None:
+    """Of the properties that give a consistent table from the train objects to their colours, the one
+    whose table knows every test object's value, then the shortest table (the rule that says most
+    with least), then the property listed first: (rank, key, (table, default)), or None."""
+    best = None
+    for order, (key, prop) in enumerate(PROPERTIES.items()):
+        learned = _learn_table([v for o in found for v in prop(o)], colours)
+        if learned is None or len(learned[0]) < 2:
+            continue
+        unseen = sum(v not in learned[0] for o in tested for v in prop(o))
+        rank = (unseen > 0, len(learned[0]), order)
+        if best is None or rank < best[0]:
+            best = (rank, key, learned)
+    return best
+
+
 def fit_recolour_objects_by(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:
-    """Each object recoloured as a whole through a table keyed by one property, learned from the
-    train pairs (unseen property values get the colour most table entries have). Of the properties
-    that give a consistent table, the one whose table knows every test object's value wins, then the
-    shortest table (the rule that says most with least), then the property listed first."""
+    """Each object recoloured as a whole through a table keyed by one property (`_best_table`),
+    learned from the train pairs (unseen property values get the colour most table entries have);
+    the first reading whose objects explain the pairs names the objects."""
     pairs = list(zip(candidates, targets, strict=True))
     if not _same_shapes_some_change(pairs) or any(
         not np.array_equal(c[c == background_colour(c)], t[c == background_colour(c)]) for c, t in pairs
     ):
         return None
-    best: tuple | None = None
     for reading in readings_for(candidates):
         found = [find_objects(c, reading) for c in candidates]
         painted = [_object_targets(c, t, o) for (c, t), o in zip(pairs, found, strict=True)]
         if any(p is None for p in painted) or not any(painted):
             continue
         colours = [colour for p in painted for colour in p]
-        tested = [find_objects(g, reading) for g in tests]
-        for order, (key, prop) in enumerate(PROPERTIES.items()):
-            learned = _learn_table([v for o in found for v in prop(o)], colours)
-            if learned is None or len(learned[0]) < 2:
-                continue
-            unseen = sum(v not in learned[0] for o in tested for v in prop(o))
-            rank = (unseen > 0, len(learned[0]), order)
-            if best is None or rank < best[0]:
-                best = (rank, reading, key, learned)
-        if best is not None:
-            break  # the first reading that explains the pairs names the objects
+        best = _best_table(found, colours, [find_objects(g, reading) for g in tests])
+        if best is None:
+            continue
+        _, key, (table, default) = best
+        chosen = dict(reading=reading, key=key, table=table, default=default)
+        args = object_args(reading, key=key, table=table, default=default)
+        return Op("recolour_objects_by", FAMILY, partial(recolour_objects_by, **chosen), args)
+    return None
+
+
+def recolour_regions_by(grid: Grid, key: str, table: dict, default: int) -> Grid:
+    """Every region of background (4-connected) painted table[its property], or `default`."""
+    regions = find_regions(grid)
+    colours = [table.get(value, default) for value in PROPERTIES[key](regions)]
+    lookup = np.concatenate([np.zeros(1, np.uint8), np.asarray(colours, np.uint8)])
+    return np.where(regions.labels >= 0, lookup[regions.labels + 1], grid)
+
+
+def fit_recolour_regions_by(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Regions of background, each painted as a whole through a table keyed by one of its properties
+    (size, largest/smallest, touching the border, ...; `_best_table`), the drawing left as it is."""
+    pairs = list(zip(candidates, targets, strict=True))
+    if not _same_shapes_some_change(pairs) or any(
+        not np.array_equal(c[c != background_colour(c)], t[c != background_colour(c)]) for c, t in pairs
+    ):
+        return None
+    found = [find_regions(c) for c in candidates]
+    painted = [_object_targets(c, t, o) for (c, t), o in zip(pairs, found, strict=True)]
+    if any(p is None for p in painted):
+        return None
+    best = _best_table(found, [colour for p in painted for colour in p], [find_regions(g) for g in tests])
     if best is None:
         return None
-    _, reading, key, (table, default) = best
-    chosen = dict(reading=reading, key=key, table=table, default=default)
-    args = object_args(reading, key=key, table=table, default=default)
-    return Op("recolour_objects_by", FAMILY, partial(recolour_objects_by, **chosen), args)
+    _, key, (table, default) = best
+    chosen = dict(key=key, table=table, default=default)
+    return Op("recolour_regions_by", FAMILY, partial(recolour_regions_by, **chosen), tuple(chosen.items()))
 
 
-FITTERS = (fit_drop_small_objects, fit_recolour_objects_by)
+FITTERS = (fit_drop_small_objects, fit_recolour_objects_by, fit_recolour_regions_by)

@@ -197,6 +197,24 @@ def find_objects(grid: Grid, reading: Reading) -> Objects:
     return found
 
 
+_regions: dict[bytes, Objects] = {}
+
+
+def find_regions(grid: Grid) -> Objects:
+    """The 4-connected regions of the grid's background colour, as objects of colour 1 (a uniform
+    grid is one region), cached by the grid's contents."""
+    key = grid_key(grid)
+    found = _regions.get(key)
+    if found is None:
+        mask = (grid == background_colour(grid)).astype(np.uint8)
+        labels, count = kernels.label_components(mask, 0, False, False)
+        stats = kernels.component_stats(mask, labels, count)
+        for array in (labels, stats, mask):
+            array.flags.writeable = False
+        found = remember(_regions, key, Objects(0, labels, stats, mask), CACHE_LIMIT)
+    return found
+
+
 def _only(indices: np.ndarray) -> int | None:
     return int(indices[0]) if len(indices) == 1 else None
 
