@@ -130,8 +130,9 @@ def _object_targets(grid: Grid, target: Grid, objects: Objects) -> list[int] | N
     inside = objects.labels >= 0
     if not np.array_equal(grid[~inside], target[~inside]):
         return None
-    _, first = np.unique(objects.labels.ravel(), return_index=True)
-    painted = target.ravel()[first[1:]] if objects.count else np.zeros(0, np.uint8)
+    owned = np.flatnonzero(objects.labels.ravel() >= 0)  # no background cell at all is possible
+    _, first = np.unique(objects.labels.ravel()[owned], return_index=True)
+    painted = target.ravel()[owned[first]]
     if not np.array_equal(painted[objects.labels[inside]], target[inside]):
         return None
     return painted.tolist()
