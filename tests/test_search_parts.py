@@ -481,3 +481,42 @@ def test_taxicab_distance_matches_brute_force(seed):
         for r in range(h)
     ]
     assert colours.taxicab_distance(sources).tolist() == expected
+
+
+def colours_in_order_naive(grid, axis):
+    h, w = grid.shape
+    cells = {}
+    for r in range(h):
+        for c in range(w):
+            cells.setdefault(int(grid[r, c]), []).append((r, c))
+    if len(cells) < 2:
+        return None
+    mean = {k: (sum(r for r, _ in v) / len(v), sum(c for _, c in v) / len(v)) for k, v in cells.items()}
+    if axis == "auto":
+        spread = [max(m[i] for m in mean.values()) - min(m[i] for m in mean.values()) for i in (0, 1)]
+        axis = "row" if spread[1] >= spread[0] else "column"
+    key = 1 if axis == "row" else 0
+    values = [mean[k][key] for k in mean]
+    if any(abs(a - b) < 1e-12 for i, a in enumerate(values) for b in values[i + 1 :]):
+        return None
+    ordered = sorted(mean, key=lambda k: mean[k][key])
+    line = np.array(ordered, np.uint8)
+    return line[None, :] if axis == "row" else line[:, None]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["row", "column", "auto"]))
+def test_colours_in_order_matches_twin(seed, axis):
+    """Colour bands read off by their mean position (jagged bands, or scattered colours)."""
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+    if rng.random() < 0.5:  # vertical bands with jagged edges
+        cuts = np.sort(rng.integers(0, w + 1, size=int(rng.integers(1, 4))))
+        grid = np.zeros((h, w), np.uint8)
+        palette = rng.permutation(10)
+        for r in range(h):
+            edges = np.clip(cuts + rng.integers(-1, 2, size=len(cuts)), 0, w)
+            grid[r] = palette[np.searchsorted(np.sort(edges), np.arange(w), side="right")]
+    else:
+        grid = rng.integers(0, 4, size=(h, w)).astype(np.uint8)
+    assert_same(colours.colours_in_order(grid, axis), colours_in_order_naive(grid, axis))

@@ -116,12 +116,34 @@ def colours_by_count(grid: Grid, axis: str, drop: int) -> Grid | None:
     return line[None, :] if axis == "row" else line[:, None]
 
 
+def colours_in_order(grid: Grid, axis: str) -> Grid | None:
+    """Every colour of the grid once, ordered by the mean column of its cells as one row ("row"), by
+    the mean row as one column ("column"), or ("auto") along whichever way the colours spread more
+    (bands of colour read off left to right or top to bottom). None for one colour, or a tie."""
+    present = np.flatnonzero(colour_counts(grid))
+    if len(present) < 2:
+        return None
+    rows, cols = np.indices(grid.shape)
+    mean_rows = np.array([rows[grid == c].mean() for c in present])
+    mean_cols = np.array([cols[grid == c].mean() for c in present])
+    if axis == "auto":
+        axis = "row" if np.ptp(mean_cols) >= np.ptp(mean_rows) else "column"
+    means = mean_cols if axis == "row" else mean_rows
+    if len(np.unique(means)) < len(means):
+        return None
+    line = present[np.argsort(means)].astype(np.uint8)
+    return line[None, :] if axis == "row" else line[:, None]
+
+
 def _line_outputs(view: TaskView) -> str | None:
-    """ "row" when every train output is one row, "column" when every one is one column (not both)."""
+    """ "row" when every train output is one row, "column" when every one is one column (not both),
+    "auto" when each is one or the other."""
     if all(o.shape[0] == 1 for o in view.train_outputs):
         return "row"
     if all(o.shape[1] == 1 for o in view.train_outputs):
         return "column"
+    if all(1 in o.shape for o in view.train_outputs):
+        return "auto"
     return None
 
 
@@ -138,6 +160,9 @@ def ops(view: TaskView) -> list[Op]:
         )
     axis = _line_outputs(view)
     if axis is not None:
+        fn = partial(colours_in_order, axis=axis)
+        steps.append(Op("colours_in_order", FAMILY, fn, (("axis", axis),)))
+    if axis in ("row", "column"):
         bg = commonest_colour_of(view.train_inputs)
         fn = partial(drawn_cells_as_line, axis=axis, bg=bg)
         steps.append(Op("drawn_cells_as_line", FAMILY, fn, (("axis", axis), ("bg", bg))))
