@@ -360,7 +360,10 @@ def ops(view: TaskView) -> list[Op]:
             fn = partial(summarise_parts, splitter=splitter, bg=bg, how=how)
             steps.append(Op("summarise_parts", FAMILY, fn, (("split", splitter), ("bg", bg), ("how", how))))
     same_shape = all(i.shape == o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True))
-    for splitter in splitters if same_shape else ():
+    # Lines of the background cut most sparse grids, and mostly to cut out a part: only select_part
+    # reads them (the other part ops would add ~20 steps to every such task).
+    blank = ("lines", bg)
+    for splitter in [s for s in splitters if s != blank] if same_shape else ():
         for paint in (spread_part, fill_parts):
             fn = partial(paint, splitter=splitter, bg=bg)
             steps.append(Op(paint.__name__, FAMILY, fn, (("split", splitter), ("bg", bg))))
@@ -368,24 +371,21 @@ def ops(view: TaskView) -> list[Op]:
             fn = partial(keep_part, splitter=splitter, bg=bg, rule=rule)
             steps.append(Op("keep_part", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
     for splitter in splitters:
-        fn = partial(fold_parts, splitter=splitter, bg=bg)
-        steps.append(Op("fold_parts", FAMILY, fn, (("split", splitter), ("bg", bg))))
-        for rule in MASK_RULES:
-            fn = partial(combine_masks, splitter=splitter, bg=bg, rule=rule)
-            steps.append(Op("combine_masks", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
-        for last_on_top in (False, True):
-            fn = partial(overlay_parts, splitter=splitter, bg=bg, last_on_top=last_on_top)
+        parts = {"split": splitter, "bg": bg}
+        if splitter != blank:
             steps.append(
-                Op(
-                    "overlay_parts",
-                    FAMILY,
-                    fn,
-                    (("split", splitter), ("bg", bg), ("last_on_top", last_on_top)),
-                )
+                Op("fold_parts", FAMILY, partial(fold_parts, splitter=splitter, bg=bg), tuple(parts.items()))
             )
+            for name, fn, key, values in (
+                ("combine_masks", combine_masks, "rule", MASK_RULES),
+                ("overlay_parts", overlay_parts, "last_on_top", (False, True)),
+            ):
+                for value in values:
+                    step = partial(fn, splitter=splitter, bg=bg, **{key: value})
+                    steps.append(Op(name, FAMILY, step, (*parts.items(), (key, value))))
         for rule in SELECT_RULES:
             fn = partial(select_part, splitter=splitter, bg=bg, rule=rule)
-            steps.append(Op("select_part", FAMILY, fn, (("split", splitter), ("bg", bg), ("rule", rule))))
+            steps.append(Op("select_part", FAMILY, fn, (*parts.items(), ("rule", rule))))
     return steps
 
 
