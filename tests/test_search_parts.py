@@ -520,3 +520,43 @@ def test_colours_in_order_matches_twin(seed, axis):
     else:
         grid = rng.integers(0, 4, size=(h, w)).astype(np.uint8)
     assert_same(colours.colours_in_order(grid, axis), colours_in_order_naive(grid, axis))
+
+
+def recolor_in_box_naive(grid, box_colour, mapping):
+    cells = [(r, c) for r in range(grid.shape[0]) for c in range(grid.shape[1]) if grid[r, c] == box_colour]
+    if not cells:
+        return None
+    top, bottom = min(r for r, _ in cells), max(r for r, _ in cells)
+    left, right = min(c for _, c in cells), max(c for _, c in cells)
+    out = grid.copy()
+    for r in range(top, bottom + 1):
+        for c in range(left, right + 1):
+            out[r, c] = mapping.get(int(grid[r, c]), int(grid[r, c]))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31))
+def test_recolor_in_box_matches_twin_and_its_fitter_finds_a_planted_map(seed):
+    rng = np.random.default_rng(seed)
+    grids = []
+    for _ in range(4):
+        grid = rng.choice(
+            np.array([0] * 5 + [1, 2], np.uint8), size=(int(rng.integers(4, 10)), int(rng.integers(4, 10)))
+        )
+        r, c = int(rng.integers(grid.shape[0] - 1)), int(rng.integers(grid.shape[1] - 1))
+        grid[r, c] = grid[r + 1, c + 1] = 8  # the box's two corners
+        grids.append(grid)
+    mapping = {1: 3}
+    outputs = [recolor_in_box_naive(g, 8, mapping) for g in grids]
+    for grid, out in zip(grids, outputs, strict=True):
+        assert_same(colours.recolor_in_box(grid, 8, mapping), out)
+    assert colours.recolor_in_box(np.zeros((2, 2), np.uint8), 8, mapping) is None
+    op = colours.fit_colour_map_in_box(grids[:3], outputs[:3], grids[3:])
+    if colours.learn_colour_map(grids[:3], outputs[:3]) is not None:
+        assert op is None  # a map that holds everywhere is fit_colour_map's
+    else:  # the 8s' box explains the pairs (another colour's box may too: its claim must hold)
+        assert op is not None
+        assert all(np.array_equal(op(g), o) for g, o in zip(grids[:3], outputs[:3], strict=True))
+        if dict(op.args)["box_colour"] == 8:
+            assert np.array_equal(op(grids[3]), outputs[3])

@@ -14,6 +14,7 @@ from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import (
     Grid,
     background_colour,
+    bounding_box,
     colour_counts,
     commonest_colour_of,
     vanishing_colours,
@@ -253,4 +254,45 @@ def fit_role_colour_map(
     return Op("recolor_by_role", FAMILY, fn, (("fixed", tuple(sorted(fixed))), ("map", dict(table))))
 
 
-FITTERS = (fit_colour_map, fit_role_colour_map)
+def recolor_in_box(grid: Grid, box_colour: int, mapping: dict[int, int]) -> Grid | None:
+    """Recolour by `mapping` only inside the bounding box of the cells of `box_colour`; None when
+    the grid has none."""
+    box = bounding_box(grid == box_colour)
+    if box is None:
+        return None
+    top, left, bottom, right = box
+    out = grid.copy()
+    out[top:bottom, left:right] = recolor(grid[top:bottom, left:right], mapping)
+    return out
+
+
+def fit_colour_map_in_box(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """A colour map that holds inside the bounding box of one colour's cells (a frame, a patch),
+    with every cell outside the box left as it is; the box must be less than the whole grid, and
+    the map must not hold everywhere (fit_colour_map's case)."""
+    pairs = list(zip(candidates, targets, strict=True))
+    if any(c.shape != t.shape for c, t in pairs) or all(np.array_equal(c, t) for c, t in pairs):
+        return None
+    if learn_colour_map(candidates, targets) is not None:
+        return None
+    present = np.stack([colour_counts(g) > 0 for g in (*candidates, *tests)]).all(axis=0)
+    for colour in np.flatnonzero(present).tolist():
+        boxes = [bounding_box(c == colour) for c in candidates]
+        if all(b == (0, 0, *c.shape) for b, c in zip(boxes, candidates, strict=True)):
+            continue
+        inside, outside_same = [], True
+        for (c, t), (top, left, bottom, right) in zip(pairs, boxes, strict=True):
+            changed = c != t
+            changed[top:bottom, left:right] = False
+            outside_same &= not changed.any()
+            inside.append((c[top:bottom, left:right], t[top:bottom, left:right]))
+        mapping = learn_colour_map(*zip(*inside, strict=True)) if outside_same else None
+        if mapping:
+            fn = partial(recolor_in_box, box_colour=colour, mapping=mapping)
+            return Op("recolor_in_box", FAMILY, fn, (("box_colour", colour), ("map", mapping)))
+    return None
+
+
+FITTERS = (fit_colour_map, fit_role_colour_map, fit_colour_map_in_box)
