@@ -560,3 +560,36 @@ def test_recolor_in_box_matches_twin_and_its_fitter_finds_a_planted_map(seed):
         assert all(np.array_equal(op(g), o) for g, o in zip(grids[:3], outputs[:3], strict=True))
         if dict(op.args)["box_colour"] == 8:
             assert np.array_equal(op(grids[3]), outputs[3])
+
+
+def paint_parts_by_position_naive(grid, splitter, table):
+    layout = layout_naive(grid, splitter)
+    if layout is None or (len(layout[0]), len(layout[1])) != (len(table), len(table[0])):
+        return None
+    out = grid.copy()
+    for i, rr in enumerate(layout[0]):
+        for j, cc in enumerate(layout[1]):
+            for r in rr:
+                for c in cc:
+                    if table[i][j] >= 0:
+                        out[r, c] = table[i][j]
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31))
+def test_paint_parts_by_position_matches_twin_and_is_fitted(seed):
+    rng = np.random.default_rng(seed)
+    table = tuple(tuple(int(v) for v in row) for row in rng.choice([-1, -1, 2, 3, 4], size=(2, 2)))
+    grids = []
+    for colour in (5, 6, 7, 5):
+        parts = [rng.choice(np.array([0, 0, 1], np.uint8), size=(3, 4)) for _ in range(4)]
+        grids.append(with_separators(parts, colour))
+    made = [part_fitters.paint_parts_by_position(g, ("lines", "any"), table) for g in grids]
+    for grid, out in zip(grids, made, strict=True):
+        assert_same(out, paint_parts_by_position_naive(grid, ("lines", "any"), table))
+    op = part_fitters.fit_paint_parts_by_position(grids[:3], made[:3], grids[3:])
+    if all(v < 0 for row in table for v in row):
+        assert op is None  # nothing is painted
+    else:
+        assert op is not None and np.array_equal(op(grids[3]), made[3])

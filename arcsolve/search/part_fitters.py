@@ -3,7 +3,8 @@ candidate (the partition ops take their splitters from the task's input and outp
 
 - `overlay_by_priority`: the parts stacked cell by cell, each cell the highest-ranked colour any part
   has there; the ranking is learned from the train pairs as a precedence order of colours;
-- `take_part`: the part at one position (a quarter of a cropped symmetric drawing).
+- `take_part`: the part at one position (a quarter of a cropped symmetric drawing);
+- `paint_parts_by_position`: parts of a same-shape grid painted by their place in the layout.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid
 from arcsolve.search.ops import Op, TaskView
-from arcsolve.search.partition import Splitter, split
+from arcsolve.search.partition import Splitter, split, split_layout
 
 FAMILY = "partition"
 
@@ -131,8 +132,72 @@ def fit_parts(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequen
     return None
 
 
+def paint_parts_by_position(
+    grid: Grid, splitter: Splitter, table: tuple[tuple[int, ...], ...]
+) -> Grid | None:
+    """Each part painted all over with the colour `table` holds at its place in the layout of parts
+    (-1: left as it is); None unless the layout has the table's rows and columns."""
+    out = grid.copy()
+    layout = split_layout(out, splitter)  # views into `out`
+    if layout is None or (len(layout), len(layout[0])) != (len(table), len(table[0])):
+        return None
+    for parts, colours in zip(layout, table, strict=True):
+        for part, colour in zip(parts, colours, strict=True):
+            if colour >= 0:
+                part[...] = colour
+    return out
+
+
+def _position_table(layout: list[list[Grid]], target_layout: list[list[Grid]]) -> np.ndarray | None:
+    """Per part, the one colour the target paints it all over with, -1 when the target leaves it as
+    it is; None when a part is changed otherwise."""
+    table = np.full((len(layout), len(layout[0])), -1, dtype=np.int64)
+    for r, c in np.ndindex(*table.shape):
+        source, target = layout[r][c], target_layout[r][c]
+        if np.array_equal(source, target):
+            continue
+        if (target != target.flat[0]).any():
+            return None
+        table[r, c] = target.flat[0]
+    return table
+
+
+def fit_paint_parts_by_position(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Parts (cut by each grid's own separator colour) painted by their place in the layout, the same
+    colour at the same place in every pair (a part the target leaves alone must be left alone in
+    every pair, unless it already has the colour)."""
+    splitter: Splitter = ("lines", "any")
+    if any(c.shape != t.shape for c, t in zip(candidates, targets, strict=True)):
+        return None
+    tables = []
+    for c, t in zip(candidates, targets, strict=True):
+        layout, target_layout = split_layout(c, splitter), split_layout(t, splitter)
+        if layout is None or target_layout is None or len(layout) * len(layout[0]) < 2:
+            return None
+        if [len(row) for row in layout] != [len(row) for row in target_layout]:
+            return None
+        table = _position_table(layout, target_layout)
+        if table is None or (tables and table.shape != tables[0].shape):
+            return None
+        tables.append(table)
+    stacked = np.stack(tables)
+    painted = stacked.max(axis=0)
+    if (painted < 0).all() or ((stacked >= 0) & (stacked != painted)).any():
+        return None
+    table = tuple(tuple(int(v) for v in row) for row in painted)
+    op = Op(
+        "paint_parts_by_position",
+        FAMILY,
+        partial(paint_parts_by_position, splitter=splitter, table=table),
+        (("split", splitter), ("table", table)),
+    )
+    return op if all(np.array_equal(op(c), t) for c, t in zip(candidates, targets, strict=True)) else None
+
+
 def ops(view: TaskView) -> list[Op]:
     return []
 
 
-FITTERS = (fit_parts,)
+FITTERS = (fit_parts, fit_paint_parts_by_position)
