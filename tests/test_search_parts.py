@@ -593,3 +593,52 @@ def test_paint_parts_by_position_matches_twin_and_is_fitted(seed):
         assert op is None  # nothing is painted
     else:
         assert op is not None and np.array_equal(op(grids[3]), made[3])
+
+
+LINES = {"horizontal": ((0, -1), (0, 1)), "vertical": ((-1, 0), (1, 0)), "up": ((-1, 0),), "right": ((0, 1),)}
+
+
+def rays_by_colour_naive(grid, plan):
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    h, w = grid.shape
+    out = grid.copy()
+    for colour, directions in plan:
+        sources = [(r, c) for r in range(h) for c in range(w) if grid[r, c] == colour]
+        if colour == bg or not sources:
+            return None
+        for r, c in sources:
+            for dr, dc in LINES[directions]:
+                rr, cc = r + dr, c + dc
+                while 0 <= rr < h and 0 <= cc < w:
+                    if grid[rr, cc] == bg:
+                        out[rr, cc] = colour
+                    rr, cc = rr + dr, cc + dc
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31))
+def test_rays_by_colour_matches_twin_and_is_fitted(seed):
+    """Each colour its own lines across the grid, later colours on top; the fitter finds a planted
+    plan's directions from three pairs and answers the fourth input as the plan does."""
+    rng = np.random.default_rng(seed)
+    plan = tuple(
+        (int(k), str(d))
+        for k, d in zip(rng.permutation([1, 2, 3])[:2], rng.choice(list(LINES), 2), strict=True)
+    )
+    grids = []
+    for _ in range(4):
+        grid = np.zeros((int(rng.integers(5, 10)), int(rng.integers(5, 10))), np.uint8)
+        for colour, _ in plan:
+            for _ in range(int(rng.integers(1, 3))):
+                grid[int(rng.integers(grid.shape[0])), int(rng.integers(grid.shape[1]))] = colour
+        grids.append(grid)
+    made = [rays.rays_by_colour(g, plan) for g in grids]
+    for grid, out in zip(grids, made, strict=True):
+        assert_same(out, rays_by_colour_naive(grid, plan))
+    if any(o is None for o in made):
+        return
+    op = rays.fit_rays_by_colour(grids[:3], made[:3], grids[3:])
+    assert op is not None
+    assert all(np.array_equal(op(g), o) for g, o in zip(grids[:3], made[:3], strict=True))

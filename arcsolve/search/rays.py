@@ -1,11 +1,12 @@
 """Rays: lines shot from pixels in one, two, four or eight directions until an obstacle or the border
-(or across obstacles to the border), and lines joining two same-coloured pixels of a row, a column or
-a diagonal.
+(or across obstacles to the border), each colour its own way (a fitter), and lines joining two
+same-coloured pixels of a row, a column or a diagonal.
 The source colours are those whose cell count grows from every train input to its output; lines may
 also take a colour the outputs paint that no input shows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
@@ -142,4 +143,70 @@ def ops(view: TaskView) -> list[Op]:
     return steps
 
 
-FITTERS = ()
+PER_COLOUR_DIRECTIONS = ("horizontal", "vertical", "cross", "up", "down", "left", "right")
+
+
+def rays_by_colour(grid: Grid, plan: tuple[tuple[int, str], ...]) -> Grid | None:
+    """For each (colour, directions) of `plan` in turn, full lines across the grid from that colour's
+    pixels, over every background cell the earlier colours' lines left or painted (later colours
+    drawn on top where lines cross); None when a planned colour is absent."""
+    bg = background_colour(grid)
+    out = grid.copy()
+    for colour, directions in plan:
+        is_source = grid == colour
+        if colour == bg or not is_source.any():
+            return None
+        drawn = draw_rays(grid, is_source, STEPS[directions], bg, True, None) != grid
+        out[drawn] = colour
+    return out
+
+
+def _directions_of(colour: int, pairs: list[tuple[Grid, Grid]], bgs: list[int]) -> str | None:
+    """The directions whose lines from `colour`'s pixels fall only on cells the targets draw on and
+    cover most of the target's cells of that colour (fewer cells drawn on a tie); None for none."""
+    best, best_key = None, None
+    for directions in PER_COLOUR_DIRECTIONS:
+        hits = cells = 0
+        for (cand, target), bg in zip(pairs, bgs, strict=True):
+            drawn = draw_rays(cand, cand == colour, STEPS[directions], bg, True, None) != cand
+            if (target[drawn] == bg).any():
+                break
+            hits += int(np.count_nonzero(target[drawn] == colour))
+            cells += int(np.count_nonzero(drawn))
+        else:
+            if hits and (best_key is None or (hits, -cells) > best_key):
+                best, best_key = directions, (hits, -cells)
+    return best
+
+
+def fit_rays_by_colour(
+    candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
+) -> Op | None:
+    """Each colour shoots full lines its own way (or none: `_directions_of`), learned from the train
+    pairs; the colours drawn in colour order, or with one of them last (on top where lines cross)."""
+    pairs = list(zip(candidates, targets, strict=True))
+    if any(c.shape != t.shape for c, t in pairs) or all(np.array_equal(c, t) for c, t in pairs):
+        return None
+    bgs = [background_colour(c) for c in candidates]
+    if any((c[c != t] != bg).any() for (c, t), bg in zip(pairs, bgs, strict=True)):
+        return None  # lines paint background only
+    colours = sorted(set().union(*(np.unique(c).tolist() for c in candidates)) - set(bgs))
+    plan = [(k, d) for k in colours if (d := _directions_of(k, pairs, bgs)) is not None]
+    if not plan:
+        return None
+    for order in _draw_orders(plan):
+        op = Op("rays_by_colour", FAMILY, partial(rays_by_colour, plan=order), (("plan", order),))
+        if all(np.array_equal(op(c), t) for c, t in pairs):
+            return op
+    return None
+
+
+def _draw_orders(plan: list[tuple[int, str]]) -> list[tuple[tuple[int, str], ...]]:
+    """The plan in colour order, then with each one colour moved last (the one drawn on top)."""
+    orders = [tuple(plan)]
+    for step in plan[:-1]:
+        orders.append(tuple(s for s in plan if s != step) + (step,))
+    return orders
+
+
+FITTERS = (fit_rays_by_colour,)
