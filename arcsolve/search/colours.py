@@ -273,26 +273,47 @@ def fit_colour_map_in_box(
     with every cell outside the box left as it is; the box must be less than the whole grid, and
     the map must not hold everywhere (fit_colour_map's case)."""
     pairs = list(zip(candidates, targets, strict=True))
-    if any(c.shape != t.shape for c, t in pairs) or all(np.array_equal(c, t) for c, t in pairs):
+    if any(c.shape != t.shape for c, t in pairs):
         return None
+    masks = [c != t for c, t in pairs]
+    moves = np.unique(
+        np.concatenate(
+            [c[m].astype(np.int16) * NUM_COLORS + t[m] for (c, t), m in zip(pairs, masks, strict=True)]
+        )
+    )
+    if moves.size == 0 or np.unique(moves // NUM_COLORS).size != moves.size:
+        return None  # nothing changes, or the changed cells alone already break a colour map
+    sources = np.unique(moves // NUM_COLORS)
+    changed = [bounding_box(m) for m in masks]
+    for (c, _), m, box in zip(pairs, masks, changed, strict=True):
+        if box is not None:  # the box holds the changes, so no cell the map would change stays
+            top, left, bottom, right = box
+            if (np.isin(c[top:bottom, left:right], sources) & ~m[top:bottom, left:right]).any():
+                return None
     if learn_colour_map(candidates, targets) is not None:
         return None
     present = np.stack([colour_counts(g) > 0 for g in (*candidates, *tests)]).all(axis=0)
     for colour in np.flatnonzero(present).tolist():
         boxes = [bounding_box(c == colour) for c in candidates]
-        if all(b == (0, 0, *c.shape) for b, c in zip(boxes, candidates, strict=True)):
+        if all(b == (0, 0, *c.shape) for b, c in zip(boxes, candidates, strict=True)) or not all(
+            _holds(box, inner) for box, inner in zip(boxes, changed, strict=True)
+        ):
             continue
-        inside, outside_same = [], True
-        for (c, t), (top, left, bottom, right) in zip(pairs, boxes, strict=True):
-            changed = c != t
-            changed[top:bottom, left:right] = False
-            outside_same &= not changed.any()
-            inside.append((c[top:bottom, left:right], t[top:bottom, left:right]))
-        mapping = learn_colour_map(*zip(*inside, strict=True)) if outside_same else None
+        crops = [
+            (c[t0:b0, l0:r0], t[t0:b0, l0:r0]) for (c, t), (t0, l0, b0, r0) in zip(pairs, boxes, strict=True)
+        ]
+        mapping = learn_colour_map(*zip(*crops, strict=True))
         if mapping:
             fn = partial(recolor_in_box, box_colour=colour, mapping=mapping)
             return Op("recolor_in_box", FAMILY, fn, (("box_colour", colour), ("map", mapping)))
     return None
+
+
+def _holds(box: tuple[int, int, int, int], inner: tuple[int, int, int, int] | None) -> bool:
+    """True when `inner` (None: nothing) lies within `box`."""
+    return inner is None or (
+        box[0] <= inner[0] and box[1] <= inner[1] and inner[2] <= box[2] and inner[3] <= box[3]
+    )
 
 
 FITTERS = (fit_colour_map, fit_role_colour_map, fit_colour_map_in_box)

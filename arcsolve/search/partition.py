@@ -17,11 +17,12 @@ from functools import partial
 import numpy as np
 
 from arcsolve.constants import NUM_COLORS
-from arcsolve.search.grid import Grid, colour_counts, commonest_colour_of, grid_key
+from arcsolve.search.grid import Grid, colour_counts, commonest_colour_of, grid_key, remember
 from arcsolve.search.ops import Op, TaskView
 
 FAMILY = "partition"
 MAX_SEPARATOR_COLOURS = 2
+SEPARATOR_CACHE = 4096  # grids whose own separator colour is remembered
 Splitter = tuple
 
 MASK_RULES = ("and", "or", "xor", "nor", "first_only", "last_only")
@@ -50,9 +51,16 @@ def runs_between(is_separator: np.ndarray) -> list[tuple[int, int]]:
     return runs
 
 
+_own_separators: dict[bytes, int | None] = {}
+
+
 def own_separator_colour(grid: Grid) -> int | None:
     """The colour that cuts this grid into parts with full lines: one drawing nothing off its lines
-    first, then the one with fewest cells; None if no colour cuts it."""
+    first, then the one with fewest cells; None if no colour cuts it (cached by the grid's contents:
+    several fitters ask of every state)."""
+    key = grid_key(grid)
+    if key in _own_separators:
+        return _own_separators[key]
     full_rows = (grid == grid[:, :1]).all(axis=1)
     full_cols = (grid == grid[:1, :]).all(axis=0)
     line_colours = set(grid[full_rows, 0].tolist()) | set(grid[0, full_cols].tolist())
@@ -61,7 +69,7 @@ def own_separator_colour(grid: Grid) -> int | None:
         for c in sorted(line_colours)
         if _cuts(grid == c)
     ]
-    return min(found)[2] if found else None
+    return remember(_own_separators, key, min(found)[2] if found else None, SEPARATOR_CACHE)
 
 
 def _cuts(is_line: np.ndarray) -> bool:

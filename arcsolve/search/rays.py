@@ -143,7 +143,7 @@ def ops(view: TaskView) -> list[Op]:
     return steps
 
 
-PER_COLOUR_DIRECTIONS = ("horizontal", "vertical", "cross", "up", "down", "left", "right")
+PER_COLOUR_DIRECTIONS = ("horizontal", "vertical", "cross")  # one-way rays: shoot_rays' ops
 
 
 def rays_by_colour(grid: Grid, plan: tuple[tuple[int, str], ...]) -> Grid | None:
@@ -190,6 +190,8 @@ def fit_rays_by_colour(
     bgs = [background_colour(c) for c in candidates]
     if any((c[c != t] != bg).any() for (c, t), bg in zip(pairs, bgs, strict=True)):
         return None  # lines paint background only
+    if not all(_paints_a_full_line(c, t, bg) for (c, t), bg in zip(pairs, bgs, strict=True)):
+        return None
     colours = sorted(set().union(*(np.unique(c).tolist() for c in candidates)) - set(bgs))
     plan = [(k, d) for k in colours if (d := _directions_of(k, pairs, bgs)) is not None]
     if not plan:
@@ -199,6 +201,18 @@ def fit_rays_by_colour(
         if all(np.array_equal(op(c), t) for c, t in pairs):
             return op
     return None
+
+
+def _paints_a_full_line(candidate: Grid, target: Grid, bg: int) -> bool:
+    """True when the target leaves the candidate as it is or paints every background cell of some
+    row or column of it (what a full line does)."""
+    painted = candidate != target
+    if not painted.any():
+        return True
+    kept = painted | (candidate != bg)
+    return bool(
+        (kept.all(axis=1) & painted.any(axis=1)).any() or (kept.all(axis=0) & painted.any(axis=0)).any()
+    )
 
 
 def _draw_orders(plan: list[tuple[int, str]]) -> list[tuple[tuple[int, str], ...]]:
