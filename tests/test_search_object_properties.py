@@ -9,6 +9,7 @@ from collections import Counter, deque
 import numpy as np
 import search_naive_objects as naive
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_search_objects import grids, planted_view, readings, sparse
 
 from arcsolve.search.object_fitters import (
@@ -17,6 +18,7 @@ from arcsolve.search.object_fitters import (
     fit_recolour_regions_by,
     recolour_regions_by,
 )
+from arcsolve.search.object_paint import stamp_template_at_markers
 from arcsolve.search.object_select import Reading, find_objects
 
 
@@ -179,3 +181,56 @@ def test_the_region_fitter_recovers_a_planted_rule():
     recoloured = [np.full((3, 3), 4, np.uint8), np.full((2, 2), 4, np.uint8)]
     op = fit_recolour_regions_by(uniform, recoloured, [np.zeros((2, 2), np.uint8)])
     assert op is not None and all(np.array_equal(op(u), r) for u, r in zip(uniform, recoloured, strict=True))
+
+
+def stamp_naive(grid, keep_template):
+    objs = naive.objects_naive(grid, Reading(True, True, False))
+    sizes = [len(o["cells"]) for o in objs]
+    if len(objs) < 2 or max(sizes) < 2 or sizes.count(max(sizes)) != 1:
+        return None
+    template = objs[sizes.index(max(sizes))]
+    markers = [o for o in objs if len(o["cells"]) == 1]
+    top, left, bottom, right = template["box"]
+    bg = naive.commonest(grid)
+    out = grid.copy()
+    if not keep_template:
+        for r, c in template["cells"]:
+            out[r, c] = bg
+    if not markers:
+        return None
+    for marker in markers:
+        (row, col), colour = marker["cells"][0], int(grid[marker["cells"][0]])
+        anchors = [(r, c) for r, c in template["cells"] if grid[r, c] == colour]
+        if len(anchors) == 1:
+            dr, dc = anchors[0][0] - top, anchors[0][1] - left
+        elif (bottom - top) % 2 and (right - left) % 2:
+            dr, dc = (bottom - top) // 2, (right - left) // 2
+        else:
+            return None
+        for r, c in template["cells"]:
+            rr, cc = row + r - top - dr, col + c - left - dc
+            if 0 <= rr < grid.shape[0] and 0 <= cc < grid.shape[1]:
+                if out[rr, cc] == bg or (rr, cc) == (row, col):
+                    out[rr, cc] = grid[r, c]
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(grids(), st.booleans())
+def test_stamping_the_template_at_markers_matches_the_twin(grid, keep):
+    made, expected = stamp_template_at_markers(grid, keep), stamp_naive(grid, keep)
+    assert (made is None) == (expected is None)
+    if made is not None:
+        np.testing.assert_array_equal(made, expected)
+
+
+def test_a_planted_template_is_stamped_centred_on_each_marker():
+    grid = np.zeros((9, 9), np.uint8)
+    grid[0:3, 0:3] = [[0, 2, 0], [2, 1, 1], [0, 1, 3]]
+    grid[5, 5] = grid[7, 2] = 5
+    out = stamp_template_at_markers(grid, keep_template=True)
+    assert (
+        out is not None
+        and np.array_equal(out[4:7, 4:7], grid[0:3, 0:3])
+        and np.array_equal(out[6:9, 1:4], grid[0:3, 0:3])
+    )

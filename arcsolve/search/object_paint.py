@@ -9,7 +9,7 @@ import numpy as np
 
 from arcsolve.search import object_kernels as kernels
 from arcsolve.search.grid import Grid, background_colour
-from arcsolve.search.object_kernels import BORDER
+from arcsolve.search.object_kernels import BORDER, SIZE
 from arcsolve.search.object_select import Reading, find_objects
 
 
@@ -90,4 +90,40 @@ def copy_template_onto_shapes(grid: Grid, diagonal: bool, keep_template: bool) -
         return None
     if not keep_template:
         out[objects.mask(template)] = objects.background
+    return out
+
+
+def stamp_template_at_markers(grid: Grid, keep_template: bool) -> Grid | None:
+    """The largest object (8-connected, any colours; the template) stamped over the background around
+    every one-cell object (a marker, painted over too): the template's one cell of the marker's colour on the marker,
+    else the template's centre on it (odd sides), clipped at the border; the template kept or
+    erased. None without a unique largest template of 2+ cells or without markers."""
+    objects = find_objects(grid, Reading(True, multicolour=True, zero_background=False))
+    sizes = objects.stats[:, SIZE]
+    if objects.count < 2 or sizes.max() < 2 or np.count_nonzero(sizes == sizes.max()) != 1:
+        return None
+    template = int(np.argmax(sizes))
+    top, left, bottom, right = objects.box(template)
+    drawn = objects.mask(template)[top:bottom, left:right]
+    pattern = grid[top:bottom, left:right]
+    h, w = grid.shape
+    out = grid.copy()
+    if not keep_template:
+        out[objects.mask(template)] = objects.background
+    markers = np.flatnonzero(sizes == 1)
+    if markers.size == 0:
+        return None
+    for marker in markers.tolist():
+        row, col = objects.box(marker)[:2]
+        anchors = np.argwhere(drawn & (pattern == grid[row, col]))
+        if len(anchors) == 1:
+            dr, dc = anchors[0]
+        elif drawn.shape[0] % 2 and drawn.shape[1] % 2:
+            dr, dc = drawn.shape[0] // 2, drawn.shape[1] // 2
+        else:
+            return None
+        for r, c in np.argwhere(drawn):
+            rr, cc = row + r - dr, col + c - dc
+            if 0 <= rr < h and 0 <= cc < w and (out[rr, cc] == objects.background or (rr, cc) == (row, col)):
+                out[rr, cc] = pattern[r, c]
     return out

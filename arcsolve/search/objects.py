@@ -26,6 +26,7 @@ from arcsolve.search.object_paint import (
     copy_template_onto_shapes,
     fill_enclosed,
     paint_inner_cells,
+    stamp_template_at_markers,
     surround_cells,
 )
 from arcsolve.search.object_select import RULES, Objects, Reading, find_objects, readings_for
@@ -315,6 +316,9 @@ def ops(view: TaskView) -> list[Op]:
         fn = partial(copy_template_onto_shapes, diagonal=diagonal, keep_template=keep)
         args = (("conn", 8 if diagonal else 4), ("keep_template", keep))
         steps.append(Op("copy_template_onto_shapes", FAMILY, fn, args))
+        if diagonal:
+            fn = partial(stamp_template_at_markers, keep_template=keep)
+            steps.append(Op("stamp_template_at_markers", FAMILY, fn, (("keep_template", keep),)))
     for reading in readings:
         args = object_args(reading)
         chosen = dict(reading=reading)
