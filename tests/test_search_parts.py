@@ -642,3 +642,45 @@ def test_rays_by_colour_matches_twin_and_is_fitted(seed):
     op = rays.fit_rays_by_colour(grids[:3], made[:3], grids[3:])
     assert op is not None
     assert all(np.array_equal(op(g), o) for g, o in zip(grids[:3], made[:3], strict=True))
+
+
+def rays_to_obstacles_naive(grid, steps, target):
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    h, w = grid.shape
+
+    def drawn(r, c):
+        return 0 <= r < h and 0 <= c < w and grid[r, c] != bg
+
+    out = grid.copy()
+    lone = [
+        (r, c)
+        for r in range(h)
+        for c in range(w)
+        if drawn(r, c) and not any(drawn(r + dr, c + dc) for dr, dc in ((0, 1), (1, 0), (0, -1), (-1, 0)))
+    ]
+    if not lone:
+        return None
+    for r, c in lone:
+        for dr, dc in steps:
+            walk, rr, cc = [], r + dr, c + dc
+            while 0 <= rr < h and 0 <= cc < w and grid[rr, cc] == bg:
+                walk.append((rr, cc))
+                rr, cc = rr + dr, cc + dc
+            if 0 <= rr < h and 0 <= cc < w and (target is None or grid[rr, cc] == target):
+                for cell in walk:
+                    out[cell] = grid[r, c]
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["cross", "star"]), st.sampled_from([None, 3]))
+def test_rays_to_obstacles_match_twin(seed, directions, target):
+    rng = np.random.default_rng(seed)
+    grid = rng.choice(
+        np.array([0] * 12 + [1, 2, 3], np.uint8), size=(int(rng.integers(1, 12)), int(rng.integers(1, 12)))
+    )
+    steps = [tuple(s) for s in rays.STEPS[directions].tolist()]
+    assert_same(
+        rays.rays_to_obstacles(grid, directions, target), rays_to_obstacles_naive(grid, steps, target)
+    )

@@ -6,15 +6,17 @@ also take a colour the outputs paint that no input shows."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
 
+from arcsolve.constants import NUM_COLORS
 from arcsolve.search.fill import growing_colours, painted_colours
 from arcsolve.search.grid import Grid, background_colour, colour_counts
 from arcsolve.search.ops import Op, TaskView
-from arcsolve.search.region_kernels import connect_rows, draw_rays
+from arcsolve.search.region_kernels import connect_rows, draw_rays, draw_rays_to_obstacles
 
 FAMILY = "rays"
 
@@ -51,6 +53,18 @@ def shoot_rays(
     if source == bg or not is_source.any():
         return None
     return draw_rays(grid, is_source, STEPS[directions], bg, through, colour)
+
+
+def rays_to_obstacles(grid: Grid, directions: str, target: int | None) -> Grid | None:
+    """From every lone pixel (no non-background 4-neighbour), a line of its colour in each of
+    `directions` over background, drawn only where it runs into another cell (of colour `target`,
+    unless None), not off the grid."""
+    bg = background_colour(grid)
+    drawn = np.pad(grid != bg, 1)
+    lone = drawn[1:-1, 1:-1] & ~(drawn[:-2, 1:-1] | drawn[2:, 1:-1] | drawn[1:-1, :-2] | drawn[1:-1, 2:])
+    if not lone.any():
+        return None
+    return draw_rays_to_obstacles(grid, lone, STEPS[directions], bg, target)
 
 
 def connect_pixels(grid: Grid, axis: str, colour: int | None = None) -> Grid | None:
@@ -118,6 +132,21 @@ def source_colours(view: TaskView) -> list[int]:
     return []
 
 
+def static_colours(view: TaskView) -> list[int]:
+    """Up to two colours (fewest cells first) every train input shows, other than its background,
+    whose cells every train output keeps: obstacles rays may run into."""
+    kept = []
+    for colour in range(NUM_COLORS):
+        if all(
+            (i == colour).any() and colour != background_colour(i) and (o[i == colour] == colour).all()
+            for i, o in zip(view.train_inputs, view.train_outputs, strict=True)
+            if i.shape == o.shape
+        ) and all(i.shape == o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
+            kept.append(colour)
+    kept.sort(key=lambda c: sum(int(np.count_nonzero(i == c)) for i in view.train_inputs))
+    return kept[:2]
+
+
 def ops(view: TaskView) -> list[Op]:
     steps = []
     for colour in [None, *new_paint_colours(view)]:
@@ -126,6 +155,9 @@ def ops(view: TaskView) -> list[Op]:
             steps.append(Op("connect_pixels", FAMILY, fn, (("axis", axis), ("colour", colour))))
         fn = partial(connect_diagonals, colour=colour)
         steps.append(Op("connect_diagonals", FAMILY, fn, (("colour", colour),)))
+    for target, directions in itertools.product([None, *static_colours(view)], ("cross", "star")):
+        fn = partial(rays_to_obstacles, directions=directions, target=target)
+        steps.append(Op("rays_to_obstacles", FAMILY, fn, (("directions", directions), ("target", target))))
     # Every pixel in its own colour, then one alternative: one colour's pixels, or a new paint colour.
     alternatives = [(c, None) for c in source_colours(view)] + [(None, c) for c in new_paint_colours(view)]
     sources = [(None, None), *alternatives[:1]]

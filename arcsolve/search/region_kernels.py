@@ -108,6 +108,41 @@ def _rays(grid, is_source, steps, bg, through, paint):
     return out
 
 
+@njit(**JIT_FLAGS)
+def _rays_to_obstacles(grid, is_source, steps, bg, target):
+    """From every source cell, each step direction walked over background; the walk is painted in the
+    source's colour only when it ends on a non-background cell of the input (of colour `target` when
+    that is not negative), not at the border."""
+    h, w = grid.shape
+    out = grid.copy()
+    for r in range(h):
+        for c in range(w):
+            if not is_source[r, c]:
+                continue
+            for k in range(steps.shape[0]):
+                dr, dc = steps[k, 0], steps[k, 1]
+                rr, cc = r + dr, c + dc
+                while 0 <= rr < h and 0 <= cc < w and grid[rr, cc] == bg:
+                    rr += dr
+                    cc += dc
+                if 0 <= rr < h and 0 <= cc < w and (target < 0 or grid[rr, cc] == target):
+                    rr, cc = rr - dr, cc - dc
+                    while rr != r or cc != c:
+                        out[rr, cc] = grid[r, c]
+                        rr -= dr
+                        cc -= dc
+    return out
+
+
+def draw_rays_to_obstacles(
+    grid: np.ndarray, is_source: np.ndarray, steps: np.ndarray, bg: int, target: int | None
+):
+    """Rays along `steps` from each source in its colour, kept only where they hit a cell (of colour
+    `target`, unless None)."""
+    code = -1 if target is None else target
+    return _rays_to_obstacles(grid, np.ascontiguousarray(is_source), steps, np.uint8(bg), code)
+
+
 def draw_rays(
     grid: np.ndarray,
     is_source: np.ndarray,
