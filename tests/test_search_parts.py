@@ -684,3 +684,33 @@ def test_rays_to_obstacles_match_twin(seed, directions, target):
     assert_same(
         rays.rays_to_obstacles(grid, directions, target), rays_to_obstacles_naive(grid, steps, target)
     )
+
+
+def reverse_rings_naive(grid):
+    h, w = grid.shape
+    ring = {(r, c): min(r, c, h - 1 - r, w - 1 - c) for r in range(h) for c in range(w)}
+    colours = {}
+    for cell, k in ring.items():
+        colours.setdefault(k, set()).add(int(grid[cell]))
+    if len(colours) < 2 or any(len(v) != 1 for v in colours.values()):
+        return None
+    n = len(colours)
+    out = grid.copy()
+    for cell, k in ring.items():
+        out[cell] = next(iter(colours[n - 1 - k]))
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31), st.booleans())
+def test_reverse_rings_matches_twin(seed, ringed):
+    """Ringed grids (each ring one colour) reversed; other grids refused alike."""
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+    if ringed:
+        rows, cols = np.indices((h, w))
+        ring = np.minimum(np.minimum(rows, h - 1 - rows), np.minimum(cols, w - 1 - cols))
+        grid = rng.integers(0, 10, size=int(ring.max()) + 1).astype(np.uint8)[ring]
+    else:
+        grid = rng.integers(0, 3, size=(h, w)).astype(np.uint8)
+    assert_same(colours.reverse_rings(grid), reverse_rings_naive(grid))

@@ -136,6 +136,20 @@ def colours_in_order(grid: Grid, axis: str) -> Grid | None:
     return line[None, :] if axis == "row" else line[:, None]
 
 
+def reverse_rings(grid: Grid) -> Grid | None:
+    """Concentric rings (cells at the same distance from the border), each of one colour, repainted
+    in the reverse order: the outermost ring takes the innermost ring's colour and so on. None
+    unless every ring is one colour and there are at least two rings."""
+    h, w = grid.shape
+    rows, cols = np.indices((h, w))
+    ring = np.minimum(np.minimum(rows, h - 1 - rows), np.minimum(cols, w - 1 - cols))
+    rings = int(ring.max()) + 1
+    colours = np.array([grid[ring == k][0] for k in range(rings)], dtype=np.uint8)
+    if rings < 2 or any((grid[ring == k] != colours[k]).any() for k in range(rings)):
+        return None
+    return colours[::-1][ring]
+
+
 def _line_outputs(view: TaskView) -> str | None:
     """ "row" when every train output is one row, "column" when every one is one column (not both),
     "auto" when each is one or the other."""
@@ -153,6 +167,7 @@ def ops(view: TaskView) -> list[Op]:
         Op("commonest_colour", FAMILY, commonest_colour),
         Op("rarest_colour", FAMILY, rarest_colour),
         Op("swap_two_commonest", FAMILY, swap_two_commonest),
+        Op("reverse_rings", FAMILY, reverse_rings),
     ]
     in_colours = set().union(*(np.unique(g).tolist() for g in view.inputs))
     for colour in sorted(in_colours):
