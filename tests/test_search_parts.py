@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from search_naive_regions import layout_naive
 from test_search_regions import assert_same
 
-from arcsolve.search import colours, denoise, fill, part_fitters, partition, patterns, rays
+from arcsolve.search import colours, denoise, fill, part_fitters, partition, patterns, rays, symmetry
 
 
 def with_separators(parts: list[np.ndarray], colour: int) -> np.ndarray:
@@ -714,3 +714,44 @@ def test_reverse_rings_matches_twin(seed, ringed):
     else:
         grid = rng.integers(0, 3, size=(h, w)).astype(np.uint8)
     assert_same(colours.reverse_rings(grid), reverse_rings_naive(grid))
+
+
+def mirror_about_colour_naive(grid, colour, group):
+    cells = [(r, c) for r in range(grid.shape[0]) for c in range(grid.shape[1]) if grid[r, c] == colour]
+    if not cells:
+        return None
+    rs = min(r for r, _ in cells) + max(r for r, _ in cells)  # twice the centre's row
+    cs = min(c for _, c in cells) + max(c for _, c in cells)
+    if group == "rot90" and (rs - cs) % 2:
+        return None
+
+    def images(r, c):
+        if group == "lr_ud":
+            return [(r, cs - c), (rs - r, c), (rs - r, cs - c)]
+        big_r, big_c = 2 * r - rs, 2 * c - cs  # doubled offsets from the centre, turned a quarter
+        quarter = ((big_c + rs) // 2, (cs - big_r) // 2)
+        three = ((rs - big_c) // 2, (big_r + cs) // 2)
+        return [quarter, (rs - r, cs - c), three]
+
+    flat = grid.ravel().tolist()
+    bg = max(sorted(set(flat)), key=flat.count)
+    out = grid.copy()
+    for r in range(grid.shape[0]):
+        for c in range(grid.shape[1]):
+            if grid[r, c] != bg:
+                continue
+            for rr, cc in images(r, c):
+                if 0 <= rr < grid.shape[0] and 0 <= cc < grid.shape[1] and grid[rr, cc] != bg:
+                    out[r, c] = grid[rr, cc]
+                    break
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from(["lr_ud", "rot90"]))
+def test_mirror_about_colour_matches_twin(seed, group):
+    rng = np.random.default_rng(seed)
+    grid = rng.choice(
+        np.array([0] * 10 + [1, 2, 3], np.uint8), size=(int(rng.integers(1, 11)), int(rng.integers(1, 11)))
+    )
+    assert_same(symmetry.mirror_about_colour(grid, 3, group), mirror_about_colour_naive(grid, 3, group))

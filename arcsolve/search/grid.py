@@ -50,6 +50,22 @@ def vanishing_colours(inputs: Sequence[Grid], outputs: Sequence[Grid]) -> list[i
     return [int(c) for c in np.flatnonzero(in_all & ~in_any_output)]
 
 
+def static_colours(inputs: Sequence[Grid], outputs: Sequence[Grid]) -> list[int]:
+    """Up to two colours (fewest cells first) that every input shows, other than its background, and
+    whose cells every output of the input's shape keeps (obstacles, anchors); none unless every
+    output has its input's shape."""
+    pairs = list(zip(inputs, outputs, strict=True))
+    if any(i.shape != o.shape for i, o in pairs):
+        return []
+    kept = [
+        c
+        for c in range(NUM_COLORS)
+        if all((i == c).any() and c != background_colour(i) and (o[i == c] == c).all() for i, o in pairs)
+    ]
+    kept.sort(key=lambda c: sum(int(np.count_nonzero(i == c)) for i in inputs))
+    return kept[:2]
+
+
 def remember(cache: dict, key, value, limit: int):
     """`cache[key] = value`, the cache emptied first when it holds `limit` entries (the search's
     per-process caches: a bounded memory, cheap to refill); returns `value`."""

@@ -12,9 +12,8 @@ from functools import partial
 
 import numpy as np
 
-from arcsolve.constants import NUM_COLORS
 from arcsolve.search.fill import growing_colours, painted_colours
-from arcsolve.search.grid import Grid, background_colour, colour_counts
+from arcsolve.search.grid import Grid, background_colour, colour_counts, static_colours
 from arcsolve.search.ops import Op, TaskView
 from arcsolve.search.region_kernels import connect_rows, draw_rays, draw_rays_to_obstacles
 
@@ -132,21 +131,6 @@ def source_colours(view: TaskView) -> list[int]:
     return []
 
 
-def static_colours(view: TaskView) -> list[int]:
-    """Up to two colours (fewest cells first) every train input shows, other than its background,
-    whose cells every train output keeps: obstacles rays may run into."""
-    kept = []
-    for colour in range(NUM_COLORS):
-        if all(
-            (i == colour).any() and colour != background_colour(i) and (o[i == colour] == colour).all()
-            for i, o in zip(view.train_inputs, view.train_outputs, strict=True)
-            if i.shape == o.shape
-        ) and all(i.shape == o.shape for i, o in zip(view.train_inputs, view.train_outputs, strict=True)):
-            kept.append(colour)
-    kept.sort(key=lambda c: sum(int(np.count_nonzero(i == c)) for i in view.train_inputs))
-    return kept[:2]
-
-
 def ops(view: TaskView) -> list[Op]:
     steps = []
     for colour in [None, *new_paint_colours(view)]:
@@ -155,7 +139,9 @@ def ops(view: TaskView) -> list[Op]:
             steps.append(Op("connect_pixels", FAMILY, fn, (("axis", axis), ("colour", colour))))
         fn = partial(connect_diagonals, colour=colour)
         steps.append(Op("connect_diagonals", FAMILY, fn, (("colour", colour),)))
-    for target, directions in itertools.product([None, *static_colours(view)], ("cross", "star")):
+    for target, directions in itertools.product(
+        [None, *static_colours(view.train_inputs, view.train_outputs)], ("cross", "star")
+    ):
         fn = partial(rays_to_obstacles, directions=directions, target=target)
         steps.append(Op("rays_to_obstacles", FAMILY, fn, (("directions", directions), ("target", target))))
     # Every pixel in its own colour, then one alternative: one colour's pixels, or a new paint colour.

@@ -8,12 +8,13 @@ shows and no train output does."""
 
 from __future__ import annotations
 
+import itertools
 from functools import partial
 
 import numpy as np
 
 from arcsolve.constants import NUM_COLORS
-from arcsolve.search.grid import Grid, background_colour, bounding_box, vanishing_colours
+from arcsolve.search.grid import Grid, background_colour, bounding_box, static_colours, vanishing_colours
 from arcsolve.search.ops import Op, TaskView
 from arcsolve.search.region_kernels import mirror_sum, smallest_period
 
@@ -162,11 +163,25 @@ def mirror_half(grid: Grid, side: str) -> Grid:
 def overlay_mirror_images(grid: Grid, group: str) -> Grid | None:
     """Background cells given the first non-background value among their images (inside the grid)
     under the group's symmetries about the grid's centre, so the drawing becomes symmetric."""
-    bg = background_colour(grid)
     h, w = grid.shape
-    mappings = symmetry_mappings(grid.shape, group, w - 1, h - 1)
+    return _overlay_images(grid, symmetry_mappings(grid.shape, group, w - 1, h - 1))
+
+
+def mirror_about_colour(grid: Grid, colour: int, group: str) -> Grid | None:
+    """overlay_mirror_images about the centre of the box of `colour`'s cells (a marker the drawing is
+    symmetric about) instead of the grid's; None without such cells."""
+    box = bounding_box(grid == colour)
+    if box is None:
+        return None
+    top, left, bottom, right = box
+    return _overlay_images(grid, symmetry_mappings(grid.shape, group, left + right - 1, top + bottom - 1))
+
+
+def _overlay_images(grid: Grid, mappings: list[Mapping] | None) -> Grid | None:
     if mappings is None:
         return None
+    bg = background_colour(grid)
+    h, w = grid.shape
     out = grid.copy()
     for image_rows, image_cols in mappings:
         inside = (image_rows >= 0) & (image_rows < h) & (image_cols >= 0) & (image_cols < w)
@@ -203,6 +218,11 @@ def ops(view: TaskView) -> list[Op]:
         for group in ("lr", "ud", "lr_ud", "rot90", "transpose"):
             fn = partial(overlay_mirror_images, group=group)
             steps.append(Op("overlay_mirror_images", FAMILY, fn, (("group", group),)))
+        for colour, group in itertools.product(
+            static_colours(view.train_inputs, view.train_outputs), ("lr_ud", "rot90")
+        ):
+            fn = partial(mirror_about_colour, colour=colour, group=group)
+            steps.append(Op("mirror_about_colour", FAMILY, fn, (("colour", colour), ("group", group))))
     return steps
 
 
