@@ -225,6 +225,15 @@ def view_shapes(packed: PackedGrids, dihedrals: np.ndarray) -> tuple[np.ndarray,
     return np.where(swap, packed.widths, packed.heights), np.where(swap, packed.heights, packed.widths)
 
 
+def row_shapes(
+    packed: PackedGrids, dihedrals: np.ndarray, grid_index: np.ndarray, aug_index: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Height and width of row k's view: grid `grid_index[k]` under dihedral `dihedrals[aug_index[k]]`."""
+    swap = _SWAPS[dihedrals[aug_index]]  # per row, not [A, n]: a recipe batch spans many tasks' grids
+    heights, widths = packed.heights[grid_index], packed.widths[grid_index]
+    return np.where(swap, widths, heights), np.where(swap, heights, widths)
+
+
 def encode_views(
     packed: PackedGrids,
     dihedrals: np.ndarray,
@@ -250,9 +259,7 @@ def encode_views(
         raise BadInputError("augment", "grid_index points outside the packed grids")
     if k and (aug_index.min() < 0 or aug_index.max() >= dihedrals.shape[0]):
         raise BadInputError("augment", "aug_index points outside the augmentation table")
-    swap = _SWAPS[dihedrals[aug_index]]  # per row, not [A, n]: a recipe batch spans many tasks' grids
-    hh = np.where(swap, packed.widths[grid_index], packed.heights[grid_index])
-    ww = np.where(swap, packed.heights[grid_index], packed.widths[grid_index])
+    hh, ww = row_shapes(packed, dihedrals, grid_index, aug_index)
     if k and (
         offsets.min() < 0 or (offsets[:, 0] + hh).max() > canvas or (offsets[:, 1] + ww).max() > canvas
     ):

@@ -211,15 +211,19 @@ def sample_augmentations(
     return [Augmentation(int(d), tuple(int(c) for c in m)) for d, m in zip(dihedrals, maps, strict=True)]
 
 
-def sample_offsets(
-    rng: np.random.Generator, heights: np.ndarray, widths: np.ndarray, canvas: int
-) -> np.ndarray:
-    """Random top-left offsets, int64 [n, 2], uniform over the places where an (h, w) grid fits."""
+def offset_room(heights: np.ndarray, widths: np.ndarray, canvas: int) -> np.ndarray:
+    """int64 [n, 2]: how many top-left rows and columns an (h, w) grid can start at on the canvas."""
     heights = np.asarray(heights, dtype=np.int64)
     widths = np.asarray(widths, dtype=np.int64)
     if heights.size and (
         heights.max() > canvas or widths.max() > canvas or min(heights.min(), widths.min()) < 1
     ):
         raise BadInputError("augmentation", f"a grid side lies outside 1..{canvas}, so it cannot be placed")
-    room = np.stack([canvas - heights, canvas - widths], axis=1) + 1
-    return rng.integers(0, room, dtype=np.int64)
+    return np.stack([canvas - heights, canvas - widths], axis=1) + 1
+
+
+def sample_offsets(
+    rng: np.random.Generator, heights: np.ndarray, widths: np.ndarray, canvas: int
+) -> np.ndarray:
+    """Random top-left offsets, int64 [n, 2], uniform over the places where an (h, w) grid fits."""
+    return rng.integers(0, offset_room(heights, widths, canvas), dtype=np.int64)

@@ -43,6 +43,8 @@ def distinct_versions(
         raise BadInputError("augment", f"need n >= 0 and tries_factor >= 1, got {n} and {tries_factor}")
     dihedrals = [np.zeros(1, dtype=np.int64)]
     maps = [np.arange(NUM_COLORS, dtype=np.uint8)[None, :]]
+    if n == 0:  # the identity alone: nothing to compare it with
+        return dihedrals[0], maps[0]
     seen = set(version_keys(packed, dihedrals[0], maps[0]))
     found, tried, budget = 0, 0, tries_factor * n
     while found < n and tried < budget:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, view_shapes
-from arcsolve.augment.transforms import sample_offsets
+from arcsolve.augment.kernels import PackedGrids, encode_views, pack_grids, row_shapes, view_shapes
+from arcsolve.augment.transforms import offset_room
 from arcsolve.augment.versions import distinct_versions
 from arcsolve.constants import ARC_VOCAB_SIZE, AUG_TABLE_COLUMNS, INT32_MAX, NUM_COLORS
 from arcsolve.data.build_configs import ArcBuildConfig
@@ -150,7 +151,12 @@ def _train_offsets(rng: np.random.Generator, layout: _TaskLayout, dihedrals: np.
     heights, widths = view_shapes(layout.packed, dihedrals)
     h = np.maximum(heights[:, layout.train_in], heights[:, layout.train_out])
     w = np.maximum(widths[:, layout.train_in], widths[:, layout.train_out])
-    offsets = sample_offsets(rng, h.reshape(-1), w.reshape(-1), cfg.canvas).reshape(n_versions, n_pairs, 2)
+    return _draw_offsets(rng, offset_room(h.reshape(-1), w.reshape(-1), cfg.canvas), n_versions, n_pairs)
+
+
+def _draw_offsets(rng: np.random.Generator, room: np.ndarray, n_versions: int, n_pairs: int) -> np.ndarray:
+    """`_train_offsets`' draws, given the room of each of the V * n_pairs examples (`offset_room`)."""
+    offsets = rng.integers(0, room, dtype=np.int64).reshape(n_versions, n_pairs, 2)
     offsets[np.arange(n_versions), rng.integers(0, n_pairs, size=n_versions)] = 0
     return offsets.reshape(-1, 2)
 
@@ -217,28 +223,100 @@ def _write_task(
 
 @dataclass(frozen=True)
 class TaskVersions:
-    """One task's versions and their examples encoded exactly as a build writes them (no files)."""
+    """Tasks' versions and their examples encoded exactly as a build writes them (no files), task
+    after task; each task's versions identity first, its rows version-major."""
 
-    dihedrals: np.ndarray  # int64 [V], row 0 the identity
+    versions: np.ndarray  # int64 [T]: how many versions each task has
+    dihedrals: np.ndarray  # int64 [V]
     colour_maps: np.ndarray  # uint8 [V, 10]
-    train_inputs: np.ndarray  # uint8 [V * train pairs, canvas^2], version-major, translated per cfg
+    train_inputs: np.ndarray  # uint8 [sum of versions x train pairs, canvas^2], translated per cfg
     train_labels: np.ndarray
-    test_inputs: np.ndarray  # uint8 [V * test inputs, canvas^2] at offset (0, 0)
-    test_labels: np.ndarray  # all PAD when the task's test outputs are unknown
+    test_inputs: np.ndarray  # uint8 [sum of versions x test inputs, canvas^2] at offset (0, 0)
+    test_labels: np.ndarray  # all PAD for a task whose test outputs are unknown
 
 
-def encode_task_versions(task: Task, rng: np.random.Generator, cfg: ArcBuildConfig) -> TaskVersions:
-    """The identity plus up to `cfg.aug` distinct versions of a source `task` and its train and test
-    examples, through the same steps as a build (for test-time adaptation of tasks never built).
-    Every grid must fit `cfg.canvas`."""
-    layout = _layout(task, is_extra=False)
-    dihedrals, maps = distinct_versions(rng, layout.packed, cfg.aug, cfg.permute_black, cfg.tries_factor)
-    offsets = _train_offsets(rng, layout, dihedrals, cfg)
-    versions = (layout.packed, dihedrals, maps)
-    train = _encode_pairs(*versions, (layout.train_in, layout.train_out), offsets, cfg.canvas)
-    at_origin = np.zeros((dihedrals.shape[0] * layout.test_in.shape[0], 2), dtype=np.int64)
-    test = _encode_pairs(*versions, (layout.test_in, layout.test_out), at_origin, cfg.canvas)
-    return TaskVersions(dihedrals, maps, *train, *test)
+def _version_rows(counts: np.ndarray, pairs: list[np.ndarray], grid_base: np.ndarray, aug_base: np.ndarray):
+    """(grid index, augmentation index) of every version x pair row, task after task, version-major,
+    for `counts` versions of each task and its pairs' grid ids `pairs` (task-local ids)."""
+    per_task = np.array([ids.shape[0] for ids in pairs], dtype=np.int64)
+    pair_grids = np.concatenate([*pairs, np.zeros(0, np.int64)]) + np.repeat(grid_base, per_task)
+    pair_start = np.cumsum(per_task) - per_task
+    rows = counts * per_task
+    task = np.repeat(np.arange(counts.shape[0]), rows)
+    within = np.arange(task.shape[0]) - np.repeat(np.cumsum(rows) - rows, rows)
+    n = np.maximum(per_task[task], 1)
+    return pair_grids[pair_start[task] + within % n], aug_base[task] + within // n
+
+
+def _batch_train_offsets(rngs, packed, dihedrals, versions, train_pairs, bases, cfg: ArcBuildConfig):
+    """`_train_offsets` of every task (task k drawing from `rngs[k]`), the sizes found in one batch."""
+    n_pairs = np.array([ids.shape[0] for ids in train_pairs[0]], dtype=np.int64)
+    if not cfg.translate:
+        return np.zeros((int(versions @ n_pairs), 2), dtype=np.int64)
+    (h_in, w_in), (h_out, w_out) = (
+        row_shapes(packed, dihedrals, *_version_rows(versions, pairs, *bases)) for pairs in train_pairs
+    )
+    room = offset_room(np.maximum(h_in, h_out), np.maximum(w_in, w_out), cfg.canvas)
+    ends = np.cumsum(versions * n_pairs)
+    return np.concatenate(
+        [
+            _draw_offsets(rng, room[end - v * p : end], v, p)
+            for rng, v, p, end in zip(rngs, versions.tolist(), n_pairs.tolist(), ends.tolist(), strict=True)
+        ]
+    )
+
+
+def encode_task_versions(
+    tasks: Sequence[Task], rngs: Sequence[np.random.Generator], cfg: ArcBuildConfig
+) -> TaskVersions:
+    """The identity plus up to `cfg.aug` distinct versions of each source task and its train and
+    test examples, through the same steps as a build (for test-time adaptation of tasks never
+    built). Task k draws from `rngs[k]` exactly as a build draws for one task; the rows of all the
+    tasks are then encoded in one batch. Every grid must fit `cfg.canvas`."""
+    layouts, counts, dihedrals, maps = [], [], [], []
+    for task, rng in zip(tasks, rngs, strict=True):  # each task's versions, then (below) its offsets
+        layout = _layout(task, is_extra=False)
+        d, m = distinct_versions(rng, layout.packed, cfg.aug, cfg.permute_black, cfg.tries_factor)
+        layouts.append(layout)
+        counts.append(d.shape[0])
+        dihedrals.append(d)
+        maps.append(m)
+    seq = cfg.canvas * cfg.canvas
+    if not layouts:
+        empty = np.zeros((0, seq), dtype=np.uint8)
+        no_maps = np.zeros((0, NUM_COLORS), dtype=np.uint8)
+        return TaskVersions(np.zeros(0, np.int64), np.zeros(0, np.int64), no_maps, *[empty] * 4)
+    versions = np.array(counts, dtype=np.int64)
+    grids = [layout.packed for layout in layouts]
+    sizes = np.array([g.flat.shape[0] for g in grids], dtype=np.int64)
+    n_grids = np.array([len(g) for g in grids], dtype=np.int64)
+    packed = PackedGrids(
+        flat=np.concatenate([g.flat for g in grids]),
+        starts=np.concatenate([g.starts for g in grids]) + np.repeat(np.cumsum(sizes) - sizes, n_grids),
+        heights=np.concatenate([g.heights for g in grids]),
+        widths=np.concatenate([g.widths for g in grids]),
+    )
+    table = (np.concatenate(dihedrals), np.concatenate(maps))
+    bases = (np.cumsum(n_grids) - n_grids, np.cumsum(versions) - versions)
+
+    def encode(pairs: list[np.ndarray], at: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        grid_index, aug_index = _version_rows(versions, pairs, *bases)
+        if rows is None:
+            return encode_views(packed, *table, grid_index, aug_index, at, cfg.canvas)
+        out = np.zeros((grid_index.shape[0], seq), dtype=np.uint8)  # rows left out stay PAD
+        out[rows] = encode_views(packed, *table, grid_index[rows], aug_index[rows], at[rows], cfg.canvas)
+        return out
+
+    train_pairs = ([x.train_in for x in layouts], [x.train_out for x in layouts])
+    train_at = _batch_train_offsets(rngs, packed, table[0], versions, train_pairs, bases, cfg)
+    train = (encode(train_pairs[0], train_at), encode(train_pairs[1], train_at))
+    test_in = [x.test_in for x in layouts]
+    at_origin = np.zeros((int(versions @ [x.shape[0] for x in test_in]), 2), dtype=np.int64)
+    known = np.array([x.test_out is not None for x in layouts])
+    known_rows = np.repeat(known, versions * [x.shape[0] for x in test_in])
+    test_out = [x.test_in if x.test_out is None else x.test_out for x in layouts]  # (unknown: not encoded)
+    test = (encode(test_in, at_origin), encode(test_out, at_origin, None if known.all() else known_rows))
+    return TaskVersions(versions, *table, *train, *test)
 
 
 def build_arc_dataset(

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from arcsolve.constants import JIT_FLAGS, PARALLEL_FLAGS
+from arcsolve.data.kernel_copy import copy_into
 
 # Maze tokens, re-exported by arcsolve.data.maze.
 MAZE_WALL, MAZE_OPEN, MAZE_START, MAZE_GOAL, MAZE_PATH = 1, 2, 3, 4, 5
@@ -122,10 +123,10 @@ def _one_maze(seed, size, min_path, extra_fraction, max_attempts, inputs, labels
         if n_goals == 0:
             continue
         goal = goals[np.random.randint(0, n_goals)]
-        inputs[:] = flat
+        copy_into(inputs, flat, cells)
         inputs[start] = MAZE_START
         inputs[goal] = MAZE_GOAL
-        labels[:] = inputs
+        copy_into(labels, inputs, cells)
         cell = goal
         while dist[cell] > 1:  # walk back to S; each step has exactly one predecessor since ways == 1
             r, c = cell // size, cell % size

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from arcsolve.constants import JIT_FLAGS, PARALLEL_FLAGS
+from arcsolve.data.kernel_copy import copy_into
 
 ALL_DIGITS = 0x1FF
 _STATE_LEN = 81 + 27
@@ -148,7 +149,7 @@ def _search(puzzle, limit, randomize, solution, stack, cell_at, cands):
             if cell < 0:
                 count += 1
                 if count == 1:
-                    solution[:] = stack[level, :81]
+                    copy_into(solution, stack[level], 81)
                 if count >= limit:
                     return count, guesses
             else:
@@ -162,7 +163,7 @@ def _search(puzzle, limit, randomize, solution, stack, cell_at, cands):
         bit = _take_bit(cands[top], randomize)
         cands[top] ^= bit
         level = top + 1
-        stack[level, :] = stack[top]
+        copy_into(stack[level], stack[top], _STATE_LEN)
         _place(stack[level], cell_at[top], _DIGIT_OF_BIT[bit])
         guesses += 1
         ok = _propagate(stack[level])
@@ -211,7 +212,7 @@ def _random_grid(out, stack, cell_at, cands):
 def _dig(solution, target_blanks, puzzle, stack, cell_at, cands):
     """Blank cells in random order while the solution stays unique, up to `target_blanks` blanks."""
     scratch = np.zeros(81, np.int32)
-    puzzle[:] = solution
+    copy_into(puzzle, solution, 81)
     blanks = 0
     for cell in np.random.permutation(81):
         if blanks >= target_blanks:
@@ -245,8 +246,8 @@ def _one_sudoku(seed, level, max_attempts, puzzle, solution):
             continue
         _, rating = _search(work, 2, False, scratch, stack, cell_at, cands)
         if level[3] <= rating <= level[4]:
-            puzzle[:] = work
-            solution[:] = grid
+            copy_into(puzzle, work, 81)
+            copy_into(solution, grid, 81)
             return rating, attempt
     return 0, -1
 
@@ -276,5 +277,5 @@ def sudoku_solve_batch(puzzles, limit):
         first = np.zeros(81, np.int32)
         counts[i], guesses[i] = _search(puzzles[i], limit, False, first, stack, cell_at, cands)
         if counts[i] > 0:
-            solutions[i, :] = first
+            copy_into(solutions[i], first, 81)
     return counts, solutions, guesses

@@ -105,42 +105,29 @@ def adapt_examples(
     recipe = ArcBuildConfig(
         source="adapt", aug=cfg.aug, canvas=canvas, translate=translate, permute_black=permute_black
     )
-    ids: list[str] = []
-    rows, train_in, train_out, train_v, held_in, held_out, held_v = ([] for _ in range(7))
-    first = 0
-    for task in tasks:
-        view = None if task.task_id in known else _adaptable(task, canvas, cfg.holdout)
-        if view is None:
-            continue
-        rng = np.random.default_rng(task_seed(seed, task.task_id))
-        versions = encode_task_versions(view, rng, recipe)
-        n = versions.dihedrals.shape[0]
-        table = np.empty((n, AUG_TABLE_COLUMNS), dtype=np.int32)
-        table[:, 0], table[:, 1], table[:, 2:] = len(ids), versions.dihedrals, versions.colour_maps
-        rows.append(table)
-        train_in.append(versions.train_inputs)
-        train_out.append(versions.train_labels)
-        train_v.append(first + np.repeat(np.arange(n), len(view.train_pairs)))
-        if view.test_outputs is not None:  # the held-out pair, one row per version
-            held_in.append(versions.test_inputs)
-            held_out.append(versions.test_labels)
-            held_v.append(first + np.arange(n))
-        ids.append(task.task_id)
-        first += n
-
-    def cat(parts: list[np.ndarray], shape: tuple[int, ...], dtype) -> np.ndarray:
-        return np.concatenate(parts) if parts else np.zeros(shape, dtype=dtype)
-
-    seq = canvas * canvas
+    views = [(t.task_id, _adaptable(t, canvas, cfg.holdout)) for t in tasks if t.task_id not in known]
+    views = [(task_id, view) for task_id, view in views if view is not None]
+    rngs = [np.random.default_rng(task_seed(seed, task_id)) for task_id, _ in views]
+    encoded = encode_task_versions([view for _, view in views], rngs, recipe)
+    n = encoded.versions
+    task_of_version = np.repeat(np.arange(len(views)), n)
+    rows = np.empty((task_of_version.shape[0], AUG_TABLE_COLUMNS), dtype=np.int32)
+    rows[:, 0], rows[:, 1], rows[:, 2:] = task_of_version, encoded.dihedrals, encoded.colour_maps
+    version = np.arange(task_of_version.shape[0], dtype=np.int64)
+    pairs = np.array([len(view.train_pairs) for _, view in views], dtype=np.int64)
+    tests = np.array([len(view.test_inputs) for _, view in views], dtype=np.int64)
+    held = np.array([view.test_outputs is not None for _, view in views], dtype=bool)
+    held_rows = np.repeat(np.repeat(held, n), np.repeat(tests, n))  # test rows of held-out pairs
+    # (every view with a held-out pair has exactly that one test row per version)
     return AdaptExamples(
-        task_ids=tuple(ids),
-        aug_rows=cat(rows, (0, AUG_TABLE_COLUMNS), np.int32),
-        inputs=cat(train_in, (0, seq), np.uint8),
-        labels=cat(train_out, (0, seq), np.uint8),
-        version=cat(train_v, (0,), np.int64).astype(np.int64),
-        held_inputs=cat(held_in, (0, seq), np.uint8),
-        held_labels=cat(held_out, (0, seq), np.uint8),
-        held_version=cat(held_v, (0,), np.int64).astype(np.int64),
+        task_ids=tuple(task_id for task_id, _ in views),
+        aug_rows=rows,
+        inputs=encoded.train_inputs,
+        labels=encoded.train_labels,
+        version=np.repeat(version, np.repeat(pairs, n)),
+        held_inputs=encoded.test_inputs[held_rows],
+        held_labels=encoded.test_labels[held_rows],
+        held_version=version[np.repeat(held, n)],
     )
 
 

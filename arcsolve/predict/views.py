@@ -64,23 +64,23 @@ def task_seed(seed: int, task_id: str) -> list[int]:
 def known_versions(aug_table: np.ndarray, task_ids: Sequence[str]) -> dict[str, np.ndarray]:
     """task id -> the puzzle ids of its versions in an augmentation table (identity version first)."""
     rows = np.asarray(aug_table)
-    order = np.argsort(rows[:, 0], kind="stable")
-    owners = rows[order, 0]
-    out: dict[str, np.ndarray] = {}
-    for index, task_id in enumerate(task_ids):
-        lo, hi = np.searchsorted(owners, [index, index + 1])
-        ids = order[lo:hi]
-        identity = (rows[ids, 1] == 0) & (rows[ids, 2:] == np.arange(NUM_COLORS)).all(axis=1)
-        out[task_id] = np.concatenate([ids[identity], ids[~identity]]).astype(np.int64)
-    return out
+    identity = (rows[:, 1] == 0) & (rows[:, 2:] == np.arange(NUM_COLORS)).all(axis=1)
+    order = np.lexsort((~identity, rows[:, 0]))  # by task, its identity first, then in table order
+    bounds = np.searchsorted(rows[order, 0], np.arange(len(task_ids) + 1)).tolist()
+    return {
+        task_id: order[bounds[index] : bounds[index + 1]].astype(np.int64)
+        for index, task_id in enumerate(task_ids)
+    }
 
 
 def _known_views(
-    rng: np.random.Generator, ids: np.ndarray, aug_table: np.ndarray, n: int
+    seed: int, task_id: str, ids: np.ndarray, aug_table: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The identity version plus n - 1 others drawn without replacement: (puzzle ids, dihedrals, maps)."""
+    """The identity version plus n - 1 others drawn without replacement (from the task's generator):
+    (puzzle ids, dihedrals, maps)."""
     chosen = ids[:1]
     if n > 1 and len(ids) > 1:
+        rng = np.random.default_rng(task_seed(seed, task_id))
         extra = rng.choice(ids[1:], size=min(n - 1, len(ids) - 1), replace=False)
         chosen = np.concatenate([chosen, extra])
     rows = aug_table[chosen]
@@ -120,11 +120,11 @@ def plan_views(
         grid_base, first_grid = first_grid, first_grid + len(task.test_inputs)
         if not fits:
             continue
-        rng = np.random.default_rng(task_seed(seed, task.task_id))
         ids = versions.get(task.task_id)
         if ids is not None and len(ids):
-            puzzle_ids, dihedrals, maps = _known_views(rng, ids, table, views_per_input)
+            puzzle_ids, dihedrals, maps = _known_views(seed, task.task_id, ids, table, views_per_input)
         else:
+            rng = np.random.default_rng(task_seed(seed, task.task_id))
             packed = pack_grids([task.test_inputs[i] for i in fits])
             dihedrals, maps = distinct_versions(rng, packed, views_per_input - 1, permute_black)
             own_id = fallback_ids.get(task.task_id, BLANK_PUZZLE_ID)

@@ -29,7 +29,7 @@ def as_valid_grid(grid: Any) -> np.ndarray | None:
         return None
     if not (1 <= arr.shape[0] <= MAX_GRID and 1 <= arr.shape[1] <= MAX_GRID):
         return None
-    if arr.min() < 0 or arr.max() >= NUM_COLORS:
+    if (arr.dtype.kind == "i" and arr.min() < 0) or arr.max() >= NUM_COLORS:  # unsigned: never < 0
         return None
     return np.ascontiguousarray(arr, dtype=np.uint8)
 
