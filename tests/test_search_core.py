@@ -242,3 +242,25 @@ def test_fitting_after_the_plain_ops_finds_what_fitting_at_once_does(name, monke
     at_once = search_task(view, core_ops(view), CORE_FITTERS, limits)
     assert later.stopped_by is None and at_once.stopped_by is None
     assert answers(later) == answers(at_once) and later.states == at_once.states
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31))
+def test_fitters_marked_keeps_shape_refuse_every_other_shape(seed):
+    """The engine skips a `keeps_shape` fitter on a state whose shapes differ from the targets': so
+    such a fitter must never return a step there, whatever the grids (here: targets that are the
+    candidates grown or cut by a row, and random ones)."""
+    rng = np.random.default_rng(seed)
+    marked = [fit for fit in task_fitters() if getattr(fit, "keeps_shape", False)]
+    assert len(marked) >= 10
+    candidates = [
+        rng.integers(0, 4, size=(int(rng.integers(2, 9)), int(rng.integers(2, 9)))).astype(np.uint8)
+        for _ in range(3)
+    ]
+    targets = [np.vstack([c, c[:1]]) if rng.random() < 0.5 else c[:-1].copy() for c in candidates]
+    targets[0] = rng.integers(0, 4, size=(candidates[0].shape[0] + 1, candidates[0].shape[1])).astype(
+        np.uint8
+    )
+    tests = [rng.integers(0, 4, size=(5, 5)).astype(np.uint8)]
+    for fit in marked:
+        assert fit(candidates, targets, tests) is None, fit.__name__

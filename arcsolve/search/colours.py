@@ -19,7 +19,7 @@ from arcsolve.search.grid import (
     commonest_colour_of,
     vanishing_colours,
 )
-from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.ops import Op, TaskView, keeps_shape
 
 FAMILY = "colours"
 
@@ -211,6 +211,7 @@ def learn_colour_map(candidates: Sequence[Grid], targets: Sequence[Grid]) -> dic
     return {int(c): int(table[c]) for c in range(NUM_COLORS) if table[c] >= 0 and table[c] != c}
 
 
+@keeps_shape
 def fit_colour_map(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
     """Recolour by the map the train pairs imply. Colours the train pairs never showed keep their
     colour, unless the map sends every seen colour somewhere else (then they are unknown: None)."""
@@ -239,6 +240,7 @@ def recolor_by_role(
     return recolor(grid, {name.get(a, a): name.get(b, b) for a, b in roles})
 
 
+@keeps_shape
 def fit_role_colour_map(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:
@@ -281,6 +283,7 @@ def recolor_in_box(grid: Grid, box_colour: int, mapping: dict[int, int]) -> Grid
     return out
 
 
+@keeps_shape
 def fit_colour_map_in_box(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:

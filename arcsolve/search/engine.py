@@ -218,8 +218,11 @@ class _Search:
         """Every fitter's last step on the state, kept when it maps the train grids onto the targets."""
         train, tests = state.grids[: self.n_train], state.grids[self.n_train :]
         shallow = state.program.depth <= SHALLOW_DEPTH
+        same_shape = all(g.shape == t.shape for g, t in zip(train, self.targets, strict=True))
         for fit in self.fitters:
             if not shallow and getattr(fit, "shallow_only", False):
+                continue
+            if not same_shape and getattr(fit, "keeps_shape", False):
                 continue
             try:
                 op = fit(train, self.targets, tests)

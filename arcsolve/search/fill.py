@@ -12,7 +12,7 @@ import numpy as np
 
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid, background_colour, colour_counts
-from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.ops import Op, TaskView, keeps_shape
 from arcsolve.search.region_kernels import fill_boxes, label_components, reachable_from_border
 
 FAMILY = "fill"
@@ -185,6 +185,7 @@ def fill_enclosed_by_size(grid: Grid, sizes: tuple[int, ...], colours: tuple[int
     return np.where(labels > 0, lut[labels], grid).astype(np.uint8)
 
 
+@keeps_shape
 def fit_enclosed_by_size(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from arcsolve.search import object_kernels as kernels
 from arcsolve.search.grid import Grid, background_colour, bounding_box
-from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.ops import Op, TaskView, keeps_shape
 
 FAMILY = "gravity"
 SIDES = ("down", "up", "left", "right")
@@ -132,6 +132,7 @@ def shift_content(grid: Grid, rows: int, cols: int) -> Grid | None:
     return out
 
 
+@keeps_shape
 def fit_shift_content(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:

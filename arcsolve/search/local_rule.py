@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 from arcsolve.search.grid import Grid, remember
-from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.ops import Op, TaskView, keeps_shape
 
 FAMILY = "local_rule"
 OUTSIDE = 10
@@ -113,6 +113,7 @@ def learn_table(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
     return keys[first], np.ascontiguousarray(values[first], dtype=np.uint8)
 
 
+@keeps_shape
 def fit_local_rule(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
     """The coarsest keying whose lookup table is consistent on the train pairs and covers every key
     of the test grids (the background: the commonest colour of all train candidates)."""
@@ -178,6 +179,7 @@ def learn_stamps(
     return tuple((c, dr, dc, p) for (c, dr, dc), p in sorted(seen.items()) if p != bg)
 
 
+@keeps_shape
 def fit_stamps(candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]) -> Op | None:
     """Each coloured pixel paints a fixed pattern, depending on its colour, on the background cells
     of its 3x3 neighbourhood (the background: the commonest colour of all train candidates). Used
@@ -253,6 +255,7 @@ def _position_table(candidates: Sequence[Grid], targets_flat: np.ndarray, keying
 FINEST = (("both", 4), ("both", 3))
 
 
+@keeps_shape
 def fit_position_rule(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:

@@ -12,7 +12,7 @@ import numpy as np
 from arcsolve.search.grid import Grid, background_colour
 from arcsolve.search.object_kernels import BORDER, BOTTOM, COLOUR, LEFT, RIGHT, SIZE, TOP
 from arcsolve.search.object_select import Objects, Reading, find_objects, find_regions, readings_for
-from arcsolve.search.ops import Op
+from arcsolve.search.ops import Op, keeps_shape
 
 FAMILY = "objects"
 MAX_MIN_SIZES = 8  # drop_small_objects thresholds a fitter tries
@@ -34,6 +34,7 @@ def drop_small_objects(grid: Grid, reading: Reading, min_size: int) -> Grid:
     return np.where(small[objects.labels + 1], np.uint8(objects.background), grid)
 
 
+@keeps_shape
 def fit_drop_small_objects(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:
@@ -164,6 +165,7 @@ def _best_table(found: list[Objects], colours: list[int], tested: list[Objects])
     return best
 
 
+@keeps_shape
 def fit_recolour_objects_by(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:
@@ -199,6 +201,7 @@ def recolour_regions_by(grid: Grid, key: str, table: dict, default: int) -> Grid
     return np.where(regions.labels >= 0, lookup[regions.labels + 1], grid)
 
 
+@keeps_shape
 def fit_recolour_regions_by(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:

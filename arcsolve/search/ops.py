@@ -86,3 +86,10 @@ class TaskView:
 
 
 Fitter = Callable[[Sequence[Grid], Sequence[Grid], Sequence[Grid]], Op | None]
+
+
+def keeps_shape(fit: Fitter) -> Fitter:
+    """Mark a fitter whose last step keeps the candidate's shape: the engine does not call it on a
+    state whose grids differ in shape from the targets (it could only refuse)."""
+    fit.keeps_shape = True  # type: ignore[attr-defined]
+    return fit

@@ -16,7 +16,7 @@ import numpy as np
 
 from arcsolve.constants import NUM_COLORS
 from arcsolve.search.grid import Grid
-from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.ops import Op, TaskView, keeps_shape
 from arcsolve.search.partition import Splitter, split, split_layout
 
 FAMILY = "partition"
@@ -162,6 +162,7 @@ def _position_table(layout: list[list[Grid]], target_layout: list[list[Grid]]) -
     return table
 
 
+@keeps_shape
 def fit_paint_parts_by_position(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from arcsolve.search.fill import growing_colours, painted_colours
 from arcsolve.search.grid import Grid, background_colour, colour_counts, static_colours
-from arcsolve.search.ops import Op, TaskView
+from arcsolve.search.ops import Op, TaskView, keeps_shape
 from arcsolve.search.region_kernels import connect_rows, draw_rays, draw_rays_to_obstacles
 
 FAMILY = "rays"
@@ -197,6 +197,7 @@ def _directions_of(colour: int, pairs: list[tuple[Grid, Grid]], bgs: list[int]) 
     return best
 
 
+@keeps_shape
 def fit_rays_by_colour(
     candidates: Sequence[Grid], targets: Sequence[Grid], tests: Sequence[Grid]
 ) -> Op | None:
