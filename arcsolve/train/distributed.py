@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 
 import torch
@@ -95,11 +96,29 @@ def gather_to_main(obj: object, info: DistInfo) -> list[object] | None:
     return out
 
 
+CLOSED_KEY = "arcsolve/ranks_closed"
+CLOSE_WAIT_SECONDS = 10.0
+
+
 def shutdown(info: DistInfo) -> None:
-    if info.enabled and dist.is_initialized():
-        # Every rank reaches this point before any tears its group down: a rank destroying gloo's
-        # pairs while its peer still reads them aborts the peer ("terminate called without an
-        # active exception"), seen now and then on 2 CPU ranks.
-        with contextlib.suppress(RuntimeError):  # a peer that already failed: nothing to wait for
-            dist.barrier()
+    """Tear the process group down, the other ranks before rank 0. A rank destroying gloo's pairs
+    while its peer still reads the last barrier's messages aborts the peer ("terminate called without
+    an active exception", seen now and then on 2 CPU ranks, even after a barrier: the barrier returns
+    on one rank before the other has read everything). So every rank meets at a barrier, each other
+    rank closes its pairs once it is through and says so in the launcher's store, and rank 0 closes
+    last (after all have said so, or after CLOSE_WAIT_SECONDS)."""
+    if not (info.enabled and dist.is_initialized()):
+        return
+    store = dist.distributed_c10d._get_default_store()
+    with contextlib.suppress(RuntimeError):  # a peer that already failed: nothing to wait for
+        dist.barrier()
+    if not info.is_main:
         dist.destroy_process_group()
+        with contextlib.suppress(Exception):  # rank 0 then only waits out CLOSE_WAIT_SECONDS
+            store.add(CLOSED_KEY, 1)
+        return
+    deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+    with contextlib.suppress(Exception):
+        while store.add(CLOSED_KEY, 0) < info.world_size - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    dist.destroy_process_group()
