@@ -120,9 +120,9 @@ def is_mirror_symmetric(obj) -> bool:
     )
 
 
-def has_hole(obj) -> bool:
-    """Flood from outside the object's box, through cells not in the object; any such cell of the
-    box left unreached is a hole."""
+def _reached_from_outside(obj) -> set:
+    """The cells of the object's box and its one-cell frame that a 4-connected flood from outside the
+    box reaches through cells not in the object."""
     top, left, bottom, right = obj["box"]
     cells = set(obj["cells"])
     start = (top - 1, left - 1)
@@ -134,9 +134,35 @@ def has_hole(obj) -> bool:
             if inside_frame and (rr, cc) not in cells and (rr, cc) not in reached:
                 reached.add((rr, cc))
                 queue.append((rr, cc))
+    return reached
+
+
+def has_hole(obj) -> bool:
+    """Flood from outside the object's box, through cells not in the object; any such cell of the
+    box left unreached is a hole."""
+    top, left, bottom, right = obj["box"]
+    cells, reached = set(obj["cells"]), _reached_from_outside(obj)
     return any(
         (r, c) not in cells and (r, c) not in reached for r in range(top, bottom) for c in range(left, right)
     )
+
+
+def hole_count(obj) -> int:
+    """Regions (4-connected) of the box's cells outside the object that the flood from outside the
+    box does not reach."""
+    top, left, bottom, right = obj["box"]
+    free = {(r, c) for r in range(top, bottom) for c in range(left, right)} - set(obj["cells"])
+    holes, regions = free - _reached_from_outside(obj), 0
+    while holes:
+        regions += 1
+        queue = deque([holes.pop()])
+        while queue:
+            r, c = queue.popleft()
+            for near in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+                if near in holes:
+                    holes.discard(near)
+                    queue.append(near)
+    return regions
 
 
 def is_marked(obj, objs) -> bool:

@@ -4,7 +4,7 @@ twins, and the recolouring fitter's choice among properties that all fit the tra
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 
 import numpy as np
 import search_naive_objects as naive
@@ -20,34 +20,6 @@ from arcsolve.search.object_fitters import (
 )
 from arcsolve.search.object_paint import stamp_template_at_markers
 from arcsolve.search.object_select import Reading, find_objects
-
-
-def hole_count_naive(obj) -> int:
-    """Regions (4-connected) of the box's cells outside the object that no flood from outside the
-    box reaches."""
-    top, left, bottom, right = obj["box"]
-    cells = set(obj["cells"])
-    free = {(r, c) for r in range(top, bottom) for c in range(left, right)} - cells
-    start = (top - 1, left - 1)
-    reached, queue = {start}, deque([start])
-    while queue:
-        r, c = queue.popleft()
-        for rr, cc in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
-            inside_frame = top - 1 <= rr <= bottom and left - 1 <= cc <= right
-            if inside_frame and (rr, cc) not in cells and (rr, cc) not in reached:
-                reached.add((rr, cc))
-                queue.append((rr, cc))
-    holes, regions = free - reached, 0
-    while holes:
-        regions += 1
-        queue = deque([holes.pop()])
-        while queue:
-            r, c = queue.popleft()
-            for near in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
-                if near in holes:
-                    holes.discard(near)
-                    queue.append(near)
-    return regions
 
 
 def shape_class_naive(obj):
@@ -68,8 +40,8 @@ def shape_class_naive(obj):
 def test_object_properties_match_the_twin(grid, reading):
     found = find_objects(grid, reading)
     objs = naive.objects_naive(grid, reading)
-    assert PROPERTIES["holes"](found) == [hole_count_naive(o) for o in objs]
-    assert PROPERTIES["hole"](found) == [hole_count_naive(o) > 0 for o in objs]
+    assert PROPERTIES["holes"](found) == [naive.hole_count(o) for o in objs]
+    assert PROPERTIES["hole"](found) == [naive.hole_count(o) > 0 for o in objs]
     # Two objects share a shape class exactly when the twin's image sets are equal.
     classes, twins = PROPERTIES["shape_class"](found), [shape_class_naive(o) for o in objs]
     for i in range(len(objs)):

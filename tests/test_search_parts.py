@@ -338,6 +338,17 @@ def test_connect_diagonals_matches_twin(seed, colour):
     assert np.array_equal(rays.connect_diagonals(grid, colour), connect_diagonals_naive(grid, colour))
 
 
+def sparse_grid_maybe_cut(rng):
+    """A sparse grid of colours 0-3, most times cut by one full row and one full column of 5."""
+    grid = rng.choice(
+        np.array([0] * 6 + [1, 2, 3], np.uint8), size=(int(rng.integers(2, 10)), int(rng.integers(2, 10)))
+    )
+    if rng.random() < 0.7:
+        grid[int(rng.integers(grid.shape[0]))] = 5
+        grid[:, int(rng.integers(grid.shape[1]))] = 5
+    return grid
+
+
 def fill_parts_naive(grid, splitter, bg):
     layout = layout_naive(grid, splitter)
     if layout is None:
@@ -360,13 +371,7 @@ def fill_parts_naive(grid, splitter, bg):
     st.sampled_from([("lines", 5), ("lines", "any"), ("blocks", 2, 2), ("tiles", 2, 3)]),
 )
 def test_fill_parts_matches_twin(seed, splitter):
-    rng = np.random.default_rng(seed)
-    grid = rng.choice(
-        np.array([0] * 6 + [1, 2, 3], np.uint8), size=(int(rng.integers(2, 10)), int(rng.integers(2, 10)))
-    )
-    if rng.random() < 0.7:
-        grid[int(rng.integers(grid.shape[0]))] = 5
-        grid[:, int(rng.integers(grid.shape[1]))] = 5
+    grid = sparse_grid_maybe_cut(np.random.default_rng(seed))
     made = partition.fill_parts(grid, splitter, 0)
     naive = fill_parts_naive(grid, splitter, 0)
     assert_same(made, naive)
@@ -399,13 +404,7 @@ def keep_part_naive(grid, splitter, bg, rule):
 )
 def test_keep_part_matches_twin(seed, splitter, rule):
     """The parts with the best score stay in place (ties all stay), the rest are cleared."""
-    rng = np.random.default_rng(seed)
-    grid = rng.choice(
-        np.array([0] * 6 + [1, 2, 3], np.uint8), size=(int(rng.integers(2, 10)), int(rng.integers(2, 10)))
-    )
-    if rng.random() < 0.7:
-        grid[int(rng.integers(grid.shape[0]))] = 5
-        grid[:, int(rng.integers(grid.shape[1]))] = 5
+    grid = sparse_grid_maybe_cut(np.random.default_rng(seed))
     # "colours" counts every colour a part holds, background included, as select_part does
     assert_same(partition.keep_part(grid, splitter, 0, rule), keep_part_naive(grid, splitter, 0, rule))
 

@@ -119,7 +119,11 @@ PROPERTIES: dict[str, Callable[[Objects], list]] = {
 
 def recolour_objects_by(grid: Grid, reading: Reading, key: str, table: dict, default: int) -> Grid:
     """Every object painted table[its property], or `default` for a property the table lacks."""
-    objects = find_objects(grid, reading)
+    return _paint_by_table(grid, find_objects(grid, reading), key, table, default)
+
+
+def _paint_by_table(grid: Grid, objects: Objects, key: str, table: dict, default: int) -> Grid:
+    """Every object's cells painted table[its property `key`], or `default`."""
     colours = [table.get(value, default) for value in PROPERTIES[key](objects)]
     lookup = np.concatenate([np.zeros(1, np.uint8), np.asarray(colours, np.uint8)])
     return np.where(objects.labels >= 0, lookup[objects.labels + 1], grid)
@@ -195,10 +199,7 @@ def fit_recolour_objects_by(
 
 def recolour_regions_by(grid: Grid, key: str, table: dict, default: int) -> Grid:
     """Every region of background (4-connected) painted table[its property], or `default`."""
-    regions = find_regions(grid)
-    colours = [table.get(value, default) for value in PROPERTIES[key](regions)]
-    lookup = np.concatenate([np.zeros(1, np.uint8), np.asarray(colours, np.uint8)])
-    return np.where(regions.labels >= 0, lookup[regions.labels + 1], grid)
+    return _paint_by_table(grid, find_regions(grid), key, table, default)
 
 
 @keeps_shape

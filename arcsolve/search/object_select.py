@@ -187,13 +187,8 @@ def find_objects(grid: Grid, reading: Reading) -> Objects:
     key = (grid_key(grid), reading)
     found = _cache.get(key)
     if found is None:
-        background = reading.background(grid)
-        labels, count = kernels.label_components(grid, background, reading.diagonal, reading.multicolour)
-        stats = kernels.component_stats(grid, labels, count)
-        colours = grid.copy()
-        for array in (labels, stats, colours):
-            array.flags.writeable = False
-        found = remember(_cache, key, Objects(background, labels, stats, colours), CACHE_LIMIT)
+        objects = _label_objects(grid, reading.background(grid), reading.diagonal, reading.multicolour)
+        found = remember(_cache, key, objects, CACHE_LIMIT)
     return found
 
 
@@ -207,12 +202,18 @@ def find_regions(grid: Grid) -> Objects:
     found = _regions.get(key)
     if found is None:
         mask = (grid == background_colour(grid)).astype(np.uint8)
-        labels, count = kernels.label_components(mask, 0, False, False)
-        stats = kernels.component_stats(mask, labels, count)
-        for array in (labels, stats, mask):
-            array.flags.writeable = False
-        found = remember(_regions, key, Objects(0, labels, stats, mask), CACHE_LIMIT)
+        found = remember(_regions, key, _label_objects(mask, 0, False, False), CACHE_LIMIT)
     return found
+
+
+def _label_objects(grid: Grid, background: int, diagonal: bool, multicolour: bool) -> Objects:
+    """The components of the cells not `background`, with their stats, as read-only arrays."""
+    labels, count = kernels.label_components(grid, background, diagonal, multicolour)
+    stats = kernels.component_stats(grid, labels, count)
+    colours = grid.copy()
+    for array in (labels, stats, colours):
+        array.flags.writeable = False
+    return Objects(background, labels, stats, colours)
 
 
 def _only(indices: np.ndarray) -> int | None:

@@ -171,12 +171,15 @@ def rays_by_colour(grid: Grid, plan: tuple[tuple[int, str], ...]) -> Grid | None
     bg = background_colour(grid)
     out = grid.copy()
     for colour, directions in plan:
-        is_source = grid == colour
-        if colour == bg or not is_source.any():
+        if colour == bg or not (grid == colour).any():
             return None
-        drawn = draw_rays(grid, is_source, STEPS[directions], bg, True, None) != grid
-        out[drawn] = colour
+        out[_full_lines(grid, colour, directions, bg)] = colour
     return out
+
+
+def _full_lines(grid: Grid, colour: int, directions: str, bg: int) -> np.ndarray:
+    """The cells full lines across the grid from `colour`'s pixels paint over background."""
+    return draw_rays(grid, grid == colour, STEPS[directions], bg, True, None) != grid
 
 
 def _directions_of(colour: int, pairs: list[tuple[Grid, Grid]], bgs: list[int]) -> str | None:
@@ -186,7 +189,7 @@ def _directions_of(colour: int, pairs: list[tuple[Grid, Grid]], bgs: list[int]) 
     for directions in PER_COLOUR_DIRECTIONS:
         hits = cells = 0
         for (cand, target), bg in zip(pairs, bgs, strict=True):
-            drawn = draw_rays(cand, cand == colour, STEPS[directions], bg, True, None) != cand
+            drawn = _full_lines(cand, colour, directions, bg)
             if (target[drawn] == bg).any():
                 break
             hits += int(np.count_nonzero(target[drawn] == colour))
